@@ -1,0 +1,248 @@
+"""REST API of the org tree, accounts and memberships (/api/v1/).
+
+Every queryset starts from `for_user`; writes go through the same services as the
+browser. Editable records use optimistic locking: responses carry an `ETag` with the
+record's version, and PUT/PATCH/DELETE require `If-Match` (missing → 428, stale → 412).
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from assessment import services
+from assessment.models import Membership, OrgUnit, Secretary, User
+from assessment.scope import Role, scope_of
+
+ADMIN_ONLY = {Role.ADMIN}
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = "修改或删除需要携带 If-Match 请求头（取自该记录的 ETag）。"
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(APIException):
+    status_code = 412
+    default_detail = "该记录已被他人修改，请重新获取后再提交。"
+    default_code = "precondition_failed"
+
+
+def exception_handler(exc, context):
+    """Service errors become API errors: validation → 400, stale version → 412."""
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, services.StaleVersion):
+        exc = PreconditionFailed()
+    return drf_exception_handler(exc, context)
+
+
+class AdminWritesOnly(permissions.BasePermission):
+    """Reading follows scope; changing the org tree and accounts is for admins."""
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return scope_of(request.user).has_role(Role.ADMIN)
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=True, description="ETag of the record"
+)
+
+
+class VersionedViewSetMixin:
+    """ETag on reads, If-Match on writes (DESIGN §4)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        if self.action in ("retrieve", "update", "partial_update", "create") and isinstance(
+            data, dict
+        ):
+            if "version" in data:
+                response["ETag"] = f'"{data["version"]}"'
+        return response
+
+    def expected_version(self, request):
+        header = request.headers.get("If-Match")
+        if not header:
+            raise PreconditionRequired()
+        try:
+            return int(header.strip().removeprefix("W/").strip('"'))
+        except ValueError as exc:
+            raise PreconditionFailed() from exc
+
+
+class OrgUnitSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(
+        queryset=OrgUnit.objects.none(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = OrgUnit
+        fields = ["id", "code", "name", "kind", "kind_label", "parent", "path", "depth", "version"]
+        read_only_fields = ["path", "depth", "version"]
+        # Uniqueness is checked by the service, which reports it in Chinese.
+        extra_kwargs = {"code": {"validators": []}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["parent"].queryset = OrgUnit.objects.for_user(request.user, roles=ADMIN_ONLY)
+
+
+@extend_schema(tags=["组织架构"])
+class OrgUnitViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
+    serializer_class = OrgUnitSerializer
+    permission_classes = [permissions.IsAuthenticated, AdminWritesOnly]
+    filterset_fields = ["kind", "parent"]
+    search_fields = ["code", "name"]
+    ordering_fields = ["code", "name", "path"]
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.request.method in permissions.SAFE_METHODS:
+            return OrgUnit.objects.for_user(user).select_related("parent")
+        return OrgUnit.objects.for_user(user, roles=ADMIN_ONLY)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_org_unit(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    @extend_schema(parameters=[IF_MATCH])
+    def update(self, request, *args, **kwargs):
+        unit = self.get_object()
+        serializer = self.get_serializer(unit, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        unit = services.update_org_unit(
+            actor=request.user,
+            unit=unit,
+            version=self.expected_version(request),
+            **serializer.validated_data,
+        )
+        return Response(self.get_serializer(unit).data)
+
+    @extend_schema(parameters=[IF_MATCH])
+    def destroy(self, request, *args, **kwargs):
+        unit = self.get_object()
+        services.delete_org_unit(
+            actor=request.user, unit=unit, version=self.expected_version(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
+    org_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.none())
+
+    class Meta:
+        model = Membership
+        fields = ["id", "user", "role", "role_label", "org_unit", "is_active", "version"]
+        read_only_fields = ["is_active", "version"]
+        validators = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["user"].queryset = User.objects.for_user(request.user, roles=ADMIN_ONLY)
+            self.fields["org_unit"].queryset = OrgUnit.objects.for_user(
+                request.user, roles=ADMIN_ONLY
+            )
+
+
+@extend_schema(tags=["用户与授权"])
+class MembershipViewSet(
+    VersionedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = MembershipSerializer
+    permission_classes = [permissions.IsAuthenticated, AdminWritesOnly]
+    filterset_fields = ["role", "org_unit", "user", "is_active"]
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.request.method in permissions.SAFE_METHODS:
+            return Membership.objects.for_user(user).select_related("org_unit", "user")
+        return Membership.objects.filter(
+            org_unit__in=OrgUnit.objects.for_user(user, roles=ADMIN_ONLY)
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.grant_membership(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    @extend_schema(parameters=[IF_MATCH])
+    def destroy(self, request, *args, **kwargs):
+        membership = self.get_object()
+        services.revoke_membership(
+            actor=request.user, membership=membership, version=self.expected_version(request)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    memberships = MembershipSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "full_name", "phone", "email", "is_active", "memberships"]
+        read_only_fields = fields
+
+
+@extend_schema(tags=["用户与授权"])
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """Accounts in scope. Accounts are created in the browser, where the password is set."""
+
+    serializer_class = UserSerializer
+    search_fields = ["username", "full_name"]
+
+    def get_queryset(self):
+        return User.objects.for_user(self.request.user).prefetch_related("memberships")
+
+    @action(detail=False)
+    def me(self, request):
+        return Response(self.get_serializer(request.user).data)
+
+
+class SecretarySerializer(serializers.ModelSerializer):
+    community_name = serializers.CharField(source="community.name", read_only=True)
+
+    class Meta:
+        model = Secretary
+        fields = [
+            "id",
+            "staff_no",
+            "name",
+            "community",
+            "community_name",
+            "tenure_start",
+            "tenure_end",
+            "has_social_work_certificate",
+            "certificate_date",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema(tags=["社区书记"])
+class SecretaryViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = SecretarySerializer
+    filterset_fields = ["community"]
+    search_fields = ["staff_no", "name"]
+
+    def get_queryset(self):
+        return Secretary.objects.for_user(self.request.user).select_related("community")

@@ -1,0 +1,34 @@
+"""Navigation by role: each entry names the roles that see it (DESIGN §4: a role never
+sees a link to a page it does not have)."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from assessment.scope import Role, scope_of
+
+ALL = tuple(Role)
+
+NAVIGATION = [
+    ("home", _("首页"), "bi-house", ALL),
+    ("orgunit-list", _("组织架构"), "bi-diagram-3", ALL),
+    ("user-list", _("用户管理"), "bi-people", (Role.ADMIN,)),
+    ("audit-log", _("审计日志"), "bi-journal-text", (Role.ADMIN, Role.OBSERVER)),
+    ("api-docs", _("API 文档"), "bi-braces", (Role.ADMIN, Role.COUNTY_ASSESSOR)),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    scope = scope_of(user)
+    current = request.resolver_match.url_name if request.resolver_match else None
+    items = [
+        {"url": reverse(name), "label": label, "icon": icon, "active": name == current}
+        for name, label, icon, roles in NAVIGATION
+        if scope.has_role(*roles)
+    ]
+    return {
+        "nav_items": items,
+        "role_labels": sorted({str(Role(g.role).label) for g in scope.grants}),
+    }

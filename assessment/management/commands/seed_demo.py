@@ -1,0 +1,127 @@
+"""Build the fictional demo county 青山县 (idempotent: running it again changes nothing).
+
+One county, four towns, 32 communities with three grids each, a secretary per community
+with an account, and one account per role. Passwords are printed at the end.
+"""
+
+from datetime import date
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from assessment import services
+from assessment.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
+from assessment.scope import Role
+
+DEMO_PASSWORD = "Demo-2026-qs"
+
+COUNTY = ("QS", "青山县")
+TOWNS = [
+    ("QS01", "城关镇", ["城东", "城西", "城南", "城北", "文昌", "解放", "人民", "和平"]),
+    ("QS02", "东湖街道", ["东湖", "湖滨", "望湖", "荷花", "柳岸", "观澜", "金湖", "碧水"]),
+    ("QS03", "西岭街道", ["西岭", "松涛", "竹园", "枫林", "翠屏", "云峰", "石泉", "梅岭"]),
+    ("QS04", "南山镇", ["南山", "青石", "桃源", "新村", "振兴", "丰收", "幸福", "康宁"]),
+]
+GRIDS = ["第一网格", "第二网格", "第三网格"]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
+GIVEN = ["建华", "秀英", "志强", "丽娟", "国庆", "海燕", "永红", "明辉", "春梅", "晓东", "桂兰", "文涛"]
+
+# username, full name, role, unit code
+ROLE_ACCOUNTS = [
+    ("admin", "系统管理员", Role.ADMIN, "QS"),
+    ("county", "周县考", Role.COUNTY_ASSESSOR, "QS"),
+    ("town", "吴镇考", Role.TOWN_ASSESSOR, "QS01"),
+    ("observer", "郑纪检", Role.OBSERVER, "QS"),
+]
+
+
+class Command(BaseCommand):
+    help = "创建演示数据：青山县的组织架构、书记和各角色账号（可重复运行）。"
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            created = self.build()
+        self.report(created)
+
+    def build(self):
+        created = 0
+        county, new = self.unit(*COUNTY, OrgUnitKind.COUNTY, None)
+        created += new
+        for t_index, (town_code, town_name, names) in enumerate(TOWNS):
+            town, new = self.unit(town_code, town_name, OrgUnitKind.TOWN, county)
+            created += new
+            for c_index, stem in enumerate(names, start=1):
+                code = f"{town_code}{c_index:02d}"
+                community, new = self.unit(code, f"{stem}社区", OrgUnitKind.COMMUNITY, town)
+                created += new
+                for g_index, grid_name in enumerate(GRIDS, start=1):
+                    _grid, new = self.unit(
+                        f"{code}-{g_index}", grid_name, OrgUnitKind.GRID, community
+                    )
+                    created += new
+                created += self.secretary(community, t_index * len(names) + c_index - 1)
+        for username, full_name, role, unit_code in ROLE_ACCOUNTS:
+            created += self.account(username, full_name, role, OrgUnit.objects.get(code=unit_code))
+        return created
+
+    def unit(self, code, name, kind, parent):
+        existing = OrgUnit.objects.filter(code=code).first()
+        if existing:
+            return existing, 0
+        return services.create_org_unit(actor=None, code=code, name=name, kind=kind, parent=parent), 1
+
+    def account(self, username, full_name, role, unit):
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            services.create_user(
+                actor=None,
+                username=username,
+                full_name=full_name,
+                password=DEMO_PASSWORD,
+                role=role,
+                org_unit=unit,
+            )
+            return 1
+        if not Membership.objects.filter(user=user, role=role, org_unit=unit).exists():
+            services.grant_membership(actor=None, user=user, role=role, org_unit=unit)
+            return 1
+        return 0
+
+    def secretary(self, community, index):
+        staff_no = f"SJ{index + 1:04d}"
+        if Secretary.objects.filter(staff_no=staff_no).exists():
+            return 0
+        name = SURNAMES[index % len(SURNAMES)] + GIVEN[(index * 7) % len(GIVEN)]
+        # The first community's secretary is the demo account "secretary".
+        username = "secretary" if index == 0 else f"sj{community.code.lower()}"
+        self.account(username, name, Role.SECRETARY, community)
+        # A few took office recently (fewer than six months: scored but not graded later).
+        start = date(2026, 7, 1) if index % 11 == 5 else date(2018 + index % 6, 3, 1)
+        certified = index % 3 != 0
+        services.save_secretary(
+            actor=None,
+            secretary=Secretary(
+                staff_no=staff_no,
+                name=name,
+                community=community,
+                user=User.objects.get(username=username),
+                tenure_start=start,
+                has_social_work_certificate=certified,
+                certificate_date=date(2020 + index % 5, 6, 15) if certified else None,
+            ),
+        )
+        return 1
+
+    def report(self, created):
+        style = self.style
+        if created:
+            self.stdout.write(style.SUCCESS(f"演示数据已创建（新增 {created} 项）。"))
+        else:
+            self.stdout.write("演示数据已存在，未作修改。")
+        self.stdout.write("")
+        self.stdout.write(style.MIGRATE_HEADING("演示账号（密码均为 %s）：" % DEMO_PASSWORD))
+        rows = [(u, r.label, OrgUnit.objects.get(code=c).name) for u, _n, r, c in ROLE_ACCOUNTS]
+        rows.insert(3, ("secretary", Role.SECRETARY.label, "城东社区（城关镇）"))
+        for username, role, unit in rows:
+            self.stdout.write(f"  {username:<10} {DEMO_PASSWORD}  {role}  {unit}")
+        self.stdout.write("  其余社区书记：sjqs0102 … sjqs0408，密码相同。")

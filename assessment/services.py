@@ -1,0 +1,173 @@
+"""Writes to the org tree, accounts and memberships: one function per use case.
+
+Every function validates everything first and writes in one transaction, so a refused
+request changes nothing. The acting user is recorded in the audit trail.
+Optimistic locking (DESIGN §4): callers pass the `version` they read; a different
+current version raises `StaleVersion` and nothing is written.
+"""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
+from django.utils.translation import gettext as _
+
+from assessment.models import Membership, OrgUnit, Secretary, User
+from assessment.scope import forget_scope
+
+
+class StaleVersion(Exception):
+    """The record changed since the caller read it ("已被他人修改")."""
+
+    def __init__(self, current):
+        super().__init__(_("该记录已被他人修改，请查看最新内容后再保存。"))
+        self.current = current
+
+
+def _lock_at_version(model, pk, version):
+    obj = model.objects.select_for_update().get(pk=pk)
+    if version is not None and obj.version != version:
+        raise StaleVersion(obj)
+    return obj
+
+
+def _save(obj, actor, **save_kwargs):
+    obj._history_user = actor
+    obj.full_clean()
+    obj.save(**save_kwargs)
+    return obj
+
+
+def _place(unit):
+    parent_path = unit.parent.path if unit.parent_id else "/"
+    unit.path = f"{parent_path}{unit.code}/"
+    unit.depth = unit.path.count("/") - 2
+
+
+@transaction.atomic
+def create_org_unit(*, actor, code, name, kind, parent=None):
+    unit = OrgUnit(code=code, name=name, kind=kind, parent=parent)
+    unit.full_clean()
+    _place(unit)
+    return _save(unit, actor)
+
+
+@transaction.atomic
+def update_org_unit(*, actor, unit, version, **changes):
+    """Change name/code/kind/parent. Moving a unit rewrites its subtree's paths."""
+    unit = _lock_at_version(OrgUnit, unit.pk, version)
+    old_path = unit.path
+    for field, value in changes.items():
+        setattr(unit, field, value)
+    unit.full_clean()
+    _place(unit)
+    new_path = unit.path
+    unit.version += 1
+    _save(unit, actor)
+    if new_path != old_path:
+        depth_change = unit.depth - (old_path.count("/") - 2)
+        OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
+            path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
+            depth=F("depth") + depth_change,
+        )
+    return unit
+
+
+@transaction.atomic
+def delete_org_unit(*, actor, unit, version):
+    unit = _lock_at_version(OrgUnit, unit.pk, version)
+    if unit.children.exists():
+        raise ValidationError(_("“%(name)s”下还有下级单位，不能删除。") % {"name": unit.name})
+    if unit.memberships.exists() or unit.secretaries.exists():
+        raise ValidationError(
+            _("“%(name)s”仍有用户授权或书记任职记录，不能删除。") % {"name": unit.name}
+        )
+    unit._history_user = actor
+    unit.delete()
+
+
+@transaction.atomic
+def create_user(*, actor, username, full_name, password, role, org_unit, phone="", email=""):
+    """A new account together with its first role: no account is left without scope."""
+    user = User(username=username, full_name=full_name, phone=phone, email=email)
+    errors = {}
+    try:
+        user.full_clean(exclude=["password"])
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    membership = Membership(role=role, org_unit=org_unit)
+    try:
+        membership.clean()
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    user._history_user = actor
+    user._audit_scope_hint = org_unit.path
+    user.save()
+    membership.user = user
+    _save(membership, actor)
+    return user
+
+
+@transaction.atomic
+def update_user(*, actor, user, version, **changes):
+    user = _lock_at_version(User, user.pk, version)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.version += 1
+    user._history_user = actor
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+@transaction.atomic
+def set_password(*, actor, user, password):
+    validate_password(password, user)
+    user.set_password(password)
+    user._history_user = actor
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def grant_membership(*, actor, user, role, org_unit):
+    if Membership.objects.filter(user=user, role=role, org_unit=org_unit).exists():
+        raise ValidationError(_("该用户在此单位已有这个角色。"))
+    membership = _save(Membership(user=user, role=role, org_unit=org_unit), actor)
+    forget_scope(user)
+    return membership
+
+
+@transaction.atomic
+def set_membership_active(*, actor, membership, version, is_active):
+    membership = _lock_at_version(Membership, membership.pk, version)
+    membership.is_active = is_active
+    membership.version += 1
+    _save(membership, actor)
+    forget_scope(membership.user)
+    return membership
+
+
+@transaction.atomic
+def revoke_membership(*, actor, membership, version):
+    membership = _lock_at_version(Membership, membership.pk, version)
+    membership._history_user = actor
+    membership.delete()
+    forget_scope(membership.user)
+
+
+@transaction.atomic
+def save_secretary(*, actor, secretary, version=None):
+    """Create or update a secretary's post record."""
+    if secretary.pk:
+        _lock_at_version(Secretary, secretary.pk, version)
+        secretary.version += 1
+    return _save(secretary, actor)

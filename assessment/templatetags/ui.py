@@ -1,0 +1,31 @@
+"""Template helpers for Bootstrap forms and role labels."""
+
+from django import forms, template
+
+register = template.Library()
+
+
+@register.filter
+def bs(field):
+    """Render a bound field's widget with Bootstrap classes (and is-invalid on errors)."""
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select):
+        css = "form-select"
+    else:
+        css = "form-control"
+    if field.errors:
+        css += " is-invalid"
+    return field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def is_checkbox(field):
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def minutes(delta):
+    """A timedelta as whole minutes, for messages such as the lockout notice."""
+    return int(delta.total_seconds() // 60) if delta else 0

@@ -1,0 +1,42 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from assessment import api as assessment_api
+from assessment.views.auth import LoginView
+from config.health import healthz
+
+router = DefaultRouter()
+router.register("org-units", assessment_api.OrgUnitViewSet, basename="orgunit")
+router.register("users", assessment_api.UserViewSet, basename="user")
+router.register("memberships", assessment_api.MembershipViewSet, basename="membership")
+router.register("secretaries", assessment_api.SecretaryViewSet, basename="secretary")
+
+accounts = [
+    path("login/", LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include(accounts)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include((router.urls, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Break-glass tool for superusers only; daily work happens in the product pages.
+    path("django-admin/", admin.site.urls),
+    path("", include("assessment.urls")),
+]
