@@ -61,11 +61,12 @@ class VersionedViewSetMixin:
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         data = getattr(response, "data", None)
-        if self.action in ("retrieve", "update", "partial_update", "create") and isinstance(
-            data, dict
+        if (
+            self.action in ("retrieve", "update", "partial_update", "create")
+            and isinstance(data, dict)
+            and "version" in data
         ):
-            if "version" in data:
-                response["ETag"] = f'"{data["version"]}"'
+            response["ETag"] = f'"{data["version"]}"'
         return response
 
     def expected_version(self, request):
@@ -95,7 +96,9 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["parent"].queryset = OrgUnit.objects.for_user(request.user, roles=ADMIN_ONLY)
+            self.fields["parent"].queryset = OrgUnit.objects.for_user(
+                request.user, roles=ADMIN_ONLY
+            )
 
 
 @extend_schema(tags=["组织架构"])
@@ -120,7 +123,9 @@ class OrgUnitViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     @extend_schema(parameters=[IF_MATCH])
     def update(self, request, *args, **kwargs):
         unit = self.get_object()
-        serializer = self.get_serializer(unit, data=request.data, partial=kwargs.get("partial", False))
+        serializer = self.get_serializer(
+            unit, data=request.data, partial=kwargs.get("partial", False)
+        )
         serializer.is_valid(raise_exception=True)
         unit = services.update_org_unit(
             actor=request.user,
@@ -215,7 +220,7 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
         return User.objects.for_user(self.request.user).prefetch_related("memberships")
 
     @action(detail=False)
-    def me(self, request):
+    def me(self, request, *args, **kwargs):
         return Response(self.get_serializer(request.user).data)
 
 

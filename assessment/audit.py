@@ -61,7 +61,7 @@ def audit_rows(user, *, actor_id=None, object_type=None, date_from=None, date_to
         label = history_model.instance_type._meta.label_lower
         if object_type and object_type != label:
             continue
-        qs = history_model.objects.all()
+        qs = history_model.objects.order_by()
         if not scope.is_global:
             qs = qs.filter(scope.path_q("scope_path", AUDIT_ROLES))
         if actor_id:
@@ -116,7 +116,9 @@ def hydrate(rows):
     pairs = {}
     for object_type, ids in by_type.items():
         history_model = history_models[object_type]
-        snapshots = list(history_model.objects.filter(history_id__in=ids).select_related("history_user"))
+        snapshots = list(
+            history_model.objects.filter(history_id__in=ids).select_related("history_user")
+        )
         pk_name = history_model.instance_type._meta.pk.attname
         object_ids = {getattr(s, pk_name) for s in snapshots}
         newest = max(s.history_date for s in snapshots)
@@ -142,9 +144,7 @@ def hydrate(rows):
 
 
 def _tracked_fields(snap):
-    return [
-        f for f in snap.instance_type._meta.concrete_fields if f.name not in HIDDEN_FIELDS
-    ]
+    return [f for f in snap.instance_type._meta.concrete_fields if f.name not in HIDDEN_FIELDS]
 
 
 def _entry(object_type, snap, previous, names):
@@ -187,7 +187,10 @@ def _snapshot_repr(snap, names):
     fields = getattr(model, "audit_repr_fields", None)
     if not fields:
         return str(snap.instance)
-    return _Joined(names.show(model._meta.get_field(f), getattr(snap, model._meta.get_field(f).attname)) for f in fields)
+    return _Joined(
+        names.show(model._meta.get_field(f), getattr(snap, model._meta.get_field(f).attname))
+        for f in fields
+    )
 
 
 class _RelatedNames:

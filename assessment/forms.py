@@ -21,7 +21,9 @@ class OrgUnitForm(VersionedForm):
     code = forms.CharField(label=_("编码"), max_length=32)
     name = forms.CharField(label=_("名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=OrgUnitKind.choices)
-    parent = forms.ModelChoiceField(label=_("上级单位"), queryset=OrgUnit.objects.none(), required=False)
+    parent = forms.ModelChoiceField(
+        label=_("上级单位"), queryset=OrgUnit.objects.none(), required=False
+    )
 
     def __init__(self, *args, parent_choices, **kwargs):
         super().__init__(*args, **kwargs)

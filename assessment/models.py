@@ -77,9 +77,7 @@ class OrgUnit(models.Model):
         max_length=32,
         unique=True,
         validators=[
-            RegexValidator(
-                r"^[A-Za-z0-9_.-]+$", _("编码只能包含字母、数字、点、横线和下划线。")
-            )
+            RegexValidator(r"^[A-Za-z0-9_.-]+$", _("编码只能包含字母、数字、点、横线和下划线。"))
         ],
     )
     name = models.CharField(_("名称"), max_length=100)

@@ -100,9 +100,11 @@ class UserDetailView(RoleRequiredMixin, BreadcrumbsMixin, DetailView):
         context["membership_form"] = kwargs.get("membership_form") or MembershipForm(
             unit_choices=managed_units(self.request.user)
         )
-        context["manageable_unit_ids"] = set(
-            managed_units(self.request.user).values_list("pk", flat=True)
-        ) if not scope_of(self.request.user).is_global else None
+        context["manageable_unit_ids"] = (
+            set(managed_units(self.request.user).values_list("pk", flat=True))
+            if not scope_of(self.request.user).is_global
+            else None
+        )
         return context
 
     def get_breadcrumbs(self):
@@ -223,7 +225,9 @@ class MembershipChangeView(RoleRequiredMixin, View):
         version = int_or_none(request.POST.get("version"))
         try:
             if self.action == "revoke":
-                services.revoke_membership(actor=request.user, membership=membership, version=version)
+                services.revoke_membership(
+                    actor=request.user, membership=membership, version=version
+                )
                 messages.success(request, _("已撤销角色授权。"))
             else:
                 services.set_membership_active(

@@ -30,8 +30,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
         if Role.TOWN_ASSESSOR in units:
             context["towns"] = [town_overview(u) for u in units[Role.TOWN_ASSESSOR]]
         if Role.SECRETARY in units:
-            context["posts"] = (
-                Secretary.objects.filter(user=user).select_related("community__parent")
+            context["posts"] = Secretary.objects.filter(user=user).select_related(
+                "community__parent"
             )
         if Role.OBSERVER in units:
             context["observed_units"] = units[Role.OBSERVER]

@@ -29,7 +29,7 @@ class OrgUnitListView(LoginRequiredMixin, BreadcrumbsMixin, ListView):
         kind = self.request.GET.get("kind")
         if kind in OrgUnitKind.values:
             qs = qs.filter(kind=kind)
-        return qs.annotate(n_children=Count("children"))
+        return qs.annotate(n_children=Count("children")).order_by("path")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -57,7 +57,9 @@ class OrgUnitDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
             visible.filter(parent=unit).annotate(n_children=Count("children")).order_by("code")
         )
         context["memberships"] = (
-            unit.memberships.for_user(user).select_related("user").order_by("role", "user__username")
+            unit.memberships.for_user(user)
+            .select_related("user")
+            .order_by("role", "user__username")
         )
         context["secretaries"] = unit.secretaries.for_user(user).select_related("user")
         context["can_manage"] = scope_of(user).covers_path(unit.path, {Role.ADMIN})
@@ -177,5 +179,3 @@ def _child_kind(parent):
         return OrgUnitKind.COUNTY
     index = order.index(OrgUnitKind(parent.kind))
     return order[min(index + 1, len(order) - 1)]
-
-

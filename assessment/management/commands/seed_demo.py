@@ -24,7 +24,20 @@ TOWNS = [
 ]
 GRIDS = ["第一网格", "第二网格", "第三网格"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
-GIVEN = ["建华", "秀英", "志强", "丽娟", "国庆", "海燕", "永红", "明辉", "春梅", "晓东", "桂兰", "文涛"]
+GIVEN = [
+    "建华",
+    "秀英",
+    "志强",
+    "丽娟",
+    "国庆",
+    "海燕",
+    "永红",
+    "明辉",
+    "春梅",
+    "晓东",
+    "桂兰",
+    "文涛",
+]
 
 # username, full name, role, unit code
 ROLE_ACCOUNTS = [
@@ -68,7 +81,9 @@ class Command(BaseCommand):
         existing = OrgUnit.objects.filter(code=code).first()
         if existing:
             return existing, 0
-        return services.create_org_unit(actor=None, code=code, name=name, kind=kind, parent=parent), 1
+        return services.create_org_unit(
+            actor=None, code=code, name=name, kind=kind, parent=parent
+        ), 1
 
     def account(self, username, full_name, role, unit):
         user = User.objects.filter(username=username).first()

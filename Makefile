@@ -1,0 +1,54 @@
+# The two commands: `make run` (demo on SQLite, tasks in-process) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: run test lint format messages bench fonts
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Chinese font for PDF bulletins: installed when missing and this machine allows it.
+fonts:
+	@fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "安装中文字体 fonts-noto-cjk …"; \
+	    (apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq fonts-noto-cjk >/dev/null 2>&1)) || \
+	    echo "未能安装 fonts-noto-cjk：PDF 中的中文可能无法显示。"; \
+	  else echo "提示：未找到中文字体 fonts-noto-cjk，PDF 中的中文可能无法显示。"; fi; }
+
+run: $(VENV)/.installed fonts
+	DEBUG=true $(BIN)/python manage.py migrate --noinput -v0
+	DEBUG=true $(BIN)/python manage.py seed_demo
+	@echo "打开 http://127.0.0.1:$(PORT)/ （Ctrl+C 停止）"
+	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run -v0
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+messages: $(VENV)/.installed
+	$(BIN)/python manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=static
+	$(BIN)/python manage.py compilemessages -l en --ignore=.venv
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/run.py

@@ -1,0 +1,124 @@
+"""The test world: two counties and named personas, one per role (DESIGN §7).
+
+    青山县 QA ─ 城关镇 QA1 ─ 城东社区 QA101 (secretary_a1) ─ 网格 QA101-1
+              │           └ 城西社区 QA102 (secretary_a2)
+              └ 东湖街道 QA2 ─ 东湖社区 QA201 (secretary_b1)
+    外县 QB ─ 外镇 QB1 ─ 外县社区 QB101 (secretary_c1)
+
+Personas: admin_a and county_assessor_a (county QA), town_assessor_a and observer_a
+(town QA1), secretary_a1 (community QA101), outsider_b (town assessor of QA2).
+"""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+
+from assessment.models import OrgUnitKind
+from assessment.scope import Role
+from tests.factories import MembershipFactory, OrgUnitFactory, SecretaryFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; Django must still allow
+# the ORM calls the tests make around it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@dataclass
+class World:
+    county_a: object
+    town_a: object
+    town_b: object
+    community_a1: object
+    community_a2: object
+    community_b1: object
+    grid_a1: object
+    county_b: object
+    town_c: object
+    community_c1: object
+    admin_a: object
+    county_assessor_a: object
+    town_assessor_a: object
+    observer_a: object
+    secretary_a1: object
+    outsider_b: object
+    secretaries: dict
+
+    def persona(self, name):
+        return getattr(self, name)
+
+
+def person(role, unit, username, full_name):
+    user = UserFactory(username=username, full_name=full_name)
+    MembershipFactory(user=user, role=role, org_unit=unit)
+    return user
+
+
+def secretary(community, staff_no, name, username):
+    user = person(Role.SECRETARY, community, username, name)
+    return SecretaryFactory(staff_no=staff_no, name=name, community=community, user=user)
+
+
+@pytest.fixture
+def world(db):
+    county_a = OrgUnitFactory(code="QA", name="青山县", kind=OrgUnitKind.COUNTY)
+    town_a = OrgUnitFactory(code="QA1", name="城关镇", kind=OrgUnitKind.TOWN, parent=county_a)
+    town_b = OrgUnitFactory(code="QA2", name="东湖街道", kind=OrgUnitKind.TOWN, parent=county_a)
+    a1 = OrgUnitFactory(code="QA101", name="城东社区", kind=OrgUnitKind.COMMUNITY, parent=town_a)
+    a2 = OrgUnitFactory(code="QA102", name="城西社区", kind=OrgUnitKind.COMMUNITY, parent=town_a)
+    b1 = OrgUnitFactory(code="QA201", name="东湖社区", kind=OrgUnitKind.COMMUNITY, parent=town_b)
+    grid = OrgUnitFactory(code="QA101-1", name="城东一网格", kind=OrgUnitKind.GRID, parent=a1)
+    county_b = OrgUnitFactory(code="QB", name="外县", kind=OrgUnitKind.COUNTY)
+    town_c = OrgUnitFactory(code="QB1", name="外镇", kind=OrgUnitKind.TOWN, parent=county_b)
+    c1 = OrgUnitFactory(code="QB101", name="外县社区", kind=OrgUnitKind.COMMUNITY, parent=town_c)
+    secretaries = {
+        "a1": secretary(a1, "SA1", "甲书记", "sec_a1"),
+        "a2": secretary(a2, "SA2", "乙书记", "sec_a2"),
+        "b1": secretary(b1, "SB1", "丙书记", "sec_b1"),
+        "c1": secretary(c1, "SC1", "外县书记", "sec_c1"),
+    }
+    return World(
+        county_a=county_a,
+        town_a=town_a,
+        town_b=town_b,
+        community_a1=a1,
+        community_a2=a2,
+        community_b1=b1,
+        grid_a1=grid,
+        county_b=county_b,
+        town_c=town_c,
+        community_c1=c1,
+        admin_a=person(Role.ADMIN, county_a, "admin_a", "管理员甲"),
+        county_assessor_a=person(Role.COUNTY_ASSESSOR, county_a, "county_a", "县考核员甲"),
+        town_assessor_a=person(Role.TOWN_ASSESSOR, town_a, "town_a", "镇考核员甲"),
+        observer_a=person(Role.OBSERVER, town_a, "observer_a", "纪检甲"),
+        secretary_a1=secretaries["a1"].user,
+        outsider_b=person(Role.TOWN_ASSESSOR, town_b, "outsider_b", "东湖考核员"),
+        secretaries=secretaries,
+    )
+
+
+PERSONAS = [
+    "admin_a",
+    "county_assessor_a",
+    "town_assessor_a",
+    "observer_a",
+    "secretary_a1",
+    "outsider_b",
+]
+
+
+@pytest.fixture
+def login(client):
+    """Log a persona in on the test client and return the client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()

@@ -1,0 +1,64 @@
+"""Factories for the test world. Units are made through the service, as in the product."""
+
+from datetime import date
+
+import factory
+from django.contrib.auth.hashers import make_password
+
+from assessment import services
+from assessment.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
+
+TEST_PASSWORD = "Test-pass-2026"
+# Hashed once with the real (argon2) hasher and shared, so each account costs no hashing.
+_PASSWORD_HASH = None
+
+
+def password_hash():
+    global _PASSWORD_HASH
+    if _PASSWORD_HASH is None:
+        _PASSWORD_HASH = make_password(TEST_PASSWORD)
+    return _PASSWORD_HASH
+
+
+class OrgUnitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrgUnit
+
+    code = factory.Sequence(lambda n: f"U{n:04d}")
+    name = factory.Sequence(lambda n: f"单位{n}")
+    kind = OrgUnitKind.COUNTY
+    parent = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return services.create_org_unit(actor=None, **kwargs)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    full_name = factory.Sequence(lambda n: f"测试用户{n}")
+    password = factory.LazyFunction(password_hash)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    role = "admin"
+    org_unit = factory.SubFactory(OrgUnitFactory)
+
+
+class SecretaryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Secretary
+
+    staff_no = factory.Sequence(lambda n: f"T{n:05d}")
+    name = factory.Sequence(lambda n: f"书记{n}")
+    tenure_start = date(2020, 1, 1)
+    user = factory.SubFactory(UserFactory)
+    community = None
