@@ -235,3 +235,40 @@ class _Deferred:
 
     def __str__(self):
         return self.text
+
+
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION audit_history_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '审计记录只能追加，不能修改或删除（表 %）', TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql
+"""
+
+
+def protect_history_tables(using="default", **kwargs):
+    """On PostgreSQL, make every historical table refuse UPDATE and DELETE.
+
+    Runs after each migrate, so tables of newly audited models are covered too. The
+    application never updates or deletes a snapshot; this makes the database say no as
+    well, whatever path (shell, script, admin) tries.
+    """
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    tables = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        cursor.execute(APPEND_ONLY_FUNCTION)
+        for history_model in audited_history_models():
+            table = history_model._meta.db_table
+            if table not in tables:
+                continue
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(f"DROP TRIGGER IF EXISTS audit_append_only ON {quoted}")
+            cursor.execute(
+                f"CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON {quoted} "
+                "FOR EACH ROW EXECUTE FUNCTION audit_history_append_only()"
+            )

@@ -10,6 +10,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from config.celery import app as celery_app
+
 
 def check_database():
     try:
@@ -22,10 +24,8 @@ def check_database():
 
 
 def check_broker():
-    from config.celery import app
-
     try:
-        with app.connection_for_write() as conn:
+        with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:  # any failure of the broker is reported, not raised
         return f"error: {exc.__class__.__name__}"

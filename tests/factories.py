@@ -4,6 +4,7 @@ from datetime import date
 
 import factory
 from django.contrib.auth.hashers import make_password
+from django.urls import reverse
 
 from assessment import services
 from assessment.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
@@ -62,3 +63,9 @@ class SecretaryFactory(factory.django.DjangoModelFactory):
     tenure_start = date(2020, 1, 1)
     user = factory.SubFactory(UserFactory)
     community = None
+
+
+def logs_in(client, username, password):
+    """Log in through the login page, as a person would (django-axes sees the request)."""
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    return response.status_code == 302 and response.url == reverse("home")

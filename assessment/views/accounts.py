@@ -75,7 +75,7 @@ class UserCreateView(RoleRequiredMixin, BreadcrumbsMixin, FormView):
         try:
             user = services.create_user(actor=self.request.user, **data)
         except ValidationError as exc:
-            apply_validation_error(form, exc)
+            apply_validation_error(form, exc, renamed={"password": "password1"})
             return self.form_invalid(form)
         messages.success(self.request, _("已创建账号“%(name)s”。") % {"name": user.username})
         return redirect("user-detail", pk=user.pk)

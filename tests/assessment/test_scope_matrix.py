@@ -97,9 +97,7 @@ def url_for(name, kwargs, pk):
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_every_object_route_answers_404_outside_scope_and_changes_nothing(
-    world, client, persona
-):
+def test_every_object_route_answers_404_outside_scope_and_changes_nothing(world, client, persona):
     user = world.persona(persona)
     client.force_login(user)
     before = database_state()
@@ -115,7 +113,9 @@ def test_every_object_route_answers_404_outside_scope_and_changes_nothing(
             if method == "get":
                 response = client.get(url)
             elif is_api:
-                response = getattr(client, method)(url, body, content_type="application/json", **extra)
+                response = getattr(client, method)(
+                    url, body, content_type="application/json", **extra
+                )
             else:
                 response = client.post(url, body)
             assert response.status_code in (403, 404, 405), (
