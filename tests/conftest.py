@@ -9,7 +9,6 @@ Personas: admin_a and county_assessor_a (county QA), town_assessor_a and observe
 (town QA1), secretary_a1 (community QA101), outsider_b (town assessor of QA2).
 """
 
-import os
 from dataclasses import dataclass
 
 import pytest
@@ -18,10 +17,6 @@ from django.core.cache import cache
 from assessment.models import OrgUnitKind
 from assessment.scope import Role
 from tests.factories import MembershipFactory, OrgUnitFactory, SecretaryFactory, UserFactory
-
-# Playwright's sync API runs an event loop in the test thread; Django must still allow
-# the ORM calls the tests make around it.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @dataclass

@@ -1,0 +1,134 @@
+"""REST API under /api/v1/: session and token auth, scoping, pagination, optimistic
+locking with ETag / If-Match, OpenAPI schema and local Swagger UI."""
+
+import pytest
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from assessment.models import OrgUnit
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def test_token_authentication_reaches_the_same_scope(world, api):
+    token = Token.objects.create(user=world.town_assessor_a)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    me = api.get("/api/v1/users/me/").json()
+    assert me["username"] == "town_a"
+    staff = {s["staff_no"] for s in api.get("/api/v1/secretaries/").json()["results"]}
+    assert staff == {"SA1", "SA2"}
+
+
+def test_a_bad_token_is_refused(world, api):
+    api.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    assert api.get("/api/v1/users/me/").status_code == 401
+
+
+def test_lists_are_paginated(world, api):
+    api.force_authenticate(world.county_assessor_a)
+    body = api.get("/api/v1/org-units/", {"page_size": 2}).json()
+    assert set(body) == {"count", "next", "previous", "results"}
+    assert body["count"] == 7
+    assert len(body["results"]) == 2
+    assert "page=2" in body["next"]
+
+
+def test_list_filters_and_search(world, api):
+    api.force_authenticate(world.county_assessor_a)
+    towns = api.get("/api/v1/org-units/", {"kind": "town"}).json()["results"]
+    assert {t["code"] for t in towns} == {"QA1", "QA2"}
+    found = api.get("/api/v1/org-units/", {"search": "城东"}).json()["results"]
+    assert [u["code"] for u in found] == ["QA101", "QA101-1"]
+
+
+def test_admin_creates_a_unit_through_the_api_and_it_is_audited(world, api):
+    api.force_authenticate(world.admin_a)
+    response = api.post(
+        "/api/v1/org-units/",
+        {"code": "QA103", "name": "城南社区", "kind": "community", "parent": world.town_a.pk},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert response["ETag"] == '"1"'
+    unit = OrgUnit.objects.get(code="QA103")
+    assert unit.path == "/QA/QA1/QA103/"
+    assert unit.history.get().history_user == world.admin_a
+
+
+def test_api_validation_errors_are_chinese_and_name_the_field(world, api):
+    api.force_authenticate(world.admin_a)
+    response = api.post(
+        "/api/v1/org-units/",
+        {"code": "QA1", "name": "重复", "kind": "community", "parent": world.county_a.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert "已存在" in body["code"][0]
+    assert "不能挂在" in body["parent"][0]
+
+
+def test_non_admins_cannot_write(world, api):
+    api.force_authenticate(world.county_assessor_a)
+    response = api.post(
+        "/api/v1/org-units/",
+        {"code": "QA103", "name": "城南社区", "kind": "community", "parent": world.town_a.pk},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert not OrgUnit.objects.filter(code="QA103").exists()
+
+
+def test_writes_need_if_match_and_refuse_a_stale_etag(world, api):
+    api.force_authenticate(world.admin_a)
+    url = f"/api/v1/org-units/{world.town_a.pk}/"
+    etag = api.get(url)["ETag"]
+    assert etag == '"1"'
+    missing = api.patch(url, {"name": "无版本"}, format="json")
+    assert missing.status_code == 428
+    ok = api.patch(url, {"name": "城关街道"}, format="json", HTTP_IF_MATCH=etag)
+    assert ok.status_code == 200 and ok["ETag"] == '"2"'
+    stale = api.patch(url, {"name": "过期修改"}, format="json", HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    assert "已被他人修改" in stale.json()["detail"]
+    assert OrgUnit.objects.get(pk=world.town_a.pk).name == "城关街道"
+
+
+def test_delete_needs_if_match(world, api):
+    api.force_authenticate(world.admin_a)
+    url = f"/api/v1/org-units/{world.grid_a1.pk}/"
+    assert api.delete(url).status_code == 428
+    assert api.delete(url, HTTP_IF_MATCH='"1"').status_code == 204
+    assert not OrgUnit.objects.filter(pk=world.grid_a1.pk).exists()
+
+
+def test_admin_grants_and_revokes_memberships_through_the_api(world, api):
+    api.force_authenticate(world.admin_a)
+    response = api.post(
+        "/api/v1/memberships/",
+        {"user": world.outsider_b.pk, "role": "observer", "org_unit": world.county_a.pk},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    url = f"/api/v1/memberships/{response.json()['id']}/"
+    assert api.delete(url, HTTP_IF_MATCH='"1"').status_code == 204
+
+
+def test_the_openapi_schema_and_swagger_ui_are_served_locally(world, login):
+    client = login(world.county_assessor_a)
+    schema = client.get(reverse("api-schema"), {"format": "json"})
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert "/api/v1/org-units/" in paths and "/api/v1/secretaries/" in paths
+    docs = client.get(reverse("api-docs"))
+    text = docs.content.decode()
+    assert docs.status_code == 200
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in text
+    assert "https://" not in text and "http://" not in text
+    script = client.get(reverse("api-docs"), {"script": ""})
+    assert script.status_code == 200
+    assert b"SwaggerUIBundle" in script.content

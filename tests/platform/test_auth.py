@@ -1,0 +1,117 @@
+"""Login, lockout, password change, sessions and security headers (issue: foundation)."""
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+
+from tests.factories import TEST_PASSWORD, logs_in
+
+
+def test_the_login_page_is_chinese(db, client):
+    text = client.get(reverse("login")).content.decode()
+    assert '<html lang="zh-hans">' in text
+    assert "用户名" in text and "密码" in text and "登录" in text
+
+
+def test_a_wrong_password_says_so_in_chinese(world, client):
+    response = client.post(reverse("login"), {"username": "admin_a", "password": "wrong"})
+    assert response.status_code == 200
+    assert "请输入一个正确的" in response.content.decode()
+
+
+def test_login_then_home_then_logout(world, client):
+    assert logs_in(client, "town_a", TEST_PASSWORD)
+    assert client.get(reverse("home")).status_code == 200
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_repeated_failures_lock_the_login_with_a_clear_message(world, client):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "town_a", "password": "wrong"})
+    response = client.post(reverse("login"), {"username": "town_a", "password": TEST_PASSWORD})
+    assert response.status_code == 429
+    text = response.content.decode()
+    assert "登录已暂时锁定" in text
+    assert f"连续 {settings.AXES_FAILURE_LIMIT} 次密码错误" in text
+    assert "30 分钟后再试" in text
+    assert client.get(reverse("home")).status_code == 302
+
+
+def test_a_lockout_of_one_account_leaves_the_others_alone(world, client):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "town_a", "password": "wrong"})
+    assert logs_in(client, "county_a", TEST_PASSWORD)
+
+
+def test_passwords_are_hashed_with_argon2(world):
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert world.admin_a.password.startswith("argon2$")
+
+
+def test_password_change_applies_the_validators_in_chinese(world, login):
+    client = login(world.town_assessor_a)
+    url = reverse("password_change")
+    response = client.post(
+        url, {"old_password": TEST_PASSWORD, "new_password1": "12345", "new_password2": "12345"}
+    )
+    text = response.content.decode()
+    assert "密码太短，至少需要 10 个字符。" in text
+    assert "这个密码太常见了" in text
+    response = client.post(
+        url,
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "Fresh-pass-2026",
+            "new_password2": "Fresh-pass-2026",
+        },
+    )
+    assert response.url == reverse("password_change_done")
+    client.logout()
+    assert logs_in(client, "town_a", "Fresh-pass-2026")
+
+
+def test_sessions_end_when_idle_and_with_the_browser(world, client):
+    assert logs_in(client, "town_a", TEST_PASSWORD)
+    assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE <= 8 * 3600
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE and settings.SESSION_SAVE_EVERY_REQUEST
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_forms_refuse_posts_without_the_csrf_token(world, client):
+    client.handler.enforce_csrf_checks = True
+    response = client.post(reverse("login"), {"username": "town_a", "password": TEST_PASSWORD})
+    assert response.status_code == 403
+
+
+def test_pages_carry_security_headers_and_a_strict_csp(world, login):
+    response = login(world.admin_a).get(reverse("home"))
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_no_template_has_an_inline_script_or_a_foreign_asset():
+    """The CSP forbids inline scripts; intranets have no internet (SPEC §7)."""
+    roots = [Path(settings.BASE_DIR) / "templates"] + [
+        p for p in Path(settings.BASE_DIR).glob("*/templates") if ".venv" not in p.parts
+    ]
+    offenders = []
+    for root in roots:
+        for path in root.rglob("*.html"):
+            text = path.read_text()
+            for tag in re.findall(r"<script\b[^>]*>", text):
+                if "src=" not in tag:
+                    offenders.append(f"{path}: inline {tag}")
+            if re.search(r"""(src|href)=["'](https?:)?//""", text):
+                offenders.append(f"{path}: loads from another host")
+            if re.search(r"\son[a-z]+=", text):
+                offenders.append(f"{path}: inline event handler")
+    assert offenders == []
