@@ -13,6 +13,8 @@ from django.apps import apps
 from django.db import models
 from django.db.models import Value
 from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.signals import pre_create_historical_record
 
@@ -210,6 +212,8 @@ class _RelatedNames:
             return str(dict(model_field.flatchoices).get(value, value))
         if isinstance(value, bool):
             return str(_("是") if value else _("否"))
+        if isinstance(value, datetime):
+            return date_format(timezone.localtime(value), "Y-m-d H:i:s")
         return str(value)
 
     def resolve(self):

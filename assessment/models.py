@@ -169,6 +169,8 @@ class User(AbstractUser):
     """An account. Chinese names are not split in first/last, so one `full_name`."""
 
     full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    first_name = None
+    last_name = None
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 

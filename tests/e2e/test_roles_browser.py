@@ -1,0 +1,76 @@
+"""Each role logs in with its demo account in a real browser and reaches its home page;
+screenshots go to docs/screenshots/ for the README."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from assessment.management.commands.seed_demo import DEMO_PASSWORD
+
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+
+ROLES = [
+    ("admin", "系统管理员", "home-admin"),
+    ("county", "县级考核员", "home-county"),
+    ("town", "镇街考核员", "home-town"),
+    ("secretary", "社区书记", "home-secretary"),
+    ("observer", "纪检监督", "home-observer"),
+]
+
+
+@pytest.fixture
+def demo_county(transactional_db):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def log_in(page, base_url, username):
+    page.goto(f"{base_url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_each_role_logs_in_and_sees_its_home_page(demo_county, live_server, watched_page):
+    page = watched_page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.screenshot(path=SCREENSHOTS / "login.png")
+    for username, role_label, section in ROLES:
+        log_in(page, live_server.url, username)
+        expect(page.get_by_test_id(section)).to_be_visible()
+        expect(page.get_by_test_id("my-roles")).to_contain_text(role_label)
+        page.screenshot(path=SCREENSHOTS / f"home-{username}.png", full_page=True)
+        page.get_by_test_id("user-menu").click()
+        page.get_by_role("button", name="退出登录").click()
+        expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    assert page.problems == []
+
+
+def test_the_admin_finds_a_community_and_the_audit_trail(demo_county, live_server, watched_page):
+    page = watched_page
+    log_in(page, live_server.url, "admin")
+    page.get_by_role("link", name="组织架构").first.click()
+    page.get_by_placeholder("按名称或编码搜索").fill("城东")
+    page.get_by_role("button", name="查询").click()
+    page.get_by_role("link", name="城东社区").click()
+    expect(page.get_by_role("heading", name=re.compile("城东社区"))).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "orgunit-detail.png", full_page=True)
+    page.get_by_role("link", name="审计日志").click()
+    expect(page.locator("table.audit-table")).to_contain_text("组织单位")
+    page.screenshot(path=SCREENSHOTS / "audit-log.png")
+    assert page.problems == []
+
+
+def test_the_language_switch_turns_the_page_english(demo_county, live_server, watched_page):
+    page = watched_page
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert page.problems == []
