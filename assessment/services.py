@@ -118,6 +118,8 @@ def create_user(*, actor, username, full_name, password, role, org_unit, phone="
 
 @transaction.atomic
 def update_user(*, actor, user, version, **changes):
+    if actor is not None and actor.pk == user.pk and changes.get("is_active") is False:
+        raise ValidationError({"is_active": _("不能停用自己的账号。")})
     user = _lock_at_version(User, user.pk, version)
     for field, value in changes.items():
         setattr(user, field, value)
@@ -130,7 +132,10 @@ def update_user(*, actor, user, version, **changes):
 
 @transaction.atomic
 def set_password(*, actor, user, password):
-    validate_password(password, user)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     user._history_user = actor
     user.save(update_fields=["password"])

@@ -16,8 +16,8 @@ from assessment import services
 from assessment.forms import MembershipForm, SetPasswordForm, UserCreateForm, UserEditForm
 from assessment.models import Membership, OrgUnit, User
 from assessment.scope import Role, scope_of
-from assessment.views.mixins import BreadcrumbsMixin, RoleRequiredMixin
-from assessment.views.util import apply_validation_error, int_or_none
+from assessment.views.mixins import BreadcrumbsMixin, RoleRequiredMixin, ServiceFormMixin
+from assessment.views.util import int_or_none
 
 ADMIN_ONLY = {Role.ADMIN}
 
@@ -58,10 +58,11 @@ class UserListView(RoleRequiredMixin, BreadcrumbsMixin, ListView):
         return [(_("用户管理"), None)]
 
 
-class UserCreateView(RoleRequiredMixin, BreadcrumbsMixin, FormView):
+class UserCreateView(RoleRequiredMixin, ServiceFormMixin, BreadcrumbsMixin, FormView):
     roles = (Role.ADMIN,)
     template_name = "assessment/user_form.html"
     form_class = UserCreateForm
+    service_field_names = {"password": "password1"}
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
@@ -72,11 +73,11 @@ class UserCreateView(RoleRequiredMixin, BreadcrumbsMixin, FormView):
         data = dict(form.cleaned_data)
         data["password"] = data.pop("password1")
         data.pop("password2")
-        try:
-            user = services.create_user(actor=self.request.user, **data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc, renamed={"password": "password1"})
-            return self.form_invalid(form)
+        user, refused = self.run_service(
+            form, lambda: services.create_user(actor=self.request.user, **data)
+        )
+        if refused:
+            return refused
         messages.success(self.request, _("已创建账号“%(name)s”。") % {"name": user.username})
         return redirect("user-detail", pk=user.pk)
 
@@ -111,7 +112,7 @@ class UserDetailView(RoleRequiredMixin, BreadcrumbsMixin, DetailView):
         return [(_("用户管理"), reverse("user-list")), (str(self.object), None)]
 
 
-class UserEditView(RoleRequiredMixin, BreadcrumbsMixin, FormView):
+class UserEditView(RoleRequiredMixin, ServiceFormMixin, BreadcrumbsMixin, FormView):
     roles = (Role.ADMIN,)
     template_name = "assessment/user_edit.html"
     form_class = UserEditForm
@@ -139,17 +140,14 @@ class UserEditView(RoleRequiredMixin, BreadcrumbsMixin, FormView):
         data = dict(form.cleaned_data)
         version = data.pop("version")
         account = self.get_account()
-        if account.pk == self.request.user.pk and not data["is_active"]:
-            form.add_error("is_active", _("不能停用自己的账号。"))
-            return self.form_invalid(form)
-        try:
-            services.update_user(actor=self.request.user, user=account, version=version, **data)
-        except services.StaleVersion as exc:
-            form.add_error(None, str(exc))
-            return self.render_to_response(self.get_context_data(form=form, current=exc.current))
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-            return self.form_invalid(form)
+        _done, refused = self.run_service(
+            form,
+            lambda: services.update_user(
+                actor=self.request.user, user=account, version=version, **data
+            ),
+        )
+        if refused:
+            return refused
         messages.success(self.request, _("已保存账号信息。"))
         return redirect("user-detail", pk=account.pk)
 
@@ -176,16 +174,18 @@ class UserSetPasswordView(UserEditView):
     def get_initial(self):
         return {}
 
+    service_field_names = {"password": "password1"}
+
     def form_valid(self, form):
         account = self.get_account()
-        try:
-            services.set_password(
+        _done, refused = self.run_service(
+            form,
+            lambda: services.set_password(
                 actor=self.request.user, user=account, password=form.cleaned_data["password1"]
-            )
-        except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error("password1", message)
-            return self.form_invalid(form)
+            ),
+        )
+        if refused:
+            return refused
         messages.success(self.request, _("已为“%(name)s”设置新密码。") % {"name": account})
         return redirect("user-detail", pk=account.pk)
 

@@ -1,9 +1,11 @@
 """What every browser view of the product shares: login, role gate, scoped lookups."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from assessment.scope import scope_of
+from assessment.services import StaleVersion
+from assessment.views.util import apply_validation_error
 
 
 class RoleRequiredMixin(LoginRequiredMixin):
@@ -31,3 +33,26 @@ class BreadcrumbsMixin:
         context = super().get_context_data(**kwargs)
         context["breadcrumbs"] = self.get_breadcrumbs()
         return context
+
+
+class ServiceFormMixin:
+    """A form view whose valid form runs one service call; the service decides.
+
+    `run_service` returns (result, None) on success, or (None, response) when the service
+    refused: its ValidationError is shown on the form (service field names renamed by
+    `service_field_names`), and a StaleVersion shows the record as the other person
+    saved it (template variable `current`).
+    """
+
+    service_field_names = {}
+
+    def run_service(self, form, call):
+        try:
+            return call(), None
+        except StaleVersion as exc:
+            form.add_error(None, str(exc))
+            context = self.get_context_data(form=form, current=exc.current)
+            return None, self.render_to_response(context)
+        except ValidationError as exc:
+            apply_validation_error(form, exc, self.service_field_names)
+            return None, self.form_invalid(form)

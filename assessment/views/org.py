@@ -13,8 +13,8 @@ from assessment import services
 from assessment.forms import OrgUnitForm
 from assessment.models import OrgUnit, OrgUnitKind
 from assessment.scope import Role, scope_of
-from assessment.views.mixins import BreadcrumbsMixin, RoleRequiredMixin
-from assessment.views.util import apply_validation_error, int_or_none
+from assessment.views.mixins import BreadcrumbsMixin, RoleRequiredMixin, ServiceFormMixin
+from assessment.views.util import int_or_none
 
 
 class OrgUnitListView(LoginRequiredMixin, BreadcrumbsMixin, ListView):
@@ -69,7 +69,7 @@ class OrgUnitDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
         return [(_("组织架构"), reverse("orgunit-list")), (self.object.name, None)]
 
 
-class OrgUnitFormView(RoleRequiredMixin, BreadcrumbsMixin, FormView):
+class OrgUnitFormView(RoleRequiredMixin, ServiceFormMixin, BreadcrumbsMixin, FormView):
     """Create a unit (no pk) or edit one (pk): admins only, inside their subtree."""
 
     roles = (Role.ADMIN,)
@@ -109,22 +109,21 @@ class OrgUnitFormView(RoleRequiredMixin, BreadcrumbsMixin, FormView):
     def form_valid(self, form):
         data = dict(form.cleaned_data)
         version = data.pop("version")
-        unit = self.get_unit()
-        try:
-            if unit is None:
-                unit = services.create_org_unit(actor=self.request.user, **data)
-                messages.success(self.request, _("已新增单位“%(name)s”。") % {"name": unit.name})
-            else:
-                unit = services.update_org_unit(
-                    actor=self.request.user, unit=unit, version=version, **data
-                )
-                messages.success(self.request, _("已保存单位“%(name)s”。") % {"name": unit.name})
-        except services.StaleVersion as exc:
-            form.add_error(None, str(exc))
-            return self.render_to_response(self.get_context_data(form=form, current=exc.current))
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-            return self.form_invalid(form)
+        actor, unit = self.request.user, self.get_unit()
+        if unit is None:
+            unit, refused = self.run_service(
+                form, lambda: services.create_org_unit(actor=actor, **data)
+            )
+            message = _("已新增单位“%(name)s”。")
+        else:
+            unit, refused = self.run_service(
+                form,
+                lambda: services.update_org_unit(actor=actor, unit=unit, version=version, **data),
+            )
+            message = _("已保存单位“%(name)s”。")
+        if refused:
+            return refused
+        messages.success(self.request, message % {"name": unit.name})
         return redirect("orgunit-detail", pk=unit.pk)
 
     def get_context_data(self, **kwargs):
