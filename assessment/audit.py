@@ -11,14 +11,14 @@ from datetime import datetime
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.signals import pre_create_historical_record
 
-from assessment.models import AuditedHistory
+from assessment.models import AuditedHistory, User
 from assessment.scope import Role, scope_of
 
 AUDIT_ROLES = frozenset({Role.ADMIN, Role.OBSERVER})
@@ -52,12 +52,18 @@ def can_read_audit(user):
     return scope_of(user).has_role(*AUDIT_ROLES)
 
 
-def audit_rows(user, *, actor_id=None, object_type=None, date_from=None, date_to=None):
+def audit_rows(user, *, actor=None, object_type=None, date_from=None, date_to=None):
     """All snapshots the user may read, newest first, as (id, date, type label) rows.
 
-    One UNION over the historical tables, so counting and paging stay in the database.
+    `actor` matches the user name or full name of whoever made the change. One UNION
+    over the historical tables, so counting and paging stay in the database.
     """
     scope = scope_of(user)
+    actors = None
+    if actor:
+        actors = User.objects.filter(
+            Q(username__icontains=actor) | Q(full_name__icontains=actor)
+        ).values("pk")
     parts = []
     for history_model in audited_history_models():
         label = history_model.instance_type._meta.label_lower
@@ -66,8 +72,8 @@ def audit_rows(user, *, actor_id=None, object_type=None, date_from=None, date_to
         qs = history_model.objects.order_by()
         if not scope.is_global:
             qs = qs.filter(scope.path_q("scope_path", AUDIT_ROLES))
-        if actor_id:
-            qs = qs.filter(history_user_id=actor_id)
+        if actors is not None:
+            qs = qs.filter(history_user_id__in=actors)
         if date_from:
             qs = qs.filter(history_date__date__gte=date_from)
         if date_to:

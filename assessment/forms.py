@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models import OrgUnit, OrgUnitKind, User
+from assessment.models import OrgUnit, OrgUnitKind
 from assessment.scope import Role
 
 
@@ -87,7 +87,12 @@ class MembershipForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    actor = forms.ModelChoiceField(label=_("操作人"), queryset=User.objects.none(), required=False)
+    actor = forms.CharField(
+        label=_("操作人"),
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"placeholder": _("用户名或姓名")}),
+    )
     object_type = forms.ChoiceField(label=_("对象类型"), required=False)
     date_from = forms.DateField(
         label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -96,9 +101,8 @@ class AuditFilterForm(forms.Form):
         label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, actor_choices, type_choices, **kwargs):
+    def __init__(self, *args, type_choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["actor"].queryset = actor_choices
         self.fields["object_type"].choices = [("", _("全部"))] + list(type_choices)
 
     def clean(self):

@@ -8,7 +8,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -61,6 +62,18 @@ class OrgUnitQuerySet(models.QuerySet):
     def subtree(self, unit):
         """The unit and everything under it, in one query (materialized path)."""
         return self.filter(path__startswith=unit.path)
+
+    def with_child_count(self):
+        """Annotate `n_children`. A correlated subquery, so a paginated list counts the
+        children of its page only, not of the whole scope."""
+        children = (
+            OrgUnit.objects.filter(parent=OuterRef("pk"))
+            .order_by()
+            .values("parent")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(n_children=Coalesce(Subquery(children), 0))
 
 
 class OrgUnit(models.Model):

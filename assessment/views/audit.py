@@ -6,7 +6,6 @@ from django.views.generic import TemplateView
 
 from assessment import audit
 from assessment.forms import AuditFilterForm
-from assessment.models import User
 from assessment.views.mixins import BreadcrumbsMixin, RoleRequiredMixin
 
 
@@ -18,16 +17,12 @@ class AuditLogView(RoleRequiredMixin, BreadcrumbsMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        form = AuditFilterForm(
-            self.request.GET or None,
-            actor_choices=User.objects.for_user(user, roles=audit.AUDIT_ROLES).order_by("username"),
-            type_choices=audit.object_type_choices(),
-        )
+        form = AuditFilterForm(self.request.GET or None, type_choices=audit.object_type_choices())
         filters = {}
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             filters = {
-                "actor_id": data["actor"].pk if data["actor"] else None,
+                "actor": data["actor"].strip() or None,
                 "object_type": data["object_type"] or None,
                 "date_from": data["date_from"],
                 "date_to": data["date_to"],

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -29,7 +29,7 @@ class OrgUnitListView(LoginRequiredMixin, BreadcrumbsMixin, ListView):
         kind = self.request.GET.get("kind")
         if kind in OrgUnitKind.values:
             qs = qs.filter(kind=kind)
-        return qs.annotate(n_children=Count("children")).order_by("path")
+        return qs.with_child_count().order_by("path")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -53,9 +53,7 @@ class OrgUnitDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
         unit, user = self.object, self.request.user
         visible = OrgUnit.objects.for_user(user)
         context["ancestors"] = list(unit.ancestors().filter(pk__in=visible.values("pk")))
-        context["children"] = (
-            visible.filter(parent=unit).annotate(n_children=Count("children")).order_by("code")
-        )
+        context["children"] = visible.filter(parent=unit).with_child_count().order_by("code")
         context["memberships"] = (
             unit.memberships.for_user(user)
             .select_related("user")

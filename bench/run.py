@@ -1,0 +1,41 @@
+"""Run the benchmarks in a throw-away test database and record their results.
+
+    make bench                       # SQLite, or PostgreSQL when DATABASE_URL is set
+
+Results print as a table and are written to bench/results/<name>.txt. Report ratios
+measured in one run, never absolute timings across machines.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+
+
+def main():
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    from bench import foundation
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        report = foundation.run()
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()
+    print(report)
+    out = ROOT / "bench" / "results" / f"foundation-{connection.vendor}.txt"
+    out.write_text(report + "\n")
+    print(f"\nwritten to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
