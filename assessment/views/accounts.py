@@ -41,12 +41,18 @@ class UserListView(RoleRequiredMixin, BreadcrumbsMixin, ListView):
         )
         q = self.request.GET.get("q", "").strip()
         if q:
+            at_unit = Membership.objects.filter(
+                Q(org_unit__name__icontains=q) | Q(org_unit__code__iexact=q)
+            )
             qs = qs.filter(
-                Q(username__icontains=q) | Q(full_name__icontains=q) | Q(phone__icontains=q)
+                Q(username__icontains=q)
+                | Q(full_name__icontains=q)
+                | Q(phone__icontains=q)
+                | Q(pk__in=at_unit.values("user_id"))
             )
         role = self.request.GET.get("role")
         if role in Role.values:
-            qs = qs.filter(memberships__role=role).distinct()
+            qs = qs.filter(pk__in=Membership.objects.filter(role=role).values("user_id"))
         return qs.order_by("username")
 
     def get_context_data(self, **kwargs):

@@ -148,6 +148,11 @@ def test_user_list_searches_and_filters_by_role(world, login, django_assert_max_
     }
 
 
+def test_user_list_finds_the_accounts_of_a_unit(world, login):
+    response = login(world.admin_a).get(reverse("user-list"), {"q": "东湖"})
+    assert {u.username for u in response.context["object_list"]} == {"outsider_b", "sec_b1"}
+
+
 def test_admin_grants_suspends_and_revokes_a_membership(world, login):
     client = login(world.admin_a)
     user = world.outsider_b

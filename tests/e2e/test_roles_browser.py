@@ -74,3 +74,12 @@ def test_the_language_switch_turns_the_page_english(demo_county, live_server, wa
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     assert page.problems == []
+
+
+def test_the_api_docs_render_from_local_files(demo_county, live_server, watched_page):
+    page = watched_page
+    log_in(page, live_server.url, "admin")
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.locator(".swagger-ui .title")).to_contain_text("社区书记绩效考核系统 API")
+    expect(page.get_by_text("/api/v1/org-units/").first).to_be_visible()
+    assert page.problems == []
