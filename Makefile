@@ -47,7 +47,7 @@ test: lint
 
 messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=static
-	$(BIN)/python manage.py compilemessages -l en --ignore=.venv
+	$(BIN)/python manage.py compilemessages -l en -l zh_Hans --ignore=.venv
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/run.py

@@ -6,10 +6,13 @@ record's version, and PUT/PATCH/DELETE require `If-Match` (missing → 428, stal
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,22 +25,27 @@ ADMIN_ONLY = {Role.ADMIN}
 
 class PreconditionRequired(APIException):
     status_code = 428
-    default_detail = "修改或删除需要携带 If-Match 请求头（取自该记录的 ETag）。"
+    default_detail = _("修改或删除需要携带 If-Match 请求头（取自该记录的 ETag）。")
     default_code = "precondition_required"
 
 
 class PreconditionFailed(APIException):
     status_code = 412
-    default_detail = "该记录已被他人修改，请重新获取后再提交。"
+    default_detail = _("该记录已被他人修改，请重新获取后再提交。")
     default_code = "precondition_failed"
 
 
 def exception_handler(exc, context):
-    """Service errors become API errors: validation → 400, stale version → 412."""
+    """Service errors become API errors: validation → 400 (always an object of field →
+    messages), stale version → 412; 404 says nothing about what exists."""
     if isinstance(exc, DjangoValidationError):
-        exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        exc = ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
     elif isinstance(exc, services.StaleVersion):
         exc = PreconditionFailed()
+    elif isinstance(exc, Http404):
+        exc = NotFound(_("不存在，或不在您的管理范围内。"))
     return drf_exception_handler(exc, context)
 
 
@@ -107,7 +115,7 @@ class OrgUnitViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     permission_classes = [permissions.IsAuthenticated, AdminWritesOnly]
     filterset_fields = ["kind", "parent"]
     search_fields = ["code", "name"]
-    ordering_fields = ["code", "name", "path"]
+    ordering_fields = ["code", "name", "path", "depth"]
 
     def get_queryset(self):
         user = self.request.user
@@ -134,6 +142,10 @@ class OrgUnitViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
             **serializer.validated_data,
         )
         return Response(self.get_serializer(unit).data)
+
+    @extend_schema(parameters=[IF_MATCH])
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
@@ -177,6 +189,8 @@ class MembershipViewSet(
     serializer_class = MembershipSerializer
     permission_classes = [permissions.IsAuthenticated, AdminWritesOnly]
     filterset_fields = ["role", "org_unit", "user", "is_active"]
+    search_fields = ["user__username", "user__full_name", "org_unit__name"]
+    ordering_fields = ["role", "org_unit__path", "user__username"]
 
     def get_queryset(self):
         user = self.request.user
@@ -215,9 +229,14 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = UserSerializer
     search_fields = ["username", "full_name"]
+    ordering_fields = ["username", "full_name"]
 
     def get_queryset(self):
-        return User.objects.for_user(self.request.user).prefetch_related("memberships")
+        # Each person's memberships are listed only where the caller may see them.
+        visible = Membership.objects.for_user(self.request.user)
+        return User.objects.for_user(self.request.user).prefetch_related(
+            Prefetch("memberships", queryset=visible)
+        )
 
     @action(detail=False)
     def me(self, request, *args, **kwargs):
@@ -247,7 +266,8 @@ class SecretarySerializer(serializers.ModelSerializer):
 class SecretaryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SecretarySerializer
     filterset_fields = ["community"]
-    search_fields = ["staff_no", "name"]
+    search_fields = ["staff_no", "name", "community__name"]
+    ordering_fields = ["staff_no", "name", "community__path", "tenure_start"]
 
     def get_queryset(self):
         return Secretary.objects.for_user(self.request.user).select_related("community")

@@ -107,6 +107,7 @@ class AuditEntry:
     actor: object
     object_repr: str
     object_id: int
+    reason: str = ""
     changes: list[Change] = field(default_factory=list)
 
 
@@ -184,6 +185,7 @@ def _entry(object_type, snap, previous, names):
         actor=snap.history_user,
         object_repr=_snapshot_repr(snap, names),
         object_id=getattr(snap, meta.pk.attname),
+        reason=snap.history_change_reason or "",
         changes=changes,
     )
 

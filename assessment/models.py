@@ -139,19 +139,28 @@ class OrgUnit(models.Model):
         return self.path.startswith(other.path)
 
     def clean(self):
+        errors = {}
         parent_kind = self.parent.kind if self.parent_id else None
         if self.kind and parent_kind not in ALLOWED_PARENT_KINDS[OrgUnitKind(self.kind)]:
-            raise ValidationError(
-                {
-                    "parent": _("“%(kind)s”不能挂在“%(parent)s”下。")
-                    % {
-                        "kind": OrgUnitKind(self.kind).label,
-                        "parent": OrgUnitKind(parent_kind).label if parent_kind else _("顶层"),
-                    }
-                }
-            )
+            errors["parent"] = _("“%(kind)s”不能挂在“%(parent)s”下。") % {
+                "kind": OrgUnitKind(self.kind).label,
+                "parent": OrgUnitKind(parent_kind).label if parent_kind else _("顶层"),
+            }
         if self.pk and self.parent_id and self.parent.path.startswith(self.path or "-"):
-            raise ValidationError({"parent": _("上级单位不能是本单位或其下级。")})
+            errors["parent"] = _("上级单位不能是本单位或其下级。")
+        if self.pk and self.kind:
+            misfits = [
+                c for c in self.children.all() if self.kind not in ALLOWED_PARENT_KINDS[c.kind]
+            ]
+            if misfits:
+                errors["kind"] = _(
+                    "下级单位“%(child)s”不能挂在“%(kind)s”下，不能改为这个类型。"
+                ) % {
+                    "child": misfits[0].name,
+                    "kind": OrgUnitKind(self.kind).label,
+                }
+        if errors:
+            raise ValidationError(errors)
 
 
 class UserQuerySet(models.QuerySet):

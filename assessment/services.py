@@ -6,15 +6,20 @@ Optimistic locking (DESIGN §4): callers pass the `version` they read; a differe
 current version raises `StaleVersion` and nothing is written.
 """
 
+from axes.models import AccessAttempt
+from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from assessment.models import Membership, OrgUnit, Secretary, User
-from assessment.scope import forget_scope
+from assessment.scope import Role, forget_scope, scope_of
 
 
 class StaleVersion(Exception):
@@ -39,6 +44,18 @@ def _save(obj, actor, **save_kwargs):
     return obj
 
 
+def _check_may_place(actor, parent):
+    """Admins create and move units only inside their subtree; top-level units are for
+    superusers, so no admin can create a unit they could not see."""
+    if actor is None:
+        return
+    scope = scope_of(actor)
+    if scope.is_global:
+        return
+    if parent is None or not scope.covers_path(parent.path, {Role.ADMIN}):
+        raise ValidationError({"parent": _("请选择您管理范围内的上级单位。")})
+
+
 def _place(unit):
     parent_path = unit.parent.path if unit.parent_id else "/"
     unit.path = f"{parent_path}{unit.code}/"
@@ -47,6 +64,7 @@ def _place(unit):
 
 @transaction.atomic
 def create_org_unit(*, actor, code, name, kind, parent=None):
+    _check_may_place(actor, parent)
     unit = OrgUnit(code=code, name=name, kind=kind, parent=parent)
     unit.full_clean()
     _place(unit)
@@ -58,6 +76,8 @@ def update_org_unit(*, actor, unit, version, **changes):
     """Change name/code/kind/parent. Moving a unit rewrites its subtree's paths."""
     unit = _lock_at_version(OrgUnit, unit.pk, version)
     old_path = unit.path
+    if "parent" in changes and changes["parent"] != unit.parent:
+        _check_may_place(actor, changes["parent"])
     for field, value in changes.items():
         setattr(unit, field, value)
     unit.full_clean()
@@ -132,14 +152,32 @@ def update_user(*, actor, user, version, **changes):
 
 @transaction.atomic
 def set_password(*, actor, user, password):
+    """An admin sets a new password: it also lifts a lockout and revokes the API token,
+    since a reset usually means the old credentials are no longer the person's."""
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
     user._history_user = actor
+    user._change_reason = _("管理员重设密码")
     user.save(update_fields=["password"])
+    Token.objects.filter(user=user).delete()
+    axes_reset(username=user.username)
     return user
+
+
+def unlock_login(*, actor, user):
+    """Lift a lockout (django-axes) of this user name before its cool-off ends."""
+    return axes_reset(username=user.username)
+
+
+def is_locked_out(user):
+    return AccessAttempt.objects.filter(
+        username=user.username,
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+    ).exists()
 
 
 @transaction.atomic
@@ -151,9 +189,16 @@ def grant_membership(*, actor, user, role, org_unit):
     return membership
 
 
+def _check_not_own_admin_grant(actor, membership):
+    if actor is not None and membership.user_id == actor.pk and membership.role == Role.ADMIN:
+        raise ValidationError(_("不能停用或撤销自己的系统管理员授权，请由其他管理员操作。"))
+
+
 @transaction.atomic
 def set_membership_active(*, actor, membership, version, is_active):
     membership = _lock_at_version(Membership, membership.pk, version)
+    if not is_active:
+        _check_not_own_admin_grant(actor, membership)
     membership.is_active = is_active
     membership.version += 1
     _save(membership, actor)
@@ -164,6 +209,7 @@ def set_membership_active(*, actor, membership, version, is_active):
 @transaction.atomic
 def revoke_membership(*, actor, membership, version):
     membership = _lock_at_version(Membership, membership.pk, version)
+    _check_not_own_admin_grant(actor, membership)
     membership._history_user = actor
     membership.delete()
     forget_scope(membership.user)

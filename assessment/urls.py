@@ -14,6 +14,7 @@ urlpatterns = [
     path("users/<int:pk>/", accounts.UserDetailView.as_view(), name="user-detail"),
     path("users/<int:pk>/edit/", accounts.UserEditView.as_view(), name="user-edit"),
     path("users/<int:pk>/password/", accounts.UserSetPasswordView.as_view(), name="user-password"),
+    path("users/<int:pk>/unlock/", accounts.UserUnlockView.as_view(), name="user-unlock"),
     path(
         "users/<int:pk>/memberships/",
         accounts.MembershipGrantView.as_view(),

@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from assessment import api as assessment_api
-from assessment.views.auth import LoginView
+from assessment.views.auth import LoginView, PasswordChangeView
 from config.health import healthz
 
 router = DefaultRouter()
@@ -21,7 +21,7 @@ accounts = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(),
+        PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

@@ -101,17 +101,17 @@ class UserDetailView(RoleRequiredMixin, BreadcrumbsMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["memberships"] = self.object.memberships.select_related("org_unit").order_by(
-            "role", "org_unit__path"
+        scope = scope_of(self.request.user)
+        memberships = list(
+            self.object.memberships.select_related("org_unit").order_by("role", "org_unit__path")
         )
+        for membership in memberships:
+            membership.manageable = scope.covers_path(membership.org_unit.path, {Role.ADMIN})
+        context["memberships"] = memberships
         context["membership_form"] = kwargs.get("membership_form") or MembershipForm(
             unit_choices=managed_units(self.request.user)
         )
-        context["manageable_unit_ids"] = (
-            set(managed_units(self.request.user).values_list("pk", flat=True))
-            if not scope_of(self.request.user).is_global
-            else None
-        )
+        context["locked_out"] = services.is_locked_out(self.object)
         return context
 
     def get_breadcrumbs(self):
@@ -199,6 +199,18 @@ class UserSetPasswordView(UserEditView):
         return [*super().get_breadcrumbs()[:-1], (_("重设密码"), None)]
 
 
+class UserUnlockView(RoleRequiredMixin, View):
+    """Lift a login lockout before its cool-off ends."""
+
+    roles = (Role.ADMIN,)
+
+    def post(self, request, pk):
+        account = get_object_or_404(managed_users(request.user), pk=pk)
+        services.unlock_login(actor=request.user, user=account)
+        messages.success(request, _("已解除“%(name)s”的登录锁定。") % {"name": account})
+        return redirect("user-detail", pk=account.pk)
+
+
 class MembershipGrantView(RoleRequiredMixin, View):
     roles = (Role.ADMIN,)
 
@@ -245,6 +257,8 @@ class MembershipChangeView(RoleRequiredMixin, View):
                 messages.success(request, _("已更新角色授权。"))
         except services.StaleVersion as exc:
             messages.error(request, str(exc))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
         return redirect("user-detail", pk=membership.user_id)
 
 

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.utils.translation import gettext as _
 
 
 class LoginView(auth_views.LoginView):
@@ -11,3 +12,9 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["failure_limit"] = settings.AXES_FAILURE_LIMIT
         return context
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    def form_valid(self, form):
+        form.user._change_reason = _("本人修改密码")
+        return super().form_valid(form)

@@ -1,7 +1,8 @@
 """首页: one page, a section per role the user holds, each showing what exists in scope."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import Count
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from assessment import audit
@@ -58,11 +59,16 @@ def admin_overview(user):
 
 
 def county_overview(county):
+    today = timezone.localdate()
+    in_post = Q(children__secretaries__tenure_start__lte=today) & (
+        Q(children__secretaries__tenure_end__isnull=True)
+        | Q(children__secretaries__tenure_end__gte=today)
+    )
     towns = (
         OrgUnit.objects.filter(parent=county, kind=OrgUnitKind.TOWN)
         .annotate(
             n_communities=Count("children", distinct=True),
-            n_secretaries=Count("children__secretaries", distinct=True),
+            n_secretaries=Count("children__secretaries", filter=in_post, distinct=True),
         )
         .order_by("code")
     )
@@ -73,7 +79,7 @@ def town_overview(town):
     communities = (
         OrgUnit.objects.filter(parent=town, kind=OrgUnitKind.COMMUNITY)
         .annotate(n_grids=Count("children", distinct=True))
-        .prefetch_related("secretaries")
+        .prefetch_related(Prefetch("secretaries", queryset=Secretary.objects.current()))
         .order_by("code")
     )
     return {"unit": town, "communities": communities}

@@ -58,3 +58,13 @@ def test_a_user_with_several_roles_gets_every_section(world, login):
     )
     text = login(world.outsider_b).get(reverse("home")).content.decode()
     assert 'data-testid="home-town"' in text and 'data-testid="home-observer"' in text
+
+
+def test_secretaries_who_left_their_post_are_not_counted(world, login):
+    gone = world.secretaries["a2"]
+    gone.tenure_end = gone.tenure_start.replace(year=2021)
+    services.save_secretary(actor=world.admin_a, secretary=gone, version=1)
+    [county] = login(world.county_assessor_a).get(reverse("home")).context["counties"]
+    assert {t.name: t.n_secretaries for t in county["towns"]}["城关镇"] == 1
+    text = login(world.town_assessor_a).get(reverse("home")).content.decode()
+    assert "乙书记" not in text

@@ -19,6 +19,7 @@ OBJECT_OF_ROUTE = {
     "user-detail": User,
     "user-edit": User,
     "user-password": User,
+    "user-unlock": User,
     "membership-grant": User,
     "membership-suspend": Membership,
     "membership-resume": Membership,

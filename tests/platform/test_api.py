@@ -6,6 +6,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from assessment import services
 from assessment.models import OrgUnit
 
 
@@ -134,3 +135,38 @@ def test_the_openapi_schema_and_swagger_ui_are_served_locally(world, login):
     script = client.get(reverse("api-docs"), {"script": ""})
     assert script.status_code == 200
     assert b"SwaggerUIBundle" in script.content
+
+
+def test_an_out_of_scope_object_answers_a_chinese_404_that_names_nothing(world, api):
+    api.force_authenticate(world.town_assessor_a)
+    response = api.get(f"/api/v1/org-units/{world.community_b1.pk}/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "不存在，或不在您的管理范围内。"}
+
+
+def test_unknown_orderings_are_ignored_not_errors(world, api):
+    api.force_authenticate(world.admin_a)
+    for url in ("/api/v1/memberships/", "/api/v1/secretaries/", "/api/v1/users/"):
+        assert api.get(url, {"ordering": "get_role_display"}).status_code == 200
+    staff = api.get("/api/v1/secretaries/", {"ordering": "-staff_no"}).json()["results"]
+    assert [s["staff_no"] for s in staff] == ["SB1", "SA2", "SA1"]
+
+
+def test_a_persons_memberships_are_listed_only_within_scope(world, api):
+    services.grant_membership(
+        actor=None, user=world.outsider_b, role="observer", org_unit=world.county_b
+    )
+    api.force_authenticate(world.county_assessor_a)
+    person = api.get(f"/api/v1/users/{world.outsider_b.pk}/").json()
+    assert [m["org_unit"] for m in person["memberships"]] == [world.town_b.pk]
+
+
+def test_non_field_service_errors_come_back_as_an_object(world, api):
+    api.force_authenticate(world.admin_a)
+    response = api.post(
+        "/api/v1/memberships/",
+        {"user": world.town_assessor_a.pk, "role": "town_assessor", "org_unit": world.town_a.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "已有这个角色" in response.json()["non_field_errors"][0]
