@@ -15,15 +15,16 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import OrgUnit, audit_history
-from assessment.scope import SUBTREE_ROLES, scope_of
+from assessment.scope import Role, scope_of
 from indicators.validation import Method
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
 
 
 class TemplateQuerySet(models.QuerySet):
-    def for_user(self, user, roles=SUBTREE_ROLES):
-        """Templates of the counties the user's grants lie in or above."""
+    def for_user(self, user, roles=tuple(Role)):
+        """Templates of the county each grant lies in (everyone there reads the
+        indicators they are assessed by), and of counties below a grant."""
         scope = scope_of(user)
         if scope.is_global:
             return self
@@ -82,7 +83,7 @@ class IndicatorTemplate(models.Model):
 
 
 class NodeQuerySet(models.QuerySet):
-    def for_user(self, user, roles=SUBTREE_ROLES):
+    def for_user(self, user, roles=tuple(Role)):
         return self.filter(template__in=IndicatorTemplate.objects.for_user(user, roles))
 
 
@@ -106,6 +107,9 @@ class IndicatorNode(models.Model):
     points = models.DecimalField(_("分值"), **POINTS, validators=[MinValueValidator(0)])
     description = models.TextField(_("评分标准"), blank=True)
     position = models.PositiveIntegerField(default=0)
+    # Zero-padded positions from the root ("001.002"): sorting by it lists the tree in
+    # reading order (1, 1.1, 1.2, …, 1.10, 2), which sorting codes as text would not.
+    sort_key = models.CharField(max_length=64, editable=False, default="", db_index=True)
     range_min = models.DecimalField(_("分值下限"), **POINTS, null=True, blank=True)
     range_max = models.DecimalField(_("分值上限"), **POINTS, null=True, blank=True)
     method = models.CharField(_("方法"), max_length=16, choices=Methods.choices, blank=True)
@@ -123,7 +127,7 @@ class IndicatorNode(models.Model):
     class Meta:
         verbose_name = _("指标")
         verbose_name_plural = _("指标")
-        ordering = ["template", "position", "code"]
+        ordering = ["template", "sort_key"]
         constraints = [
             models.UniqueConstraint(
                 fields=["template", "code"], name="node_code_unique_in_template"
