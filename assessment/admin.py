@@ -4,6 +4,7 @@ the memberships are read-only here."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Membership, OrgUnit, Secretary, User
 
@@ -14,8 +15,8 @@ class AccountAdmin(UserAdmin):
     search_fields = ("username", "full_name", "phone")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("个人信息", {"fields": ("full_name", "phone", "email")}),
-        ("权限", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        (_("个人信息"), {"fields": ("full_name", "phone", "email")}),
+        (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser")}),
     )
 
     def has_delete_permission(self, request, obj=None):

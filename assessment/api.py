@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -109,11 +110,21 @@ class OrgUnitSerializer(serializers.ModelSerializer):
             )
 
 
-@extend_schema(tags=["组织架构"])
+class OrgUnitFilter(filters.FilterSet):
+    # Plain numbers, not choice fields: a choice field would check the id against all
+    # rows and so tell whether an out-of-scope object exists.
+    parent = filters.NumberFilter(field_name="parent_id")
+
+    class Meta:
+        model = OrgUnit
+        fields = ["kind", "parent"]
+
+
+@extend_schema(tags=[_("组织架构")])
 class OrgUnitViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = OrgUnitSerializer
     permission_classes = [permissions.IsAuthenticated, AdminWritesOnly]
-    filterset_fields = ["kind", "parent"]
+    filterset_class = OrgUnitFilter
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name", "path", "depth"]
 
@@ -171,13 +182,22 @@ class MembershipSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["user"].queryset = User.objects.for_user(request.user, roles=ADMIN_ONLY)
+            self.fields["user"].queryset = User.objects.manageable_by(request.user)
             self.fields["org_unit"].queryset = OrgUnit.objects.for_user(
                 request.user, roles=ADMIN_ONLY
             )
 
 
-@extend_schema(tags=["用户与授权"])
+class MembershipFilter(filters.FilterSet):
+    org_unit = filters.NumberFilter(field_name="org_unit_id")
+    user = filters.NumberFilter(field_name="user_id")
+
+    class Meta:
+        model = Membership
+        fields = ["role", "org_unit", "user", "is_active"]
+
+
+@extend_schema(tags=[_("用户与授权")])
 class MembershipViewSet(
     VersionedViewSetMixin,
     mixins.ListModelMixin,
@@ -188,7 +208,7 @@ class MembershipViewSet(
 ):
     serializer_class = MembershipSerializer
     permission_classes = [permissions.IsAuthenticated, AdminWritesOnly]
-    filterset_fields = ["role", "org_unit", "user", "is_active"]
+    filterset_class = MembershipFilter
     search_fields = ["user__username", "user__full_name", "org_unit__name"]
     ordering_fields = ["role", "org_unit__path", "user__username"]
 
@@ -196,9 +216,7 @@ class MembershipViewSet(
         user = self.request.user
         if self.request.method in permissions.SAFE_METHODS:
             return Membership.objects.for_user(user).select_related("org_unit", "user")
-        return Membership.objects.filter(
-            org_unit__in=OrgUnit.objects.for_user(user, roles=ADMIN_ONLY)
-        )
+        return Membership.objects.manageable_by(user)
 
     def perform_create(self, serializer):
         serializer.instance = services.grant_membership(
@@ -223,7 +241,7 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema(tags=["用户与授权"])
+@extend_schema(tags=[_("用户与授权")])
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
     """Accounts in scope. Accounts are created in the browser, where the password is set."""
 
@@ -262,10 +280,18 @@ class SecretarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-@extend_schema(tags=["社区书记"])
+class SecretaryFilter(filters.FilterSet):
+    community = filters.NumberFilter(field_name="community_id")
+
+    class Meta:
+        model = Secretary
+        fields = ["community"]
+
+
+@extend_schema(tags=[_("社区书记")])
 class SecretaryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SecretarySerializer
-    filterset_fields = ["community"]
+    filterset_class = SecretaryFilter
     search_fields = ["staff_no", "name", "community__name"]
     ordering_fields = ["staff_no", "name", "community__path", "tenure_start"]
 

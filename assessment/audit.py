@@ -7,11 +7,11 @@ readable before/after differences. Nothing here, nor anywhere else, deletes a sn
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Q, Value
+from django.db.models import OuterRef, Q, Subquery, Value
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -74,10 +74,11 @@ def audit_rows(user, *, actor=None, object_type=None, date_from=None, date_to=No
             qs = qs.filter(scope.path_q("scope_path", AUDIT_ROLES))
         if actors is not None:
             qs = qs.filter(history_user_id__in=actors)
+        # Whole days in local time, as a datetime range so the index on the date is used.
         if date_from:
-            qs = qs.filter(history_date__date__gte=date_from)
+            qs = qs.filter(history_date__gte=_start_of(date_from))
         if date_to:
-            qs = qs.filter(history_date__date__lte=date_to)
+            qs = qs.filter(history_date__lt=_start_of(date_to + timedelta(days=1)))
         parts.append(
             qs.annotate(object_type=Value(label, output_field=models.CharField())).values_list(
                 "history_id", "history_date", "object_type"
@@ -86,7 +87,12 @@ def audit_rows(user, *, actor=None, object_type=None, date_from=None, date_to=No
     if not parts:
         return audited_history_models()[0].objects.none().values_list("history_id")
     union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return union.order_by("-history_date", "-history_id")
+    # A total order, so paging never repeats or skips rows that share a timestamp.
+    return union.order_by("-history_date", "-history_id", "object_type")
+
+
+def _start_of(day):
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 @dataclass
@@ -114,8 +120,10 @@ class AuditEntry:
 def hydrate(rows):
     """Turn a page of `audit_rows` into entries with before/after differences.
 
-    Queries: per object type on the page, one for the snapshots and one for their
-    predecessors; then one per related model named in the differences.
+    Queries: per object type on the page, one for the snapshots (each annotated with
+    the id of its predecessor) and one for those predecessors; then one per related
+    model named in the differences. Snapshots of one object are ordered by id, which
+    is the order they were written in.
     """
     by_type = {}
     for history_id, _date, object_type in rows:
@@ -125,23 +133,24 @@ def hydrate(rows):
     pairs = {}
     for object_type, ids in by_type.items():
         history_model = history_models[object_type]
-        snapshots = list(
-            history_model.objects.filter(history_id__in=ids).select_related("history_user")
-        )
         pk_name = history_model.instance_type._meta.pk.attname
-        object_ids = {getattr(s, pk_name) for s in snapshots}
-        newest = max(s.history_date for s in snapshots)
-        older = history_model.objects.filter(
-            **{f"{pk_name}__in": object_ids}, history_date__lte=newest
-        ).order_by("history_date", "history_id")
-        timeline = {}
-        for snap in older:
-            timeline.setdefault(getattr(snap, pk_name), []).append(snap)
+        predecessor = (
+            history_model.objects.filter(
+                **{pk_name: OuterRef(pk_name)}, history_id__lt=OuterRef("history_id")
+            )
+            .order_by("-history_id")
+            .values("history_id")[:1]
+        )
+        snapshots = list(
+            history_model.objects.filter(history_id__in=ids)
+            .annotate(previous_id=Subquery(predecessor))
+            .select_related("history_user")
+        )
+        previous = history_model.objects.in_bulk(
+            [s.previous_id for s in snapshots if s.previous_id is not None]
+        )
         for snap in snapshots:
-            line = timeline.get(getattr(snap, pk_name), [])
-            index = next(i for i, s in enumerate(line) if s.history_id == snap.history_id)
-            previous = line[index - 1] if index > 0 else None
-            pairs[(object_type, snap.history_id)] = (snap, previous)
+            pairs[(object_type, snap.history_id)] = (snap, previous.get(snap.previous_id))
 
     names = _RelatedNames()
     entries = []

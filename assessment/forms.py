@@ -14,7 +14,7 @@ from assessment.scope import Role
 class VersionedForm(forms.Form):
     """Carries the version the user read, for optimistic locking."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class OrgUnitForm(VersionedForm):
@@ -25,9 +25,15 @@ class OrgUnitForm(VersionedForm):
         label=_("上级单位"), queryset=OrgUnit.objects.none(), required=False
     )
 
-    def __init__(self, *args, parent_choices, **kwargs):
+    def __init__(self, *args, parent_choices, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = parent_choices.exclude(kind=OrgUnitKind.GRID)
+        if editing:
+            # Codes are stable identifiers (SPEC §2).
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = _("编码是单位的固定标识，创建后不能修改。")
+        else:
+            self.fields["version"].required = False
 
 
 class UserCreateForm(forms.Form):

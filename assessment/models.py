@@ -121,7 +121,8 @@ class OrgUnit(models.Model):
         return f"{self.name}（{self.code}）"
 
     def audit_scope_path(self):
-        return self.path
+        # A move is stamped where both the old and the new place can see it.
+        return getattr(self, "_audit_scope_hint", None) or self.path
 
     @property
     def ancestor_codes(self):
@@ -168,8 +169,7 @@ class UserQuerySet(models.QuerySet):
         """Themself, and people holding a membership inside the user's subtrees.
 
         A town assessor sees the secretaries of their town; a secretary sees only
-        themself. Admins also see accounts without any membership, so that an account
-        whose roles were all removed can still be found and mended.
+        themself. Accounts without any membership are seen by superusers only.
         """
         scope = scope_of(user)
         if scope.is_global:
@@ -177,10 +177,20 @@ class UserQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         in_scope = Membership.objects.filter(scope.path_q("org_unit__path", roles))
-        q = Q(pk=user.pk) | Q(pk__in=in_scope.values("user_id"))
-        if Role.ADMIN in roles and scope.has_role(Role.ADMIN):
-            q |= ~Q(pk__in=Membership.objects.values("user_id"))
-        return self.filter(q)
+        return self.filter(Q(pk=user.pk) | Q(pk__in=in_scope.values("user_id")))
+
+    def manageable_by(self, user):
+        """Accounts an admin may change: every membership of the account lies inside the
+        admin's subtrees, and it is not a superuser. Someone who also holds a role
+        elsewhere is managed by an admin above both, so no county admin can take over
+        an account that reaches another county."""
+        scope = scope_of(user)
+        if scope.is_global:
+            return self
+        admin_paths = scope.path_q("org_unit__path", {Role.ADMIN})
+        inside = Membership.objects.filter(admin_paths).values("user_id")
+        outside = Membership.objects.exclude(admin_paths).values("user_id")
+        return self.filter(is_superuser=False, pk__in=inside).exclude(pk__in=outside)
 
 
 class AppUserManager(UserManager.from_queryset(UserQuerySet)):
@@ -248,6 +258,17 @@ class MembershipQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(Q(user=user) | scope.path_q("org_unit__path", roles))
+
+    def manageable_by(self, user):
+        """Memberships an admin may change: at a unit inside the admin's subtrees, of an
+        account the admin manages."""
+        scope = scope_of(user)
+        if scope.is_global:
+            return self
+        return self.filter(
+            scope.path_q("org_unit__path", {Role.ADMIN}),
+            user__in=User.objects.manageable_by(user),
+        )
 
     def active(self):
         return self.filter(is_active=True)

@@ -1,7 +1,11 @@
 """Writes to the org tree, accounts and memberships: one function per use case.
 
 Every function validates everything first and writes in one transaction, so a refused
-request changes nothing. The acting user is recorded in the audit trail.
+request changes nothing. The acting user is recorded in the audit trail; `actor=None`
+means the system itself (demo data, imports run by a command).
+
+Scope is enforced here too, not only in views: an admin places units, manages accounts
+and grants roles only inside their own subtrees (`PermissionDenied` otherwise).
 Optimistic locking (DESIGN §4): callers pass the `version` they read; a different
 current version raises `StaleVersion` and nothing is written.
 """
@@ -10,7 +14,7 @@ from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
@@ -18,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from assessment.models import Membership, OrgUnit, Secretary, User
+from assessment.models import Membership, OrgUnit, Secretary, User, common_path
 from assessment.scope import Role, forget_scope, scope_of
 
 
@@ -31,8 +35,12 @@ class StaleVersion(Exception):
 
 
 def _lock_at_version(model, pk, version):
+    """The row, locked, if it is still at `version`. A missing version is refused too:
+    every edit must say which version it was made on."""
     obj = model.objects.select_for_update().get(pk=pk)
-    if version is not None and obj.version != version:
+    if version is None:
+        raise ValidationError(_("缺少版本号，无法确认您修改的是最新内容，请刷新后重试。"))
+    if obj.version != version:
         raise StaleVersion(obj)
     return obj
 
@@ -42,6 +50,11 @@ def _save(obj, actor, **save_kwargs):
     obj.full_clean()
     obj.save(**save_kwargs)
     return obj
+
+
+def _check_manages(actor, user):
+    if actor is not None and not User.objects.manageable_by(actor).filter(pk=user.pk).exists():
+        raise PermissionDenied
 
 
 def _check_may_place(actor, parent):
@@ -56,6 +69,12 @@ def _check_may_place(actor, parent):
         raise ValidationError({"parent": _("请选择您管理范围内的上级单位。")})
 
 
+def _locked_parent(parent):
+    # The parent's path is read under a lock so a concurrent move cannot leave the new
+    # or moved unit with a stale path.
+    return OrgUnit.objects.select_for_update().get(pk=parent.pk) if parent else None
+
+
 def _place(unit):
     parent_path = unit.parent.path if unit.parent_id else "/"
     unit.path = f"{parent_path}{unit.code}/"
@@ -64,6 +83,7 @@ def _place(unit):
 
 @transaction.atomic
 def create_org_unit(*, actor, code, name, kind, parent=None):
+    parent = _locked_parent(parent)
     _check_may_place(actor, parent)
     unit = OrgUnit(code=code, name=name, kind=kind, parent=parent)
     unit.full_clean()
@@ -73,16 +93,24 @@ def create_org_unit(*, actor, code, name, kind, parent=None):
 
 @transaction.atomic
 def update_org_unit(*, actor, unit, version, **changes):
-    """Change name/code/kind/parent. Moving a unit rewrites its subtree's paths."""
+    """Change name, kind or parent. Codes are stable identifiers (SPEC §2) and do not
+    change. Moving a unit rewrites its subtree's paths; the move is audited where both
+    the old and the new place can see it."""
     unit = _lock_at_version(OrgUnit, unit.pk, version)
+    if "code" in changes and changes["code"] != unit.code:
+        raise ValidationError({"code": _("编码是单位的固定标识，创建后不能修改。")})
+    changes.pop("code", None)
     old_path = unit.path
     if "parent" in changes and changes["parent"] != unit.parent:
+        changes["parent"] = _locked_parent(changes["parent"])
         _check_may_place(actor, changes["parent"])
     for field, value in changes.items():
         setattr(unit, field, value)
     unit.full_clean()
     _place(unit)
     new_path = unit.path
+    if new_path != old_path:
+        unit._audit_scope_hint = common_path([old_path, new_path])
     unit.version += 1
     _save(unit, actor)
     if new_path != old_path:
@@ -97,6 +125,7 @@ def update_org_unit(*, actor, unit, version, **changes):
 @transaction.atomic
 def delete_org_unit(*, actor, unit, version):
     unit = _lock_at_version(OrgUnit, unit.pk, version)
+    _check_may_place(actor, unit)
     if unit.children.exists():
         raise ValidationError(_("“%(name)s”下还有下级单位，不能删除。") % {"name": unit.name})
     if unit.memberships.exists() or unit.secretaries.exists():
@@ -110,6 +139,8 @@ def delete_org_unit(*, actor, unit, version):
 @transaction.atomic
 def create_user(*, actor, username, full_name, password, role, org_unit, phone="", email=""):
     """A new account together with its first role: no account is left without scope."""
+    if actor is not None and not scope_of(actor).covers_path(org_unit.path, {Role.ADMIN}):
+        raise PermissionDenied
     user = User(username=username, full_name=full_name, phone=phone, email=email)
     errors = {}
     try:
@@ -138,6 +169,7 @@ def create_user(*, actor, username, full_name, password, role, org_unit, phone="
 
 @transaction.atomic
 def update_user(*, actor, user, version, **changes):
+    _check_manages(actor, user)
     if actor is not None and actor.pk == user.pk and changes.get("is_active") is False:
         raise ValidationError({"is_active": _("不能停用自己的账号。")})
     user = _lock_at_version(User, user.pk, version)
@@ -154,6 +186,7 @@ def update_user(*, actor, user, version, **changes):
 def set_password(*, actor, user, password):
     """An admin sets a new password: it also lifts a lockout and revokes the API token,
     since a reset usually means the old credentials are no longer the person's."""
+    _check_manages(actor, user)
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -167,9 +200,18 @@ def set_password(*, actor, user, password):
     return user
 
 
+@transaction.atomic
 def unlock_login(*, actor, user):
-    """Lift a lockout (django-axes) of this user name before its cool-off ends."""
-    return axes_reset(username=user.username)
+    """Lift a lockout (django-axes) of this user name before its cool-off ends; the
+    unlock is audited on the account."""
+    _check_manages(actor, user)
+    axes_reset(username=user.username)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    user.version += 1
+    user._history_user = actor
+    user._change_reason = _("解除登录锁定")
+    user.save(update_fields=["version"])
+    return user
 
 
 def is_locked_out(user):
@@ -182,6 +224,9 @@ def is_locked_out(user):
 
 @transaction.atomic
 def grant_membership(*, actor, user, role, org_unit):
+    _check_manages(actor, user)
+    if actor is not None and not scope_of(actor).covers_path(org_unit.path, {Role.ADMIN}):
+        raise PermissionDenied
     if Membership.objects.filter(user=user, role=role, org_unit=org_unit).exists():
         raise ValidationError(_("该用户在此单位已有这个角色。"))
     membership = _save(Membership(user=user, role=role, org_unit=org_unit), actor)
@@ -189,16 +234,19 @@ def grant_membership(*, actor, user, role, org_unit):
     return membership
 
 
-def _check_not_own_admin_grant(actor, membership):
-    if actor is not None and membership.user_id == actor.pk and membership.role == Role.ADMIN:
+def _check_may_change_membership(actor, membership, *, taking_away):
+    if actor is None:
+        return
+    if not Membership.objects.manageable_by(actor).filter(pk=membership.pk).exists():
+        raise PermissionDenied
+    if taking_away and membership.user_id == actor.pk and membership.role == Role.ADMIN:
         raise ValidationError(_("不能停用或撤销自己的系统管理员授权，请由其他管理员操作。"))
 
 
 @transaction.atomic
 def set_membership_active(*, actor, membership, version, is_active):
     membership = _lock_at_version(Membership, membership.pk, version)
-    if not is_active:
-        _check_not_own_admin_grant(actor, membership)
+    _check_may_change_membership(actor, membership, taking_away=not is_active)
     membership.is_active = is_active
     membership.version += 1
     _save(membership, actor)
@@ -209,7 +257,7 @@ def set_membership_active(*, actor, membership, version, is_active):
 @transaction.atomic
 def revoke_membership(*, actor, membership, version):
     membership = _lock_at_version(Membership, membership.pk, version)
-    _check_not_own_admin_grant(actor, membership)
+    _check_may_change_membership(actor, membership, taking_away=True)
     membership._history_user = actor
     membership.delete()
     forget_scope(membership.user)
@@ -217,8 +265,8 @@ def revoke_membership(*, actor, membership, version):
 
 @transaction.atomic
 def save_secretary(*, actor, secretary, version=None):
-    """Create or update a secretary's post record."""
+    """Create (no pk) or update (pk and the version read) a secretary's post record."""
     if secretary.pk:
-        _lock_at_version(Secretary, secretary.pk, version)
-        secretary.version += 1
+        current = _lock_at_version(Secretary, secretary.pk, version)
+        secretary.version = current.version + 1
     return _save(secretary, actor)

@@ -141,7 +141,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 # Attempts during a lockout do not restart the cool-off: the message's minutes hold.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 # HTTPS: on by default outside DEBUG. Set HTTPS=false only when the intranet has no TLS.

@@ -6,7 +6,8 @@
     外县 QB ─ 外镇 QB1 ─ 外县社区 QB101 (secretary_c1)
 
 Personas: admin_a and county_assessor_a (county QA), town_assessor_a and observer_a
-(town QA1), secretary_a1 (community QA101), outsider_b (town assessor of QA2).
+(town QA1), secretary_a1 (community QA101), outsider_b (town assessor of QA2), and
+split_person (admin of county QB who also observes town QA1).
 """
 
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class World:
     observer_a: object
     secretary_a1: object
     outsider_b: object
+    split_person: object
     secretaries: dict
 
     def persona(self, name):
@@ -72,6 +74,8 @@ def world(db):
         "b1": secretary(b1, "SB1", "丙书记", "sec_b1"),
         "c1": secretary(c1, "SC1", "外县书记", "sec_c1"),
     }
+    split = person(Role.ADMIN, county_b, "split", "两地人员")
+    MembershipFactory(user=split, role=Role.OBSERVER, org_unit=town_a)
     return World(
         county_a=county_a,
         town_a=town_a,
@@ -89,6 +93,7 @@ def world(db):
         observer_a=person(Role.OBSERVER, town_a, "observer_a", "纪检甲"),
         secretary_a1=secretaries["a1"].user,
         outsider_b=person(Role.TOWN_ASSESSOR, town_b, "outsider_b", "东湖考核员"),
+        split_person=split,
         secretaries=secretaries,
     )
 
@@ -100,6 +105,7 @@ PERSONAS = [
     "observer_a",
     "secretary_a1",
     "outsider_b",
+    "split_person",
 ]
 
 

@@ -23,7 +23,7 @@ ADMIN_ONLY = {Role.ADMIN}
 
 
 def managed_users(user):
-    return User.objects.for_user(user, roles=ADMIN_ONLY)
+    return User.objects.manageable_by(user)
 
 
 def managed_units(user):
@@ -237,9 +237,7 @@ class MembershipChangeView(RoleRequiredMixin, View):
     action = None
 
     def post(self, request, pk):
-        membership = get_object_or_404(
-            Membership.objects.filter(org_unit__in=managed_units(request.user)), pk=pk
-        )
+        membership = get_object_or_404(Membership.objects.manageable_by(request.user), pk=pk)
         version = int_or_none(request.POST.get("version"))
         try:
             if self.action == "revoke":
@@ -275,10 +273,15 @@ class ProfileView(LoginRequiredMixin, BreadcrumbsMixin, TemplateView):
         return context
 
     def post(self, request):
-        """Create or renew the API token; the old one stops working at once."""
+        """Create or renew the API token; the old one stops working at once. The key is
+        shown this once; afterwards only its last characters."""
         Token.objects.filter(user=request.user).delete()
-        Token.objects.create(user=request.user)
-        messages.success(request, _("已生成新的 API 令牌，旧令牌已失效。"))
+        token = Token.objects.create(user=request.user)
+        messages.success(
+            request,
+            _("已生成新的 API 令牌（旧令牌已失效），请立即复制保存，它只显示这一次：%(key)s")
+            % {"key": token.key},
+        )
         return redirect("profile")
 
     def get_breadcrumbs(self):

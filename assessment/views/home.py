@@ -47,7 +47,7 @@ def admin_overview(user):
     by_kind = dict(units.values_list("kind").annotate(n=Count("pk")).order_by())
     return {
         "unit_counts": [(label, by_kind.get(kind, 0)) for kind, label in OrgUnitKind.choices],
-        "n_users": User.objects.for_user(user, roles={Role.ADMIN}).count(),
+        "n_users": User.objects.manageable_by(user).count(),
         "role_counts": [
             (Role(role).label, n)
             for role, n in Membership.objects.filter(org_unit__in=units, is_active=True)

@@ -89,12 +89,15 @@ class OrgUnitFormView(RoleRequiredMixin, ServiceFormMixin, BreadcrumbsMixin, For
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()
         kwargs["parent_choices"] = self.manageable()
+        kwargs["editing"] = self.get_unit() is not None
         return kwargs
 
     def get_initial(self):
         unit = self.get_unit()
         if unit is None:
-            parent = self.manageable().filter(pk=self.request.GET.get("parent") or 0).first()
+            parent = (
+                self.manageable().filter(pk=int_or_none(self.request.GET.get("parent"))).first()
+            )
             return {"parent": parent, "kind": _child_kind(parent)}
         return {
             "code": unit.code,

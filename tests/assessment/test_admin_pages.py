@@ -54,6 +54,39 @@ def test_editing_a_unit_someone_else_changed_shows_their_version(world, login):
     assert OrgUnit.objects.get(code="QA1").name == "城关镇一"
 
 
+def test_an_edit_form_without_its_version_is_refused(world, login):
+    client = login(world.admin_a)
+    url = reverse("orgunit-edit", args=[world.town_a.pk])
+    response = client.post(
+        url, {"code": "QA1", "name": "无版本", "kind": "town", "parent": world.county_a.pk}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["version"]
+    assert OrgUnit.objects.get(code="QA1").name == "城关镇"
+    response = client.post(
+        reverse("membership-suspend", args=[world.outsider_b.memberships.get().pk]), follow=True
+    )
+    assert "缺少版本号" in response.content.decode()
+    assert world.outsider_b.memberships.get().is_active
+
+
+def test_the_code_of_an_existing_unit_is_not_editable(world, login):
+    client = login(world.admin_a)
+    url = reverse("orgunit-edit", args=[world.town_a.pk])
+    form = {
+        "code": "ZZ9",
+        "name": "城关镇",
+        "kind": "town",
+        "parent": world.county_a.pk,
+        "version": 1,
+    }
+    assert client.post(url, form).status_code == 302
+    assert (
+        OrgUnit.objects.filter(code="QA1").exists()
+        and not OrgUnit.objects.filter(code="ZZ9").exists()
+    )
+
+
 def test_deleting_a_unit_with_children_is_explained_and_refused(world, login):
     client = login(world.admin_a)
     response = client.post(

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment import audit, services
+from assessment.models import OrgUnit
 from config.urls import router
 from tests.assessment.test_scope_matrix import walk
 from tests.factories import TEST_PASSWORD, logs_in
@@ -139,3 +140,28 @@ def test_the_database_refuses_to_change_or_delete_a_snapshot(world):
     with pytest.raises(DatabaseError, match="审计记录只能追加"), transaction.atomic():
         history.objects.filter(code="QA1").delete()
     assert history.objects.filter(code="QA1", name="城关镇").exists()
+
+
+def test_several_changes_of_one_object_on_one_page_each_show_their_own_before(world, login):
+    for name in ("一", "二", "三"):
+        unit = OrgUnit.objects.get(pk=world.town_a.pk)
+        services.update_org_unit(actor=world.admin_a, unit=unit, version=unit.version, name=name)
+    entries = (
+        login(world.admin_a)
+        .get(reverse("audit-log"), {"object_type": "assessment.orgunit"})
+        .context["entries"]
+    )
+    pairs = [(c.before, c.after) for e in entries[:3] for c in e.changes if c.field == "名称"]
+    assert pairs == [("二", "三"), ("一", "二"), ("城关镇", "一")]
+
+
+def test_a_move_is_audited_where_both_the_old_and_new_town_see_it(world, login):
+    services.update_org_unit(
+        actor=world.admin_a, unit=world.community_a2, version=1, parent=world.town_b
+    )
+    latest = world.community_a2.history.first()
+    assert latest.scope_path == "/QA/"
+    county_view = login(world.admin_a).get(reverse("audit-log")).context["entries"][0]
+    assert [(c.field, str(c.before), str(c.after)) for c in county_view.changes] == [
+        ("上级单位", "城关镇（QA1）", "东湖街道（QA2）")
+    ]

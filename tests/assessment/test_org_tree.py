@@ -34,9 +34,16 @@ def test_moving_a_community_moves_its_grids(world):
     assert {u.code for u in world.town_b.descendants()} >= {"QA101", "QA101-1"}
 
 
-def test_renaming_a_code_rewrites_the_subtree_paths(world):
-    services.update_org_unit(actor=None, unit=world.town_a, version=1, code="QA9")
-    assert OrgUnit.objects.get(code="QA101-1").path == "/QA/QA9/QA101/QA101-1/"
+def test_codes_are_stable_and_cannot_be_changed(world):
+    """SPEC §2: codes are stable identifiers."""
+    with pytest.raises(ValidationError, match="创建后不能修改"):
+        services.update_org_unit(actor=None, unit=world.town_a, version=1, code="QA9")
+    assert OrgUnit.objects.get(code="QA101-1").path == "/QA/QA1/QA101/QA101-1/"
+
+
+def test_an_edit_without_a_version_is_refused(world):
+    with pytest.raises(ValidationError, match="缺少版本号"):
+        services.update_org_unit(actor=None, unit=world.town_a, version=None, name="无版本")
 
 
 @pytest.mark.parametrize(

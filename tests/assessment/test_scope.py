@@ -46,13 +46,28 @@ def test_a_secretary_sees_only_themself_among_users_and_memberships(world):
 
 def test_a_town_assessor_sees_the_people_of_their_town(world):
     names = set(User.objects.for_user(world.town_assessor_a).values_list("username", flat=True))
-    assert names == {"town_a", "observer_a", "sec_a1", "sec_a2"}
+    assert names == {"town_a", "observer_a", "sec_a1", "sec_a2", "split"}
 
 
-def test_admins_also_see_accounts_left_without_any_role(world):
+def test_accounts_without_any_role_are_seen_by_superusers_only(world):
     orphan = User.objects.create(username="orphan", full_name="无角色")
-    assert orphan in User.objects.for_user(world.admin_a)
-    assert orphan not in User.objects.for_user(world.county_assessor_a)
+    root = User.objects.create(username="root", is_superuser=True)
+    assert orphan not in User.objects.for_user(world.admin_a)
+    assert orphan not in User.objects.manageable_by(world.admin_a)
+    assert orphan in User.objects.manageable_by(root)
+
+
+def test_an_admin_manages_only_accounts_wholly_inside_their_subtree(world):
+    """An account that also holds a role in another county, and any superuser, are out
+    of a county admin's reach, though they may be visible."""
+    split = world.outsider_b
+    services.grant_membership(actor=None, user=split, role=Role.OBSERVER, org_unit=world.county_b)
+    root = User.objects.create(username="root", is_superuser=True)
+    services.grant_membership(actor=None, user=root, role=Role.OBSERVER, org_unit=world.town_a)
+    managed = User.objects.manageable_by(world.admin_a)
+    assert split not in managed and root not in managed
+    assert world.town_assessor_a in managed
+    assert split in User.objects.for_user(world.admin_a)
 
 
 def test_superusers_reach_everything(world):

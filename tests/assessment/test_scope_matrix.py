@@ -1,14 +1,17 @@
 """Scope matrix (SPEC §1, DESIGN §4): walk every URL pattern and API route; a user of
-each role reaching for an object outside their scope gets 404 (or 403 for a page the role
-never has) and nothing changes. New routes are picked up automatically: a route with an
-object in its URL fails here until its model is named in OBJECT_OF_ROUTE.
+each role reaching for an object outside their scope gets 404 — or 403 for a page or a
+write the role never has — and nothing changes. New routes are picked up automatically:
+a route with an object in its URL fails here until its model is named in OBJECT_OF_ROUTE.
 """
+
+import hashlib
 
 import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from assessment.models import Membership, OrgUnit, Secretary, User
+from assessment.scope import scope_of
 from tests.conftest import PERSONAS
 
 # Browser routes whose URL names an object: which model the `pk` is.
@@ -38,6 +41,7 @@ FOREIGN = {
     "observer_a": "b1",
     "secretary_a1": "a2",
     "outsider_b": "a1",
+    "split_person": "b1",
 }
 
 
@@ -54,20 +58,39 @@ def walk(patterns=None, prefix=""):
 def object_routes():
     routes = []
     for name, kwargs, callback in walk():
-        if "pk" not in kwargs:
+        if "pk" not in kwargs or name.startswith("admin:"):
             continue
-        if name.startswith("admin:"):
-            continue
-        view_class = getattr(callback, "cls", None)
-        if view_class is not None:  # DRF viewset: the model is the serializer's
-            model = view_class.serializer_class.Meta.model
+        viewset = getattr(callback, "cls", None)
+        if viewset is not None:  # DRF viewset: the model is the serializer's
+            model = viewset.serializer_class.Meta.model
         else:
             assert name in OBJECT_OF_ROUTE, (
                 f"route {name!r} names an object: add its model to OBJECT_OF_ROUTE"
             )
             model = OBJECT_OF_ROUTE[name]
-        routes.append((name, kwargs, model))
+        routes.append((name, kwargs, callback, model))
     return routes
+
+
+def expected_statuses(callback, user, method):
+    """404 for an object out of scope; 403 where the role never has the page or the
+    write at all; 405 where the route does not offer the method."""
+    viewset = getattr(callback, "cls", None)
+    if viewset is not None:
+        denied = any(
+            not p().has_permission(_FakeRequest(user, method), None)
+            for p in viewset.permission_classes
+        )
+        return {403, 405} if denied else {404, 405}
+    roles = getattr(callback.view_class, "roles", None)
+    if roles and not scope_of(user).has_role(*roles):
+        return {403, 405}
+    return {404, 405}
+
+
+class _FakeRequest:
+    def __init__(self, user, method):
+        self.user, self.method = user, method.upper()
 
 
 def foreign_object(world, persona, model):
@@ -81,13 +104,15 @@ def foreign_object(world, persona, model):
 
 
 def database_state():
-    """Row counts of every model of the project's apps, audit tables included."""
+    """A fingerprint of every row of the project's tables, audit tables included, so an
+    in-place update shows as well as an insert or delete."""
     ours = ("assessment", "indicators", "scoring", "surveys", "reports", "authtoken")
-    return {
-        m._meta.label: m._base_manager.count()
-        for m in apps.get_models()
-        if m._meta.app_label in ours
-    }
+    digest = hashlib.sha256()
+    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
+        if model._meta.app_label in ours:
+            rows = model._base_manager.order_by("pk").values_list()
+            digest.update(f"{model._meta.label}{list(rows)!r}".encode())
+    return digest.hexdigest()
 
 
 def url_for(name, kwargs, pk):
@@ -103,27 +128,75 @@ def test_every_object_route_answers_404_outside_scope_and_changes_nothing(world,
     client.force_login(user)
     before = database_state()
     checked = 0
-    for name, kwargs, model in object_routes():
+    for name, kwargs, callback, model in object_routes():
         obj = foreign_object(world, persona, model)
         url = url_for(name, kwargs, obj.pk)
         is_api = name.startswith("api:")
         methods = ["get", "post", "put", "patch", "delete"] if is_api else ["get", "post"]
         for method in methods:
-            extra = {"HTTP_IF_MATCH": '"1"'} if is_api else {}
             body = {"name": "被篡改", "is_active": "on", "role": "admin", "version": 1}
             if method == "get":
                 response = client.get(url)
             elif is_api:
                 response = getattr(client, method)(
-                    url, body, content_type="application/json", **extra
+                    url, body, content_type="application/json", HTTP_IF_MATCH='"1"'
                 )
             else:
                 response = client.post(url, body)
-            assert response.status_code in (403, 404, 405), (
-                f"{persona} {method.upper()} {url} ({name}) → {response.status_code}"
+            allowed = expected_statuses(callback, user, method)
+            assert response.status_code in allowed, (
+                f"{persona} {method.upper()} {url} ({name}) → {response.status_code}, "
+                f"expected one of {sorted(allowed)}"
             )
             checked += 1
     assert checked > 20
+    assert database_state() == before
+
+
+ADMIN_ROUTES_ON_PEOPLE = [
+    "user-detail",
+    "user-edit",
+    "user-password",
+    "user-unlock",
+    "membership-grant",
+]
+
+
+@pytest.mark.parametrize("persona", ["county_assessor_a", "observer_a", "town_assessor_a"])
+def test_roles_without_admin_rights_get_403_on_admin_routes_even_in_scope(world, client, persona):
+    client.force_login(world.persona(persona))
+    inside = world.secretaries["a1"]
+    before = database_state()
+    for name in ADMIN_ROUTES_ON_PEOPLE:
+        url = reverse(name, args=[inside.user.pk])
+        assert client.post(url, {"full_name": "改", "version": 1}).status_code == 403, name
+    for name in ("membership-suspend", "membership-revoke"):
+        url = reverse(name, args=[inside.user.memberships.get().pk])
+        assert client.post(url, {"version": 1}).status_code == 403, name
+    unit = world.community_a1
+    assert client.post(reverse("orgunit-edit", args=[unit.pk]), {"name": "改"}).status_code == 403
+    api = f"/api/v1/org-units/{unit.pk}/"
+    assert (
+        client.patch(
+            api, {"name": "改"}, content_type="application/json", HTTP_IF_MATCH='"1"'
+        ).status_code
+        == 403
+    )
+    assert client.delete(api, HTTP_IF_MATCH='"1"').status_code == 403
+    assert database_state() == before
+
+
+def test_an_admin_elsewhere_who_observes_here_cannot_manage_people_here(world, client):
+    """The split person is admin of county QB and observer of town QA1: they read QA1
+    but manage nobody there (404, as if the account did not exist to them)."""
+    client.force_login(world.split_person)
+    before = database_state()
+    inside = world.secretaries["a1"]
+    assert client.get(reverse("orgunit-detail", args=[world.community_a1.pk])).status_code == 200
+    assert client.get(reverse("user-detail", args=[inside.user.pk])).status_code == 404
+    for name in ADMIN_ROUTES_ON_PEOPLE[1:]:
+        response = client.post(reverse(name, args=[inside.user.pk]), {"version": 1})
+        assert response.status_code == 404, name
     assert database_state() == before
 
 

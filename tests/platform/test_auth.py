@@ -1,10 +1,13 @@
 """Login, lockout, password change, sessions and security headers (issue: foundation)."""
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import TEST_PASSWORD, logs_in
 
@@ -79,6 +82,16 @@ def test_sessions_end_when_idle_and_with_the_browser(world, client):
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE and settings.SESSION_SAVE_EVERY_REQUEST
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
+
+
+def test_an_idle_session_ends(world, client):
+    assert logs_in(client, "town_a", TEST_PASSWORD)
+    assert client.get(reverse("home")).status_code == 200
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    response = client.get(reverse("home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
 def test_forms_refuse_posts_without_the_csrf_token(world, client):

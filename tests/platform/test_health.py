@@ -25,7 +25,7 @@ def test_unreachable_database_answers_503(client):
         response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
-    assert (body["database"], body["status"]) == ("error: OperationalError", "error")
+    assert (body["database"], body["status"]) == ("error", "error")
 
 
 @override_settings(CELERY_BROKER_URL="")
@@ -38,7 +38,7 @@ def test_an_unreachable_broker_is_reported_as_degraded(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] == "degraded"
-    assert response.json()["broker"].startswith("error")
+    assert response.json()["broker"] == "error"
 
 
 @pytest.mark.skipif(
