@@ -87,3 +87,22 @@ def scope_of(user):
 def forget_scope(user):
     """Drop the cached scope after the user's memberships changed."""
     user.__dict__.pop("_scope_cache", None)
+
+
+def _ancestor_paths(path):
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+
+
+def county_q(user, field, roles=tuple(Role)):
+    """Q for rows belonging to a county (`field` names the county unit) that one of the
+    user's grants lies in or above.
+
+    Everyone in a county reads its cycles and indicator templates: a town assessor and
+    a secretary are assessed by them, though the county unit is above their grant."""
+    q = Q(pk__in=[])
+    for grant in scope_of(user).grants:
+        if grant.role in roles:
+            q |= Q(**{f"{field}__path__startswith": grant.unit_path})
+            q |= Q(**{f"{field}__path__in": _ancestor_paths(grant.unit_path)})
+    return q

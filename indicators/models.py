@@ -11,11 +11,10 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import OrgUnit, audit_history
-from assessment.scope import Role, scope_of
+from assessment.scope import Role, county_q, scope_of
 from indicators.validation import Method
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
@@ -25,24 +24,12 @@ class TemplateQuerySet(models.QuerySet):
     def for_user(self, user, roles=tuple(Role)):
         """Templates of the county each grant lies in (everyone there reads the
         indicators they are assessed by), and of counties below a grant."""
-        scope = scope_of(user)
-        if scope.is_global:
+        if scope_of(user).is_global:
             return self
-        q = Q(pk__in=[])
-        for grant in scope.grants:
-            if grant.role in roles:
-                # A grant reaches the templates of its own county and of counties below.
-                q |= Q(county__path__startswith=grant.unit_path)
-                q |= Q(county__path__in=_ancestor_paths(grant.unit_path))
-        return self.filter(q)
+        return self.filter(county_q(user, "county", roles))
 
     def editable(self):
         return self.filter(is_frozen=False)
-
-
-def _ancestor_paths(path):
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
 
 
 class IndicatorTemplate(models.Model):

@@ -116,6 +116,7 @@ def clone_template(*, actor, template, name=None, as_new_edition=False, frozen=F
 def freeze_template(*, actor, template):
     """The copy a cycle keeps (SPEC §2: later template edits never change a running
     cycle). The source becomes released: editing it makes a new edition."""
+    template = IndicatorTemplate.objects.select_for_update().get(pk=template.pk)
     frozen = clone_template(actor=actor, template=template, frozen=True)
     if not template.released:
         template.released = True
@@ -125,7 +126,11 @@ def freeze_template(*, actor, template):
 
 def editable_edition(*, actor, template):
     """The template itself while unreleased; otherwise its next edition (created once:
-    an unreleased later edition of the same lineage is reused)."""
+    an unreleased later edition of the same lineage is reused).
+
+    The template is read again under a lock: the caller's copy may predate a cycle
+    opening, and an edit must never reach a released edition."""
+    template = IndicatorTemplate.objects.select_for_update().get(pk=template.pk)
     _check_editable(template)
     if not template.released:
         return template

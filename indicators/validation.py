@@ -94,7 +94,7 @@ def _label(node):
     return _("指标 %(code)s（%(name)s）") % {"code": node.code, "name": node.name}
 
 
-def _num(value):
+def plain_number(value):
     """A Decimal as people write it: 10, 2.5 (no trailing zeros, no exponent)."""
     text = format(value, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
@@ -144,7 +144,7 @@ def validate_tree(nodes, metric_keys=None):
     elif total != TOTAL_POINTS:
         report.add(
             None,
-            _("一级指标分值合计 %(total)s，应为 100。") % {"total": _num(total)},
+            _("一级指标分值合计 %(total)s，应为 100。") % {"total": plain_number(total)},
             "points",
         )
     return report
@@ -180,7 +180,11 @@ def _check_parent(report, node, kids):
         report.add(
             node.code,
             _("%(node)s：下级指标分值合计 %(total)s，与本级分值 %(points)s 不符。")
-            % {"node": _label(node), "total": _num(total), "points": _num(node.points)},
+            % {
+                "node": _label(node),
+                "total": plain_number(total),
+                "points": plain_number(node.points),
+            },
             "points",
         )
     if node.method:
@@ -209,9 +213,9 @@ def _check_range(report, node):
             _("%(node)s：分值 %(points)s 不在允许范围 %(low)s–%(high)s 内。")
             % {
                 "node": _label(node),
-                "points": _num(node.points),
-                "low": _num(low),
-                "high": _num(high),
+                "points": plain_number(node.points),
+                "low": plain_number(low),
+                "high": plain_number(high),
             },
             "points",
         )
@@ -249,8 +253,8 @@ def _check_leaf(report, node, metric_keys):
                 % {
                     "node": label,
                     "level": bars_label,
-                    "value": _num(value),
-                    "points": _num(node.points),
+                    "value": plain_number(value),
+                    "points": plain_number(node.points),
                 },
                 "bars",
             )
@@ -274,9 +278,9 @@ def _check_bands(report, node, label):
                 _("%(node)s：门槛 %(threshold)s 对应的分值 %(value)s 超出 0–%(points)s。")
                 % {
                     "node": label,
-                    "threshold": _num(threshold),
-                    "value": _num(value),
-                    "points": _num(node.points),
+                    "threshold": plain_number(threshold),
+                    "value": plain_number(value),
+                    "points": plain_number(node.points),
                 },
                 "bands",
             )

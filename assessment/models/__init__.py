@@ -1,5 +1,15 @@
 """Models of the assessment app: the org tree and people (org.py), cycles (cycles.py)."""
 
+from assessment.models.cycles import (
+    LOCKED_STATUSES,
+    Cycle,
+    CycleStatus,
+    CycleTransition,
+    Participant,
+    Quarter,
+    RankingGroup,
+    TargetEntry,
+)
 from assessment.models.org import (
     ALLOWED_PARENT_KINDS,
     ROLE_UNIT_KINDS,
@@ -14,6 +24,14 @@ from assessment.models.org import (
 )
 
 __all__ = [
+    "LOCKED_STATUSES",
+    "Cycle",
+    "CycleStatus",
+    "CycleTransition",
+    "Participant",
+    "Quarter",
+    "RankingGroup",
+    "TargetEntry",
     "ALLOWED_PARENT_KINDS",
     "ROLE_UNIT_KINDS",
     "AuditedHistory",

@@ -1,0 +1,349 @@
+"""Cycle services: create, configure, enrol participants, and walk the lifecycle
+草稿 → 进行中 → 评分中 → 公示中 → 已发布 → 已归档 (SPEC §2).
+
+State changes only through `transition()`, which checks the move is in TRANSITIONS,
+that the actor may make it, and its guards; then records who and when. A published or
+archived cycle refuses every write here (`_check_writable`), whatever path calls.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from assessment.models import (
+    Cycle,
+    CycleStatus,
+    CycleTransition,
+    OrgUnitKind,
+    Participant,
+    Quarter,
+    Secretary,
+)
+from assessment.scope import Role, scope_of
+from assessment.services import StaleVersion
+from indicators.services import check_template, freeze_template
+
+MANAGER_ROLES = frozenset({Role.ADMIN, Role.COUNTY_ASSESSOR})
+# Fewer months in post than this in the cycle's year → suggested 不定等次 (SPEC §2).
+MIN_MONTHS_FOR_GRADING = 6
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    source: str
+    target: str
+    label: str
+
+
+TRANSITIONS = {
+    t.name: t
+    for t in [
+        Transition("open", CycleStatus.DRAFT, CycleStatus.OPEN, gettext_lazy("开始考核")),
+        Transition(
+            "start_scoring", CycleStatus.OPEN, CycleStatus.SCORING, gettext_lazy("进入评分")
+        ),
+        Transition("reopen_entry", CycleStatus.SCORING, CycleStatus.OPEN, gettext_lazy("退回填报")),
+        Transition(
+            "start_review", CycleStatus.SCORING, CycleStatus.REVIEW, gettext_lazy("开始公示")
+        ),
+        Transition(
+            "withdraw_review", CycleStatus.REVIEW, CycleStatus.SCORING, gettext_lazy("撤回公示")
+        ),
+        Transition("publish", CycleStatus.REVIEW, CycleStatus.PUBLISHED, gettext_lazy("发布结果")),
+        Transition("archive", CycleStatus.PUBLISHED, CycleStatus.ARCHIVED, gettext_lazy("归档")),
+    ]
+}
+
+
+def may_manage(user, cycle):
+    return scope_of(user).covers_path(cycle.county.path, MANAGER_ROLES)
+
+
+def _check_manager(actor, county):
+    if actor is not None and not scope_of(actor).covers_path(county.path, MANAGER_ROLES):
+        raise PermissionDenied
+
+
+def _check_writable(cycle):
+    if cycle.is_locked:
+        raise ValidationError(
+            _("考核周期“%(name)s”已%(status)s，不能再修改；如需更正请走复核程序。")
+            % {"name": cycle.name, "status": cycle.get_status_display()}
+        )
+
+
+def _locked(cycle, version):
+    current = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if version is None:
+        raise ValidationError(_("缺少版本号，无法确认您修改的是最新内容，请刷新后重试。"))
+    if current.version != version:
+        raise StaleVersion(current)
+    return current
+
+
+def _stamp(obj, actor):
+    obj._history_user = actor
+    return obj
+
+
+def default_quarters(year):
+    return [
+        (1, date(year, 1, 1), date(year, 3, 31)),
+        (2, date(year, 4, 1), date(year, 6, 30)),
+        (3, date(year, 7, 1), date(year, 9, 30)),
+        (4, date(year, 10, 1), date(year, 12, 31)),
+    ]
+
+
+@transaction.atomic
+def create_cycle(*, actor, county, name, year, template=None, **settings):
+    """A draft cycle with the default settings of SPEC §3 (overridable) and the four
+    calendar quarters of its year."""
+    _check_manager(actor, county)
+    if template is not None and template.county_id != county.pk:
+        raise ValidationError({"template": _("请选择本县/区的指标体系。")})
+    cycle = Cycle(county=county, name=name, year=year, template=template, **settings)
+    _stamp(cycle, actor).full_clean()
+    cycle.save()
+    for number, starts_on, ends_on in default_quarters(year):
+        _stamp(
+            Quarter(cycle=cycle, number=number, starts_on=starts_on, ends_on=ends_on), actor
+        ).save()
+    return cycle
+
+
+@transaction.atomic
+def update_cycle(*, actor, cycle, version, **changes):
+    """Settings and name; the template only while the cycle is a draft."""
+    cycle = _locked(cycle, version)
+    _check_manager(actor, cycle.county)
+    _check_writable(cycle)
+    if "template" in changes and changes["template"] != cycle.template:
+        if cycle.status != CycleStatus.DRAFT:
+            raise ValidationError({"template": _("考核开始后不能更换指标体系。")})
+        if changes["template"] is not None and changes["template"].county_id != cycle.county_id:
+            raise ValidationError({"template": _("请选择本县/区的指标体系。")})
+    for field, value in changes.items():
+        setattr(cycle, field, value)
+    cycle.version += 1
+    _stamp(cycle, actor).full_clean()
+    cycle.save()
+    return cycle
+
+
+@transaction.atomic
+def set_quarters(*, actor, cycle, quarters):
+    """quarters = [(number, starts_on, ends_on)] for 1..4: ordered, inside the year, not
+    overlapping."""
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    _check_manager(actor, cycle.county)
+    _check_writable(cycle)
+    problems = quarter_problems(cycle.year, quarters)
+    if problems:
+        raise ValidationError(problems)
+    for number, starts_on, ends_on in quarters:
+        quarter = cycle.quarters.get(number=number)
+        if (quarter.starts_on, quarter.ends_on) != (starts_on, ends_on):
+            quarter.starts_on, quarter.ends_on = starts_on, ends_on
+            _stamp(quarter, actor).save()
+    return cycle
+
+
+def quarter_problems(year, quarters):
+    problems = []
+    numbers = sorted(n for n, _s, _e in quarters)
+    if numbers != [1, 2, 3, 4]:
+        return [_("需要第 1 至第 4 季度各一个。")]
+    previous_end = None
+    for number, starts_on, ends_on in sorted(quarters):
+        if starts_on > ends_on:
+            problems.append(_("第 %(n)d 季度的开始日期晚于结束日期。") % {"n": number})
+        if starts_on.year != year or ends_on.year != year:
+            problems.append(_("第 %(n)d 季度不在 %(year)d 年度内。") % {"n": number, "year": year})
+        if previous_end and starts_on <= previous_end:
+            problems.append(_("第 %(n)d 季度与上一季度重叠。") % {"n": number})
+        previous_end = ends_on
+    return problems
+
+
+def months_in_post(secretary, year):
+    """Whole months of the year the secretary held the post (a started month counts)."""
+    start = max(secretary.tenure_start, date(year, 1, 1))
+    end = min(secretary.tenure_end or date(year, 12, 31), date(year, 12, 31))
+    if end < start:
+        return 0
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def grading_suggestion(secretary, year):
+    """(is_graded, reason): fewer than six months in post → 不定等次 (SPEC §2)."""
+    months = months_in_post(secretary, year)
+    if months < MIN_MONTHS_FOR_GRADING:
+        return False, _("本年度任职 %(m)d 个月，不满六个月") % {"m": months}
+    return True, ""
+
+
+@transaction.atomic
+def enrol_county(*, actor, cycle):
+    """Enrol every secretary who held a post in the county's communities during the
+    cycle's year. A community whose secretary changed lists both; the grading flag is
+    suggested from the months in post, and the cycle then decides. Returns how many
+    were added; those already enrolled are left as they are."""
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    _check_manager(actor, cycle.county)
+    _check_writable(cycle)
+    year_start, year_end = date(cycle.year, 1, 1), date(cycle.year, 12, 31)
+    secretaries = (
+        Secretary.objects.filter(
+            community__path__startswith=cycle.county.path,
+            community__kind=OrgUnitKind.COMMUNITY,
+            tenure_start__lte=year_end,
+        )
+        .filter(Q(tenure_end__isnull=True) | Q(tenure_end__gte=year_start))
+        .exclude(participations__cycle=cycle)
+        .select_related("community")
+    )
+    added = 0
+    for secretary in secretaries:
+        is_graded, reason = grading_suggestion(secretary, cycle.year)
+        participant = Participant(
+            cycle=cycle,
+            secretary=secretary,
+            community=secretary.community,
+            is_graded=is_graded,
+            not_graded_reason=reason,
+        )
+        _stamp(participant, actor).save()
+        added += 1
+    return added
+
+
+@transaction.atomic
+def enrol_secretary(*, actor, cycle, secretary):
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    _check_manager(actor, cycle.county)
+    _check_writable(cycle)
+    if not secretary.community.path.startswith(cycle.county.path):
+        raise ValidationError(_("只能登记本县/区社区的书记。"))
+    if cycle.participants.filter(secretary=secretary).exists():
+        raise ValidationError(_("%(name)s 已在本周期的参评名单中。") % {"name": secretary.name})
+    is_graded, reason = grading_suggestion(secretary, cycle.year)
+    participant = Participant(
+        cycle=cycle,
+        secretary=secretary,
+        community=secretary.community,
+        is_graded=is_graded,
+        not_graded_reason=reason,
+    )
+    _stamp(participant, actor).full_clean()
+    participant.save()
+    return participant
+
+
+@transaction.atomic
+def set_grading(*, actor, participant, version, is_graded, reason=""):
+    participant = (
+        Participant.objects.select_for_update()
+        .select_related("cycle__county")
+        .get(pk=participant.pk)
+    )
+    _check_manager(actor, participant.cycle.county)
+    _check_writable(participant.cycle)
+    if version is None or participant.version != version:
+        raise StaleVersion(participant)
+    participant.is_graded = is_graded
+    participant.not_graded_reason = "" if is_graded else reason
+    participant.version += 1
+    _stamp(participant, actor).full_clean()
+    participant.save()
+    return participant
+
+
+@transaction.atomic
+def withdraw_participant(*, actor, participant):
+    participant = Participant.objects.select_related("cycle__county").get(pk=participant.pk)
+    _check_manager(actor, participant.cycle.county)
+    _check_writable(participant.cycle)
+    if participant.cycle.status not in (CycleStatus.DRAFT, CycleStatus.OPEN):
+        raise ValidationError(_("评分开始后不能再移出参评书记，可改为“不参加评定”。"))
+    _stamp(participant, actor).delete()
+
+
+def blockers(cycle, transition_name):
+    """What stops this transition now, as readable sentences (empty: it may go)."""
+    problems = []
+    if transition_name == "open":
+        if cycle.template is None:
+            problems.append(_("尚未选择指标体系。"))
+        else:
+            report = check_template(cycle.template)
+            problems.extend(
+                _("指标体系有误：%(problem)s") % {"problem": p.message} for p in report.errors
+            )
+        if not cycle.participants.exists():
+            problems.append(_("还没有参评书记，请先登记参评名单。"))
+        quarters = cycle.quarters.values_list("number", "starts_on", "ends_on")
+        problems.extend(quarter_problems(cycle.year, list(quarters)))
+        try:
+            cycle.full_clean()
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    if transition_name in ("start_review", "publish"):
+        problems.extend(result_blockers(cycle))
+    return problems
+
+
+# Checks other apps add for review and publication (the scoring app: results current,
+# required scores present). Each takes the cycle and returns readable problems.
+RESULT_CHECKS = []
+
+
+def register_result_check(check):
+    if check not in RESULT_CHECKS:
+        RESULT_CHECKS.append(check)
+    return check
+
+
+def result_blockers(cycle):
+    return [problem for check in RESULT_CHECKS for problem in check(cycle)]
+
+
+@transaction.atomic
+def transition(*, actor, cycle, name, version, note=""):
+    """Move the cycle along TRANSITIONS, after its guards; record who, when and why.
+    Opening freezes a deep copy of the template into the cycle."""
+    move = TRANSITIONS.get(name)
+    if move is None:
+        raise ValidationError(_("未知的操作。"))
+    cycle = _locked(cycle, version)
+    _check_manager(actor, cycle.county)
+    if cycle.status != move.source:
+        raise ValidationError(
+            _("当前状态为“%(status)s”，不能执行“%(action)s”。")
+            % {"status": cycle.get_status_display(), "action": move.label}
+        )
+    problems = blockers(cycle, name)
+    if problems:
+        raise ValidationError(problems)
+    if name == "open":
+        cycle.frozen_template = freeze_template(actor=actor, template=cycle.template)
+    previous = cycle.status
+    cycle.status = move.target
+    cycle.version += 1
+    _stamp(cycle, actor)
+    cycle._change_reason = str(move.label)
+    cycle.save()
+    CycleTransition.objects.create(
+        cycle=cycle, from_status=previous, to_status=move.target, actor=actor, note=note
+    )
+    return cycle
+
+
+def available_transitions(cycle):
+    return [t for t in TRANSITIONS.values() if t.source == cycle.status]
