@@ -10,7 +10,15 @@ ALL = tuple(Role)
 
 NAVIGATION = [
     ("home", _("首页"), "bi-house", ALL),
+    ("cycle-list", _("考核周期"), "bi-calendar-check", ALL),
+    ("template-list", _("指标体系"), "bi-list-check", ALL),
     ("orgunit-list", _("组织架构"), "bi-diagram-3", ALL),
+    (
+        "secretary-list",
+        _("社区书记"),
+        "bi-person-badge",
+        (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR, Role.OBSERVER),
+    ),
     ("user-list", _("用户管理"), "bi-people", (Role.ADMIN,)),
     ("audit-log", _("审计日志"), "bi-journal-text", (Role.ADMIN, Role.OBSERVER)),
     ("api-docs", _("API 文档"), "bi-braces", (Role.ADMIN, Role.COUNTY_ASSESSOR)),

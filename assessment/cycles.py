@@ -9,7 +9,7 @@ archived cycle refuses every write here (`_check_writable`), whatever path calls
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -73,7 +73,7 @@ def _check_manager(actor, county):
 def _check_writable(cycle):
     if cycle.is_locked:
         raise ValidationError(
-            _("考核周期“%(name)s”已%(status)s，不能再修改；如需更正请走复核程序。")
+            _("考核周期“%(name)s”%(status)s，不能再修改；如需更正请走复核程序。")
             % {"name": cycle.name, "status": cycle.get_status_display()}
         )
 
@@ -347,3 +347,21 @@ def transition(*, actor, cycle, name, version, note=""):
 
 def available_transitions(cycle):
     return [t for t in TRANSITIONS.values() if t.source == cycle.status]
+
+
+@transaction.atomic
+def update_settings(*, actor, cycle, version, quarters, **changes):
+    """The settings page in one go: settings (as `update_cycle`) and the quarters' dates
+    (as `set_quarters`) are saved together or not at all, and the problems of both are
+    reported together."""
+    errors = {}
+    try:
+        cycle = update_cycle(actor=actor, cycle=cycle, version=version, **changes)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    problems = quarter_problems(cycle.year, quarters)
+    if problems:
+        errors.setdefault(NON_FIELD_ERRORS, []).extend(problems)
+    if errors:
+        raise ValidationError(errors)
+    return set_quarters(actor=actor, cycle=cycle, quarters=quarters)

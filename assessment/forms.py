@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models import OrgUnit, OrgUnitKind
+from assessment.models import OrgUnit, OrgUnitKind, User
 from assessment.scope import Role
 
 
@@ -116,3 +116,48 @@ class AuditFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("截止日期不能早于起始日期。"))
         return data
+
+
+class SecretaryForm(VersionedForm):
+    """A secretary's post record (书记任职). Communities and accounts are the editor's
+    scope only; the staff number is fixed once the record exists."""
+
+    staff_no = forms.CharField(label=_("工号"), max_length=32)
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    community = forms.ModelChoiceField(label=_("社区"), queryset=OrgUnit.objects.none())
+    tenure_start = forms.DateField(
+        label=_("任职开始"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    tenure_end = forms.DateField(
+        label=_("任职结束"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("填写后即为离任。继任者请另行新增一条任职记录。"),
+    )
+    has_social_work_certificate = forms.BooleanField(label=_("持社工证"), required=False)
+    certificate_date = forms.DateField(
+        label=_("取证日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    user = forms.ModelChoiceField(
+        label=_("登录账号"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("只列出本范围内持有“社区书记”角色、且未关联其他任职记录的账号。"),
+    )
+
+    def __init__(self, *args, community_choices, account_choices, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = community_choices.filter(kind=OrgUnitKind.COMMUNITY)
+        self.fields["user"].queryset = account_choices.order_by("username")
+        self.fields["user"].label_from_instance = _account_label
+        if editing:
+            self.fields["staff_no"].disabled = True
+            self.fields["staff_no"].help_text = _("工号是书记的固定标识，创建后不能修改。")
+        else:
+            self.fields["version"].required = False
+
+
+def _account_label(user):
+    return f"{user.full_name}（{user.username}）" if user.full_name else user.username

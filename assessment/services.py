@@ -270,3 +270,67 @@ def save_secretary(*, actor, secretary, version=None):
         current = _lock_at_version(Secretary, secretary.pk, version)
         secretary.version = current.version + 1
     return _save(secretary, actor)
+
+
+# Who records secretaries' posts (书记任职): admins and county assessors, in their subtree.
+SECRETARY_EDITORS = frozenset({Role.ADMIN, Role.COUNTY_ASSESSOR})
+
+
+def linkable_secretary_accounts(actor, secretary=None):
+    """Accounts a post record may be linked to: holding an active 社区书记 membership at a
+    community in the actor's scope, and not linked to another post record."""
+    memberships = Membership.objects.active().filter(role=Role.SECRETARY)
+    accounts = User.objects.all()
+    if actor is not None:
+        scope = scope_of(actor)
+        accounts = User.objects.for_user(actor, roles=SECRETARY_EDITORS)
+        if not scope.is_global:
+            memberships = memberships.filter(scope.path_q("org_unit__path", SECRETARY_EDITORS))
+    linked = Secretary.objects.exclude(user=None)
+    if secretary is not None and secretary.pk:
+        linked = linked.exclude(pk=secretary.pk)
+    return accounts.filter(pk__in=memberships.values("user_id")).exclude(
+        pk__in=linked.values("user_id")
+    )
+
+
+def _check_may_record_post(actor, secretary, *, account_changed):
+    if actor is None:
+        return
+    if secretary.community_id and not scope_of(actor).covers_path(
+        secretary.community.path, SECRETARY_EDITORS
+    ):
+        raise PermissionDenied
+    if (
+        account_changed
+        and secretary.user_id
+        and not linkable_secretary_accounts(actor, secretary).filter(pk=secretary.user_id).exists()
+    ):
+        raise PermissionDenied
+
+
+@transaction.atomic
+def create_secretary(*, actor, **fields):
+    """Record a secretary's post at a community (SPEC §2). A successor is recorded as a
+    new record for the same community with a later tenure start; both stay on file."""
+    secretary = Secretary(**fields)
+    _check_may_record_post(actor, secretary, account_changed=True)
+    return save_secretary(actor=actor, secretary=secretary)
+
+
+@transaction.atomic
+def update_secretary(*, actor, secretary, version, **changes):
+    """Change a post record; setting the tenure end ends the post. The staff number is a
+    fixed identifier. The record must lie in the actor's scope before and after."""
+    secretary = _lock_at_version(Secretary, secretary.pk, version)
+    _check_may_record_post(actor, secretary, account_changed=False)
+    if "staff_no" in changes and changes["staff_no"] != secretary.staff_no:
+        raise ValidationError({"staff_no": _("工号是书记的固定标识，创建后不能修改。")})
+    changes.pop("staff_no", None)
+    account_changed = (
+        "user" in changes and getattr(changes["user"], "pk", None) != secretary.user_id
+    )
+    for field, value in changes.items():
+        setattr(secretary, field, value)
+    _check_may_record_post(actor, secretary, account_changed=account_changed)
+    return save_secretary(actor=actor, secretary=secretary, version=version)

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from assessment.views import accounts, audit, home, org
+from assessment.views import accounts, audit, home, org, secretaries
+from assessment.views import cycles as cycle_views
 
 urlpatterns = [
     path("", home.HomeView.as_view(), name="home"),
@@ -34,6 +35,42 @@ urlpatterns = [
         "memberships/<int:pk>/revoke/",
         accounts.MembershipChangeView.as_view(action="revoke"),
         name="membership-revoke",
+    ),
+    path("secretaries/", secretaries.SecretaryListView.as_view(), name="secretary-list"),
+    path("secretaries/new/", secretaries.SecretaryFormView.as_view(), name="secretary-create"),
+    path(
+        "secretaries/<int:pk>/edit/",
+        secretaries.SecretaryFormView.as_view(),
+        name="secretary-edit",
+    ),
+    path("cycles/", cycle_views.CycleListView.as_view(), name="cycle-list"),
+    path("cycles/new/", cycle_views.CycleCreateView.as_view(), name="cycle-create"),
+    path("cycles/<int:pk>/", cycle_views.CycleDetailView.as_view(), name="cycle-detail"),
+    path(
+        "cycles/<int:pk>/settings/",
+        cycle_views.CycleSettingsView.as_view(),
+        name="cycle-settings",
+    ),
+    path(
+        "cycles/<int:pk>/transition/",
+        cycle_views.CycleTransitionView.as_view(),
+        name="cycle-transition",
+    ),
+    path("cycles/<int:pk>/enrol/", cycle_views.CycleEnrolView.as_view(), name="cycle-enrol"),
+    path(
+        "cycles/<int:pk>/participants/add/",
+        cycle_views.ParticipantAddView.as_view(),
+        name="cycle-participant-add",
+    ),
+    path(
+        "participants/<int:pk>/grading/",
+        cycle_views.ParticipantGradingView.as_view(),
+        name="participant-grading",
+    ),
+    path(
+        "participants/<int:pk>/withdraw/",
+        cycle_views.ParticipantWithdrawView.as_view(),
+        name="participant-withdraw",
     ),
     path("audit/", audit.AuditLogView.as_view(), name="audit-log"),
     path("me/", accounts.ProfileView.as_view(), name="profile"),

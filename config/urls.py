@@ -45,5 +45,6 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
     # Break-glass tool for superusers only; daily work happens in the product pages.
     path("django-admin/", admin.site.urls),
+    path("indicators/", include("indicators.urls")),
     path("", include("assessment.urls")),
 ]

@@ -241,6 +241,12 @@ def move_node(*, actor, node, version, parent=None, before=None):
     ]
     index = next((i for i, s in enumerate(siblings) if before and s.pk == before.pk), len(siblings))
     siblings.insert(index, node)
+    if parent is not None and parent.method:
+        # A leaf that gets a child becomes a parent: parents carry no method.
+        parent = IndicatorNode.objects.get(pk=parent.pk)
+        parent.method = ""
+        parent.version += 1
+        _stamp(parent, actor).save()
     node.parent = parent
     node.version += 1
     for position, sibling in enumerate(siblings, start=1):
@@ -438,3 +444,38 @@ def check_template(template):
     ]
     report.problems.extend(validate_event_types(event_specs, specs).problems)
     return report
+
+
+@transaction.atomic
+def shift_node(*, actor, node, version, direction):
+    """Keyboard-style moves in the tree table: up/down among siblings; indent (become
+    the last child of the sibling above); outdent (follow the parent)."""
+    node = IndicatorNode.objects.select_related("parent").get(pk=node.pk)
+    siblings = list(node.template.nodes.filter(parent=node.parent_id).order_by("position"))
+    index = next(i for i, s in enumerate(siblings) if s.pk == node.pk)
+    if direction == "up" and index > 0:
+        return move_node(
+            actor=actor, node=node, version=version, parent=node.parent, before=siblings[index - 1]
+        )
+    if direction == "down" and index < len(siblings) - 1:
+        after_next = siblings[index + 2] if index + 2 < len(siblings) else None
+        return move_node(
+            actor=actor, node=node, version=version, parent=node.parent, before=after_next
+        )
+    if direction == "indent" and index > 0:
+        return move_node(actor=actor, node=node, version=version, parent=siblings[index - 1])
+    if direction == "outdent" and node.parent_id:
+        parent = node.parent
+        uncles = list(node.template.nodes.filter(parent=parent.parent_id).order_by("position"))
+        position = next(i for i, s in enumerate(uncles) if s.pk == parent.pk)
+        before = uncles[position + 1] if position + 1 < len(uncles) else None
+        return move_node(
+            actor=actor, node=node, version=version, parent=parent.parent, before=before
+        )
+    return node
+
+
+@transaction.atomic
+def delete_survey_category(*, actor, category):
+    template = editable_edition(actor=actor, template=category.template)
+    _stamp(SurveyCategory.objects.get(template=template, name=category.name), actor).delete()

@@ -1,6 +1,10 @@
 """Template helpers for Bootstrap forms and role labels."""
 
+from decimal import Decimal
+
 from django import forms, template
+
+from indicators.validation import plain_number
 
 register = template.Library()
 
@@ -29,3 +33,11 @@ def is_checkbox(field):
 def minutes(delta):
     """A timedelta as whole minutes, for messages such as the lockout notice."""
     return int(delta.total_seconds() // 60) if delta else 0
+
+
+@register.filter
+def plain(value):
+    """A number as people write it: 6 not 6.00, 2.5 not 2.50; blank for None."""
+    if value is None or value == "":
+        return ""
+    return plain_number(Decimal(value))

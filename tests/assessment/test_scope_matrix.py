@@ -10,9 +10,19 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from assessment.models import Membership, OrgUnit, Secretary, User
+from assessment import cycles
+from assessment.models import Cycle, Membership, OrgUnit, OrgUnitKind, Participant, Secretary, User
 from assessment.scope import scope_of
+from indicators.models import (
+    EventType,
+    IndicatorNode,
+    IndicatorTemplate,
+    MetricDefinition,
+    SurveyCategory,
+)
+from indicators.starter import install_starter_templates
 from tests.conftest import PERSONAS
+from tests.factories import OrgUnitFactory
 
 # Browser routes whose URL names an object: which model the `pk` is.
 OBJECT_OF_ROUTE = {
@@ -27,6 +37,28 @@ OBJECT_OF_ROUTE = {
     "membership-suspend": Membership,
     "membership-resume": Membership,
     "membership-revoke": Membership,
+    "secretary-edit": Secretary,
+    "cycle-detail": Cycle,
+    "cycle-settings": Cycle,
+    "cycle-transition": Cycle,
+    "cycle-enrol": Cycle,
+    "cycle-participant-add": Cycle,
+    "participant-grading": Participant,
+    "participant-withdraw": Participant,
+    "template-detail": IndicatorTemplate,
+    "template-edition": IndicatorTemplate,
+    "template-clone": IndicatorTemplate,
+    "node-create": IndicatorTemplate,
+    "node-update": IndicatorNode,
+    "node-shift": IndicatorNode,
+    "node-delete": IndicatorNode,
+    "node-detail": IndicatorNode,
+    "event-type-save": IndicatorTemplate,
+    "event-type-delete": EventType,
+    "metric-save": IndicatorTemplate,
+    "metric-delete": MetricDefinition,
+    "category-save": IndicatorTemplate,
+    "category-delete": SurveyCategory,
 }
 
 # Routes anyone may open without logging in.
@@ -93,13 +125,50 @@ class _FakeRequest:
         self.user, self.method = user, method.upper()
 
 
+@pytest.fixture
+def world(world):
+    """The test world with cycles outside each persona's scope (made before any test
+    takes its fingerprint of the database)."""
+    add_foreign_cycles(world)
+    return world
+
+
+def add_foreign_cycles(world):
+    """County QB's cycle is foreign to everyone but the split person, who administers
+    QB: theirs is a third county's cycle, and their foreign participant is town QA2's
+    secretary in a county QA cycle (they observe only town QA1)."""
+    qb = cycles.create_cycle(actor=None, county=world.county_b, name="外县年度考核", year=2026)
+    cycles.enrol_county(actor=None, cycle=qb)
+    qa = cycles.create_cycle(actor=None, county=world.county_a, name="本县年度考核", year=2026)
+    cycles.enrol_county(actor=None, cycle=qa)
+    third = OrgUnitFactory(code="QZ", name="第三县", kind=OrgUnitKind.COUNTY)
+    qz = cycles.create_cycle(actor=None, county=third, name="第三县年度考核", year=2026)
+    world.foreign_cycles = dict.fromkeys(PERSONAS, qb) | {"split_person": qz}
+    # Templates are county-wide too: county QB's for everyone, the third county's for
+    # the split person.
+    qb_template = install_starter_templates(actor=None, county=world.county_b)[0]
+    qz_template = install_starter_templates(actor=None, county=third)[0]
+    world.foreign_templates = dict.fromkeys(PERSONAS, qb_template) | {"split_person": qz_template}
+    world.foreign_participants = dict.fromkeys(PERSONAS, qb.participants.get()) | {
+        "split_person": qa.participants.get(secretary=world.secretaries["b1"])
+    }
+
+
 def foreign_object(world, persona, model):
     secretary = world.secretaries[FOREIGN[persona]]
+    template = world.foreign_templates[persona]
     return {
         OrgUnit: secretary.community,
         User: secretary.user,
         Membership: secretary.user.memberships.get(),
         Secretary: secretary,
+        Cycle: world.foreign_cycles[persona],
+        Participant: world.foreign_participants[persona],
+        IndicatorTemplate: template,
+        IndicatorNode: template.nodes.first(),
+        EventType: template.event_types.first(),
+        MetricDefinition: template.metrics.first(),
+        SurveyCategory: template.survey_categories.first(),
     }[model]
 
 

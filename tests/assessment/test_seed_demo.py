@@ -60,3 +60,18 @@ def test_it_prints_one_account_per_role_that_can_log_in(db, client, capsys):
         assert logs_in(client, username, DEMO_PASSWORD), username
         client.logout()
     assert DEMO_PASSWORD in out
+
+
+def test_the_demo_has_both_starting_templates_and_an_open_cycle(seeded):
+    from assessment.models import Cycle, CycleStatus
+    from indicators.models import IndicatorTemplate
+    from indicators.services import check_template
+
+    names = set(IndicatorTemplate.objects.filter(is_frozen=False).values_list("name", flat=True))
+    assert names == {"社区书记绩效考核指标（示范）", "修水县“三张考卷”"}
+    cycle = Cycle.objects.get()
+    assert cycle.status == CycleStatus.OPEN
+    assert cycle.frozen_template.is_frozen
+    assert check_template(cycle.frozen_template).is_valid
+    assert cycle.participants.count() == Secretary.objects.count()
+    assert cycle.participants.filter(is_graded=False).exists()  # the recent appointments

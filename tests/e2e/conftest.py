@@ -1,11 +1,19 @@
 """Real-browser tests: Playwright drives Debian's Chromium against the live server."""
 
+import io
 import os
+import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from assessment.management.commands.seed_demo import DEMO_PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
 
 # Playwright's sync API runs an event loop in the test thread; the tests still make
 # ORM calls around it, which Django would otherwise refuse.
@@ -55,7 +63,9 @@ def watched_page(page, live_server):
     page.on(
         "console",
         lambda msg: (
-            problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+            problems.append(f"console {msg.type}: {msg.text} @ {msg.location}")
+            if msg.type == "error"
+            else None
         ),
     )
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
@@ -69,3 +79,18 @@ def watched_page(page, live_server):
     )
     page.problems = problems
     return page
+
+
+@pytest.fixture
+def demo_county(transactional_db):
+    """The demo county of `make run`, so screenshots show what people will see."""
+    call_command("seed_demo", stdout=io.StringIO())
+
+
+def log_in(page, base_url, username):
+    page.goto(f"{base_url}/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/"))
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="登录").click()

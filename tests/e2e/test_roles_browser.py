@@ -2,16 +2,10 @@
 screenshots go to docs/screenshots/ for the README."""
 
 import re
-from pathlib import Path
 
-import pytest
-from django.conf import settings
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from assessment.management.commands.seed_demo import DEMO_PASSWORD
-
-SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+from tests.e2e.conftest import SCREENSHOTS, log_in
 
 ROLES = [
     ("admin", "系统管理员", "home-admin"),
@@ -20,20 +14,6 @@ ROLES = [
     ("secretary", "社区书记", "home-secretary"),
     ("observer", "纪检监督", "home-observer"),
 ]
-
-
-@pytest.fixture
-def demo_county(transactional_db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-
-
-def log_in(page, base_url, username):
-    page.goto(f"{base_url}/")
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
-    expect(page.get_by_role("heading", name="登录")).to_be_visible()
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
 
 
 def test_each_role_logs_in_and_sees_its_home_page(demo_county, live_server, watched_page):
@@ -62,7 +42,10 @@ def test_the_admin_finds_a_community_and_the_audit_trail(demo_county, live_serve
     expect(page.get_by_role("heading", name=re.compile("城东社区"))).to_be_visible()
     page.screenshot(path=SCREENSHOTS / "orgunit-detail.png", full_page=True)
     page.get_by_role("link", name="审计日志").click()
+    page.get_by_label("对象类型").select_option(label="组织单位")
+    page.get_by_role("button", name="筛选").click()
     expect(page.locator("table.audit-table")).to_contain_text("组织单位")
+    expect(page.locator("table.audit-table")).not_to_contain_text("考核周期")
     page.screenshot(path=SCREENSHOTS / "audit-log.png")
     assert page.problems == []
 

@@ -1,17 +1,21 @@
 """Build the fictional demo county 青山县 (idempotent: running it again changes nothing).
 
 One county, four towns, 32 communities with three grids each, a secretary per community
-with an account, and one account per role. Passwords are printed at the end.
+with an account, one account per role, the two starting indicator templates, and the
+2026 cycle opened with the seed template and every secretary enrolled. Passwords are
+printed at the end.
 """
 
 from datetime import date
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from assessment import services
-from assessment.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
+from assessment import cycles, services
+from assessment.models import Cycle, Membership, OrgUnit, OrgUnitKind, Secretary, User
 from assessment.scope import Role
+from indicators.starter import SEED_TEMPLATE, install_starter_templates
 
 DEMO_PASSWORD = "Demo-2026-qs"
 
@@ -23,6 +27,7 @@ TOWNS = [
     ("QS04", "南山镇", ["南山", "青石", "桃源", "新村", "振兴", "丰收", "幸福", "康宁"]),
 ]
 GRIDS = ["第一网格", "第二网格", "第三网格"]
+DEMO_CYCLE = "2026年度社区书记考核"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
 GIVEN = [
     "建华",
@@ -75,7 +80,25 @@ class Command(BaseCommand):
                 created += self.secretary(community, t_index * len(names) + c_index - 1)
         for username, full_name, role, unit_code in ROLE_ACCOUNTS:
             created += self.account(username, full_name, role, OrgUnit.objects.get(code=unit_code))
+        created += len(install_starter_templates(actor=None, county=county))
+        created += self.cycle(county)
         return created
+
+    def cycle(self, county):
+        if Cycle.objects.filter(county=county, name=DEMO_CYCLE).exists():
+            return 0
+        template = county.templates.get(name=SEED_TEMPLATE["name"], edition=1)
+        cycle = cycles.create_cycle(
+            actor=None,
+            county=county,
+            name=DEMO_CYCLE,
+            year=2026,
+            template=template,
+            pay_base=Decimal(60000),
+        )
+        cycles.enrol_county(actor=None, cycle=cycle)
+        cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
+        return 1
 
     def unit(self, code, name, kind, parent):
         existing = OrgUnit.objects.filter(code=code).first()
@@ -111,7 +134,7 @@ class Command(BaseCommand):
         username = "secretary" if index == 0 else f"sj{community.code.lower()}"
         self.account(username, name, Role.SECRETARY, community)
         # A few took office recently (fewer than six months: scored but not graded later).
-        start = date(2026, 7, 1) if index % 11 == 5 else date(2018 + index % 6, 3, 1)
+        start = date(2026, 8, 1) if index % 11 == 5 else date(2018 + index % 6, 3, 1)
         certified = index % 3 != 0
         services.save_secretary(
             actor=None,
