@@ -130,9 +130,7 @@ def test_the_openapi_schema_and_swagger_ui_are_served_locally(world, login):
     assert docs.status_code == 200
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in text
     assert "https://" not in text and "http://" not in text
-    csp = dict(
-        part.strip().split(" ", 1) for part in docs["Content-Security-Policy"].split(";")
-    )
+    csp = dict(part.strip().split(" ", 1) for part in docs["Content-Security-Policy"].split(";"))
     assert csp["script-src"] == "'self'"
     assert csp["style-src"] == "'self' 'unsafe-inline'"
     script = client.get(reverse("api-docs"), {"script": ""})
