@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models import Membership, OrgUnit, Secretary, User
+from assessment.models import Cycle, Membership, OrgUnit, Participant, Secretary, User
 
 
 @admin.register(User)
@@ -52,3 +52,18 @@ class MembershipAdmin(ReadOnlyAdmin):
 class SecretaryAdmin(ReadOnlyAdmin):
     list_display = ("staff_no", "name", "community", "tenure_start", "tenure_end")
     search_fields = ("staff_no", "name")
+
+
+@admin.register(Cycle)
+class CycleAdmin(ReadOnlyAdmin):
+    """Cycles change only through their services and lifecycle; a published cycle must
+    stay as published, so the admin shows them and changes nothing."""
+
+    list_display = ("name", "county", "year", "status")
+    list_filter = ("status", "year")
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ReadOnlyAdmin):
+    list_display = ("secretary", "cycle", "community", "is_graded")
+    list_filter = ("is_graded",)

@@ -7,14 +7,25 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from assessment import api as assessment_api
+from assessment import cycle_api
 from assessment.views.auth import LoginView, PasswordChangeView
 from config.health import healthz
+from indicators import api as indicators_api
 
 router = DefaultRouter()
 router.register("org-units", assessment_api.OrgUnitViewSet, basename="orgunit")
 router.register("users", assessment_api.UserViewSet, basename="user")
 router.register("memberships", assessment_api.MembershipViewSet, basename="membership")
 router.register("secretaries", assessment_api.SecretaryViewSet, basename="secretary")
+router.register("cycles", cycle_api.CycleViewSet, basename="cycle")
+router.register("participants", cycle_api.ParticipantViewSet, basename="participant")
+router.register("templates", indicators_api.TemplateViewSet, basename="template")
+router.register("indicator-nodes", indicators_api.NodeViewSet, basename="indicatornode")
+router.register("event-types", indicators_api.EventTypeViewSet, basename="eventtype")
+router.register("metrics", indicators_api.MetricViewSet, basename="metric")
+router.register(
+    "survey-categories", indicators_api.SurveyCategoryViewSet, basename="surveycategory"
+)
 
 accounts = [
     path("login/", LoginView.as_view(), name="login"),

@@ -176,6 +176,7 @@ class MetricDefinition(models.Model):
     source = models.CharField(
         _("取得方式"), max_length=16, choices=Source.choices, default=Source.ENTERED
     )
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     history = audit_history()
 
@@ -243,6 +244,7 @@ class SurveyCategory(models.Model):
     )
     name = models.CharField(_("类别"), max_length=50)
     weight = models.DecimalField(_("权重"), **POINTS, validators=[MinValueValidator(0)])
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     history = audit_history()
 

@@ -366,13 +366,17 @@ def delete_event_type(*, actor, event_type):
 
 
 @transaction.atomic
-def save_metric(*, actor, template, metric=None, **fields):
+def save_metric(*, actor, template, metric=None, version=None, **fields):
+    """Create a metric (no `metric`) or change one; a change made on the edition it was
+    read from must name the version read."""
     template = editable_edition(actor=actor, template=template)
-    metric = (
-        MetricDefinition(template=template)
-        if metric is None
-        else MetricDefinition.objects.get(template=template, key=metric.key)
-    )
+    if metric is None:
+        metric = MetricDefinition(template=template)
+    elif template.pk != metric.template_id:
+        metric = MetricDefinition.objects.get(template=template, key=metric.key)
+    else:
+        metric = _locked(MetricDefinition, metric, version)
+        metric.version += 1
     for field, value in fields.items():
         setattr(metric, field, value)
     return _save(metric, actor)
@@ -388,13 +392,15 @@ def delete_metric(*, actor, metric):
 
 
 @transaction.atomic
-def save_survey_category(*, actor, template, category=None, **fields):
+def save_survey_category(*, actor, template, category=None, version=None, **fields):
     template = editable_edition(actor=actor, template=template)
-    category = (
-        SurveyCategory(template=template)
-        if category is None
-        else SurveyCategory.objects.get(template=template, name=category.name)
-    )
+    if category is None:
+        category = SurveyCategory(template=template)
+    elif template.pk != category.template_id:
+        category = SurveyCategory.objects.get(template=template, name=category.name)
+    else:
+        category = _locked(SurveyCategory, category, version)
+        category.version += 1
     for field, value in fields.items():
         setattr(category, field, value)
     return _save(category, actor)

@@ -423,8 +423,14 @@ class MetricSave(SectionEndpoint):
         existing = template.metrics.filter(key=form.cleaned_data["key"]).first()
         try:
             saved = services.save_metric(
-                actor=request.user, template=template, metric=existing, **form.cleaned_data
+                actor=request.user,
+                template=template,
+                metric=existing,
+                version=_version(request),
+                **form.cleaned_data,
             )
+        except StaleVersion:
+            return self.section(template, _("该数据项已被他人修改，已显示最新内容。"))
         except ValidationError as exc:
             return self.section(template, " ".join(exc.messages))
         return self.follow(template, saved.template) or self.section(template)
@@ -456,8 +462,14 @@ class CategorySave(SectionEndpoint):
         existing = template.survey_categories.filter(name=form.cleaned_data["name"]).first()
         try:
             saved = services.save_survey_category(
-                actor=request.user, template=template, category=existing, **form.cleaned_data
+                actor=request.user,
+                template=template,
+                category=existing,
+                version=_version(request),
+                **form.cleaned_data,
             )
+        except StaleVersion:
+            return self.section(template, _("该测评类别已被他人修改，已显示最新内容。"))
         except ValidationError as exc:
             return self.section(template, " ".join(exc.messages))
         return self.follow(template, saved.template) or self.section(template)
@@ -473,6 +485,13 @@ class CategoryDelete(SectionEndpoint):
         template = category.template
         services.delete_survey_category(actor=request.user, category=category)
         return self.section(template)
+
+
+def _version(request):
+    try:
+        return int(request.POST["version"])
+    except (KeyError, ValueError):
+        return None
 
 
 def _form_errors(form):

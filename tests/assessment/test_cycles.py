@@ -282,3 +282,23 @@ def test_the_cycle_scope_follows_the_county(world, cycle):
     assert {p.secretary.staff_no for p in Participant.objects.for_user(world.secretary_a1)} == {
         "SA1"
     }
+
+
+def test_the_django_admin_cannot_change_a_cycle(world, cycle, client):
+    """SPEC §2: a published cycle is read-only in Django admin alike (cycles are only
+    changed through their services, so the admin never changes one)."""
+    from assessment.models import User
+
+    root = User.objects.create(username="root", is_superuser=True, is_staff=True)
+    client.force_login(root)
+    url = f"/django-admin/assessment/cycle/{cycle.pk}/change/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"name": "改名", "year": 2026})
+    assert response.status_code == 403
+    assert Cycle.objects.get(pk=cycle.pk).name == cycle.name
+    assert (
+        client.post(
+            f"/django-admin/assessment/cycle/{cycle.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 403
+    )

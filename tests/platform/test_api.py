@@ -171,3 +171,12 @@ def test_non_field_service_errors_come_back_as_an_object(world, api):
     )
     assert response.status_code == 400
     assert "已有这个角色" in response.json()["non_field_errors"][0]
+
+
+def test_the_openapi_schema_is_valid_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
+    )
+    assert "/api/v1/cycles/{id}/transition/" in (tmp_path / "schema.yml").read_text()
