@@ -19,7 +19,7 @@ def test_editing_a_leaf_updates_sums_and_range_warnings_and_saves(
     page = watched_page
     county = OrgUnit.objects.get(code="QS")
     # The demo's seed template is released (its cycle is open): edit a fresh copy.
-    seed = county.templates.get(name=SEED_TEMPLATE["name"], edition=1)
+    seed = county.templates.get(name=SEED_TEMPLATE["name"], edition=1, is_frozen=False)
     template = clone_template(actor=None, template=seed, name="试编辑")
     log_in(page, live_server.url, "county")
     page.goto(f"{live_server.url}/indicators/{template.pk}/")

@@ -87,7 +87,7 @@ class Command(BaseCommand):
     def cycle(self, county):
         if Cycle.objects.filter(county=county, name=DEMO_CYCLE).exists():
             return 0
-        template = county.templates.get(name=SEED_TEMPLATE["name"], edition=1)
+        template = county.templates.get(name=SEED_TEMPLATE["name"], edition=1, is_frozen=False)
         cycle = cycles.create_cycle(
             actor=None,
             county=county,
