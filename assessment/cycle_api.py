@@ -18,16 +18,10 @@ from assessment.models import (
     Quarter,
     Secretary,
 )
-from assessment.scope import scope_of
-from config.api import IF_MATCH, VersionedViewSetMixin
+from config.api import IF_MATCH, VersionedViewSetMixin, writes_only_for
 from indicators.models import IndicatorTemplate
 
-
-class ManagerWritesOnly(permissions.BasePermission):
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return scope_of(request.user).has_role(*cycles.MANAGER_ROLES)
+ManagerWritesOnly = writes_only_for(cycles.MANAGER_ROLES)
 
 
 class QuarterSerializer(serializers.ModelSerializer):

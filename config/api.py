@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import permissions
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -73,3 +74,17 @@ class VersionedViewSetMixin:
             return int(header.strip().removeprefix("W/").strip('"'))
         except ValueError as exc:
             raise PreconditionFailed() from exc
+
+
+def writes_only_for(roles):
+    """A permission: reading follows scope (the queryset); writing needs one of `roles`
+    somewhere (the queryset then limits where)."""
+    from assessment.scope import scope_of
+
+    class WritesOnlyFor(permissions.BasePermission):
+        def has_permission(self, request, view):
+            if request.method in permissions.SAFE_METHODS:
+                return True
+            return scope_of(request.user).has_role(*roles)
+
+    return WritesOnlyFor

@@ -16,8 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from assessment.models import OrgUnit, OrgUnitKind
-from assessment.scope import scope_of
-from config.api import IF_MATCH, VersionedViewSetMixin
+from config.api import IF_MATCH, VersionedViewSetMixin, writes_only_for
 from indicators import services
 from indicators.forms import parse_bands
 from indicators.models import (
@@ -28,14 +27,8 @@ from indicators.models import (
     SurveyCategory,
 )
 
-
-class EditorWritesOnly(permissions.BasePermission):
-    """Reading follows scope; changing templates is for admins and county assessors."""
-
-    def has_permission(self, request, view):
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return scope_of(request.user).has_role(*services.EDITOR_ROLES)
+# Reading follows scope; changing templates is for admins and county assessors.
+EditorWritesOnly = writes_only_for(services.EDITOR_ROLES)
 
 
 def editable_templates(user):

@@ -329,23 +329,30 @@ def settings_rows(cycle):
     return rows
 
 
-class CycleActionView(RoleRequiredMixin, View):
-    """A POST on a managed cycle that runs one service and returns to the cycle page."""
+class ActionView(RoleRequiredMixin, View):
+    """A POST that runs one service on a managed cycle (or one of its participants) and
+    returns to the cycle page with the outcome. Subclasses define `lookup(user, pk)`,
+    `cycle_pk(obj)` and `act(request, obj)`, which returns the success message."""
 
     roles = MANAGERS
 
     def post(self, request, pk):
-        cycle = managed_cycle(request.user, pk)
+        obj = self.lookup(request.user, pk)
         try:
-            message = self.act(request, cycle)
+            message = self.act(request, obj)
         except (ValidationError, StaleVersion) as exc:
             report_refusal(request, exc)
         else:
             messages.success(request, message)
-        return redirect("cycle-detail", pk=cycle.pk)
+        return redirect("cycle-detail", pk=self.cycle_pk(obj))
 
-    def act(self, request, cycle):
-        raise NotImplementedError
+
+class CycleActionView(ActionView):
+    lookup = staticmethod(managed_cycle)
+
+    @staticmethod
+    def cycle_pk(cycle):
+        return cycle.pk
 
 
 class CycleTransitionView(CycleActionView):
@@ -386,23 +393,12 @@ class ParticipantAddView(CycleActionView):
         return _("已将 %(name)s 登记为参评书记。") % {"name": participant.secretary.name}
 
 
-class ParticipantActionView(RoleRequiredMixin, View):
-    """A POST on one participant of a managed cycle; back to the cycle page."""
+class ParticipantActionView(ActionView):
+    lookup = staticmethod(managed_participant)
 
-    roles = MANAGERS
-
-    def post(self, request, pk):
-        participant = managed_participant(request.user, pk)
-        try:
-            message = self.act(request, participant)
-        except (ValidationError, StaleVersion) as exc:
-            report_refusal(request, exc)
-        else:
-            messages.success(request, message)
-        return redirect("cycle-detail", pk=participant.cycle_id)
-
-    def act(self, request, participant):
-        raise NotImplementedError
+    @staticmethod
+    def cycle_pk(participant):
+        return participant.cycle_id
 
 
 class ParticipantGradingView(ParticipantActionView):
