@@ -272,8 +272,6 @@ class ParticipantViewSet(
 
     @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
-        participant = self.get_object()
-        if participant.version != self.expected_version(request):
-            raise cycles.StaleVersion(participant)
+        participant = self.get_object_at_version(request)
         cycles.withdraw_participant(actor=request.user, participant=participant)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -66,6 +66,13 @@ class VersionedViewSetMixin:
             response["ETag"] = f'"{data["version"]}"'
         return response
 
+    def get_object_at_version(self, request):
+        """The object, if it is still at the version the If-Match header names."""
+        obj = self.get_object()
+        if obj.version != self.expected_version(request):
+            raise StaleVersion(obj)
+        return obj
+
     def expected_version(self, request):
         header = request.headers.get("If-Match")
         if not header:

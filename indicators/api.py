@@ -319,9 +319,7 @@ class EventTypeViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
 
     @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
-        event_type = self.get_object()
-        if event_type.version != self.expected_version(request):
-            raise services.StaleVersion(event_type)
+        event_type = self.get_object_at_version(request)
         services.delete_event_type(actor=request.user, event_type=event_type)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -400,9 +398,7 @@ class TemplatePartViewSet(
 
     @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
-        obj = self.get_object()
-        if obj.version != self.expected_version(request):
-            raise services.StaleVersion(obj)
+        obj = self.get_object_at_version(request)
         type(self).delete_service(actor=request.user, **{self.object_argument: obj})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
