@@ -66,3 +66,14 @@ def test_the_api_docs_render_from_local_files(demo_county, live_server, watched_
     expect(page.locator(".swagger-ui .title")).to_contain_text("社区书记绩效考核系统 API")
     expect(page.get_by_text("/api/v1/org-units/").first).to_be_visible()
     assert page.problems == []
+
+
+def test_the_county_assessor_opens_the_demo_cycle(demo_county, live_server, watched_page):
+    page = watched_page
+    log_in(page, live_server.url, "county")
+    page.get_by_role("link", name="考核周期").first.click()
+    page.get_by_role("link", name="2026年度社区书记考核").click()
+    expect(page.get_by_role("heading", name=re.compile("2026年度社区书记考核"))).to_be_visible()
+    expect(page.locator("body")).to_contain_text("进行中")
+    page.screenshot(path=SCREENSHOTS / "cycle-detail.png", full_page=False)
+    assert page.problems == []
