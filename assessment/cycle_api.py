@@ -3,6 +3,7 @@ pages; writes by the county's admins and county assessors through `assessment.cy
 each with If-Match (DESIGN §4)."""
 
 from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -22,6 +23,23 @@ from config.api import IF_MATCH, VersionedViewSetMixin, writes_only_for
 from indicators.models import IndicatorTemplate
 
 ManagerWritesOnly = writes_only_for(cycles.MANAGER_ROLES)
+
+
+class CycleFilter(filters.FilterSet):
+    # Numbers, not choices: no answer may tell whether an object outside scope exists.
+    county = filters.NumberFilter(field_name="county_id")
+
+    class Meta:
+        model = Cycle
+        fields = ["year", "status", "county"]
+
+
+class ParticipantFilter(filters.FilterSet):
+    cycle = filters.NumberFilter(field_name="cycle_id")
+
+    class Meta:
+        model = Participant
+        fields = ["cycle", "is_graded"]
 
 
 class QuarterSerializer(serializers.ModelSerializer):
@@ -115,7 +133,7 @@ class TransitionRequest(serializers.Serializer):
 class CycleViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = CycleSerializer
     permission_classes = [permissions.IsAuthenticated, ManagerWritesOnly]
-    filterset_fields = ["year", "status", "county"]
+    filterset_class = CycleFilter
     search_fields = ["name"]
     ordering_fields = ["year", "name"]
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -236,7 +254,7 @@ class ParticipantViewSet(
 ):
     serializer_class = ParticipantSerializer
     permission_classes = [permissions.IsAuthenticated, ManagerWritesOnly]
-    filterset_fields = ["cycle", "is_graded"]
+    filterset_class = ParticipantFilter
     search_fields = ["secretary__name", "secretary__staff_no", "community__name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 

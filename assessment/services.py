@@ -132,6 +132,10 @@ def delete_org_unit(*, actor, unit, version):
         raise ValidationError(
             _("“%(name)s”仍有用户授权或书记任职记录，不能删除。") % {"name": unit.name}
         )
+    if unit.templates.exists() or unit.cycles.exists():
+        raise ValidationError(
+            _("“%(name)s”已有指标体系或考核周期，不能删除。") % {"name": unit.name}
+        )
     unit._history_user = actor
     unit.delete()
 

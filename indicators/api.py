@@ -9,6 +9,7 @@ the object in that edition (its `template` field says which).
 from django import forms
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -29,6 +30,18 @@ from indicators.models import (
 
 # Reading follows scope; changing templates is for admins and county assessors.
 EditorWritesOnly = writes_only_for(services.EDITOR_ROLES)
+
+
+def template_part_filter(model, fields):
+    """A FilterSet whose `template` is a plain number: a choice field would check the id
+    against every template and so tell whether one outside scope exists."""
+
+    meta = type("Meta", (), {"model": model, "fields": ["template", *fields]})
+    return type(
+        f"{model.__name__}Filter",
+        (filters.FilterSet,),
+        {"template": filters.NumberFilter(field_name="template_id"), "Meta": meta},
+    )
 
 
 def editable_templates(user):
@@ -194,7 +207,8 @@ class NodeSerializer(serializers.ModelSerializer):
         read_only_fields = ["code", "version"]
 
     def validate(self, data):
-        template, parent = data.get("template"), data.get("parent")
+        template = data.get("template") or getattr(self.instance, "template", None)
+        parent = data.get("parent")
         if template is not None and parent is not None and parent.template_id != template.pk:
             raise serializers.ValidationError({"parent": _("上级指标不在这个指标体系中。")})
         return data
@@ -212,7 +226,7 @@ class NodeSerializer(serializers.ModelSerializer):
 class NodeViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = NodeSerializer
     permission_classes = [permissions.IsAuthenticated, EditorWritesOnly]
-    filterset_fields = ["template", "method"]
+    filterset_class = template_part_filter(IndicatorNode, ["method"])
     search_fields = ["code", "name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -282,7 +296,7 @@ class EventTypeSerializer(serializers.ModelSerializer):
 class EventTypeViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = EventTypeSerializer
     permission_classes = [permissions.IsAuthenticated, EditorWritesOnly]
-    filterset_fields = ["template", "is_veto"]
+    filterset_class = template_part_filter(EventType, ["is_veto"])
     search_fields = ["code", "name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -361,7 +375,6 @@ class TemplatePartViewSet(
     """Metrics and survey categories: listed, created, changed, deleted by editors."""
 
     permission_classes = [permissions.IsAuthenticated, EditorWritesOnly]
-    filterset_fields = ["template"]
     model = None
     object_argument = None
     save_service = None
@@ -406,6 +419,7 @@ class TemplatePartViewSet(
 @extend_schema(tags=[_("指标体系")])
 class MetricViewSet(TemplatePartViewSet):
     serializer_class = MetricSerializer
+    filterset_class = template_part_filter(MetricDefinition, [])
     model = MetricDefinition
     object_argument = "metric"
     save_service = staticmethod(services.save_metric)
@@ -416,6 +430,7 @@ class MetricViewSet(TemplatePartViewSet):
 @extend_schema(tags=[_("指标体系")])
 class SurveyCategoryViewSet(TemplatePartViewSet):
     serializer_class = CategorySerializer
+    filterset_class = template_part_filter(SurveyCategory, [])
     model = SurveyCategory
     object_argument = "category"
     save_service = staticmethod(services.save_survey_category)

@@ -9,7 +9,7 @@ creates the next edition instead (`services.editable_edition`).
 import uuid
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -85,7 +85,12 @@ class IndicatorNode(models.Model):
         DEDUCTION = Method.DEDUCTION, _("扣分")
         SURVEY = Method.SURVEY, _("测评")
 
-    template = models.ForeignKey(IndicatorTemplate, on_delete=models.CASCADE, related_name="nodes")
+    template = models.ForeignKey(
+        IndicatorTemplate,
+        verbose_name=_("指标体系"),
+        on_delete=models.CASCADE,
+        related_name="nodes",
+    )
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
@@ -168,9 +173,20 @@ class MetricDefinition(models.Model):
         COUNTED = "counted", _("按记录统计")
 
     template = models.ForeignKey(
-        IndicatorTemplate, on_delete=models.CASCADE, related_name="metrics"
+        IndicatorTemplate,
+        verbose_name=_("指标体系"),
+        on_delete=models.CASCADE,
+        related_name="metrics",
     )
-    key = models.CharField(_("数据项"), max_length=50)
+    key = models.CharField(
+        _("数据项"),
+        max_length=50,
+        validators=[
+            RegexValidator(
+                r"^[a-z][a-z0-9_]*$", _("数据项代码用小写字母、数字和下划线，以字母开头。")
+            )
+        ],
+    )
     name = models.CharField(_("名称"), max_length=100)
     unit = models.CharField(_("单位"), max_length=20, blank=True)
     source = models.CharField(
@@ -202,7 +218,10 @@ class EventType(models.Model):
     charged to, an optional cap per cycle, and the veto flag (SPEC §2, §3.3)."""
 
     template = models.ForeignKey(
-        IndicatorTemplate, on_delete=models.CASCADE, related_name="event_types"
+        IndicatorTemplate,
+        verbose_name=_("指标体系"),
+        on_delete=models.CASCADE,
+        related_name="event_types",
     )
     code = models.CharField(_("编码"), max_length=32)
     name = models.CharField(_("名称"), max_length=100)
@@ -240,7 +259,10 @@ class SurveyCategory(models.Model):
     """A respondent category of democratic appraisal with its weight (SPEC §3.4)."""
 
     template = models.ForeignKey(
-        IndicatorTemplate, on_delete=models.CASCADE, related_name="survey_categories"
+        IndicatorTemplate,
+        verbose_name=_("指标体系"),
+        on_delete=models.CASCADE,
+        related_name="survey_categories",
     )
     name = models.CharField(_("类别"), max_length=50)
     weight = models.DecimalField(_("权重"), **POINTS, validators=[MinValueValidator(0)])

@@ -8,6 +8,7 @@ and a released template is edited in its next edition.
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
@@ -104,9 +105,9 @@ class TemplateCreateView(RoleRequiredMixin, BreadcrumbsMixin, FormView):
                 template = build(actor=user, county=county, spec=spec)
             else:
                 source = get_object_or_404(template_sources(user), pk=int(start.split(":")[1]))
-                template = services.clone_template(actor=user, template=source, name=data["name"])
-                if template.county_id != county.pk:
+                if source.county_id != county.pk:
                     raise ValidationError(_("只能复制本县/区的指标体系。"))
+                template = services.clone_template(actor=user, template=source, name=data["name"])
         except ValidationError as exc:
             form.add_error(None, " ".join(exc.messages))
             return self.form_invalid(form)
@@ -294,10 +295,20 @@ class NodeDelete(EditorEndpoint):
 
 
 class NodeDetail(EditorEndpoint):
-    """The panel under a row: 评分标准 text and behaviour anchors (BARS)."""
+    """The panel under a row: 评分标准 text and behaviour anchors (BARS). Everyone who
+    reads the template reads the panel; editors save it."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "GET":
+            return View.dispatch(self, request, *args, **kwargs)
+        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, pk):
-        node = self.node_for(pk)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        node = get_object_or_404(
+            IndicatorNode.objects.for_user(request.user).select_related("template__county"), pk=pk
+        )
         return render(request, "indicators/_node_detail.html", self.detail_context(node))
 
     def detail_context(self, node, error=None):
@@ -350,7 +361,7 @@ class TemplateNewEdition(EditorEndpoint):
     def post(self, request, pk):
         template = get_object_or_404(editable_templates(request.user), pk=pk)
         edition = services.editable_edition(actor=request.user, template=template)
-        messages.success(request, _("已创建第 %(n)d 版，可以开始修改。") % {"n": edition.edition})
+        messages.success(request, _("正在编辑第 %(n)d 版。") % {"n": edition.edition})
         return redirect("template-detail", pk=edition.pk)
 
 

@@ -107,3 +107,19 @@ def test_common_path_is_the_deepest_shared_ancestor():
     assert common_path(["/QA/QA1/QA101/", "/QA/QA1/QA102/"]) == "/QA/QA1/"
     assert common_path(["/QA/QA1/", "/QB/"]) == ""
     assert common_path([]) == ""
+
+
+def test_a_county_with_templates_or_cycles_cannot_be_deleted(world):
+    from indicators.starter import install_starter_templates
+
+    install_starter_templates(actor=None, county=world.county_b)
+    for unit in (
+        OrgUnit.objects.filter(path__startswith="/QB/").exclude(code="QB").order_by("-depth")
+    ):
+        unit.memberships.all().delete()
+        unit.secretaries.all().delete()
+        services.delete_org_unit(actor=None, unit=unit, version=unit.version)
+    county = OrgUnit.objects.get(code="QB")
+    county.memberships.all().delete()
+    with pytest.raises(ValidationError, match="已有指标体系或考核周期"):
+        services.delete_org_unit(actor=None, unit=county, version=county.version)

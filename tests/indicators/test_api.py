@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from indicators.models import IndicatorNode, IndicatorTemplate
+from indicators.services import clone_template
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
 
 
@@ -134,3 +135,33 @@ def test_other_roles_read_but_do_not_write(world, template, persona):
         f"/api/v1/indicator-nodes/{node.pk}/", {"name": "改"}, format="json", HTTP_IF_MATCH='"1"'
     )
     assert response.status_code == 403
+
+
+def test_a_parent_from_another_template_is_refused_not_a_crash(world, api, template):
+    copy = clone_template(actor=None, template=template, name="副本")
+    node = template.nodes.get(code="1.1")
+    response = api.patch(
+        f"/api/v1/indicator-nodes/{node.pk}/",
+        {"parent": copy.nodes.get(code="2").pk},
+        format="json",
+        HTTP_IF_MATCH='"1"',
+    )
+    assert (
+        response.status_code == 400 and "上级指标不在这个指标体系中" in response.json()["parent"][0]
+    )
+
+
+def test_id_filters_do_not_tell_whether_a_record_exists(api, template):
+    for url in ("/api/v1/indicator-nodes/", "/api/v1/event-types/", "/api/v1/metrics/"):
+        assert api.get(url, {"template": 987654}).json()["count"] == 0
+    assert api.get("/api/v1/cycles/", {"county": 987654}).status_code == 200
+    assert api.get("/api/v1/participants/", {"cycle": 987654}).status_code == 200
+
+
+def test_metric_keys_are_checked_in_the_api_too(api, template):
+    response = api.post(
+        "/api/v1/metrics/",
+        {"template": template.pk, "key": "持证率", "name": "持证率"},
+        format="json",
+    )
+    assert response.status_code == 400 and "小写字母" in response.json()["key"][0]

@@ -210,3 +210,27 @@ def test_a_template_of_another_county_is_404(world, login):
         client.post(reverse("node-update", args=[node.pk]), row_post(node, name="改")).status_code
         == 404
     )
+
+
+def test_readers_open_the_criteria_panel_read_only(world, login, template):
+    client = login(world.town_assessor_a)
+    node = template.nodes.get(name="三会一课")
+    panel = client.get(reverse("node-detail", args=[node.pk])).content.decode()
+    assert "按规定召开支部党员大会" in panel and "保存评分标准" not in panel
+    assert client.post(reverse("node-detail", args=[node.pk]), {"version": 1}).status_code == 403
+
+
+def test_a_copy_from_another_county_is_refused_before_anything_is_made(world, editor, template):
+    from assessment import services as org_services
+
+    org_services.grant_membership(
+        actor=None, user=world.county_assessor_a, role="county_assessor", org_unit=world.county_b
+    )
+    foreign = install_starter_templates(actor=None, county=world.county_b)[0]
+    before = IndicatorTemplate.objects.count()
+    response = editor.post(
+        reverse("template-create"),
+        {"county": world.county_a.pk, "name": "越县复制", "start": f"copy:{foreign.pk}"},
+    )
+    assert "只能复制本县/区的指标体系" in response.content.decode()
+    assert IndicatorTemplate.objects.count() == before
