@@ -8,7 +8,6 @@ and a released template is edited in its next edition.
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
@@ -298,14 +297,9 @@ class NodeDetail(EditorEndpoint):
     """The panel under a row: 评分标准 text and behaviour anchors (BARS). Everyone who
     reads the template reads the panel; editors save it."""
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.method == "GET":
-            return View.dispatch(self, request, *args, **kwargs)
-        return super().dispatch(request, *args, **kwargs)
+    open_methods = frozenset({"get"})
 
     def get(self, request, pk):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
         node = get_object_or_404(
             IndicatorNode.objects.for_user(request.user).select_related("template__county"), pk=pk
         )

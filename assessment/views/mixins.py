@@ -16,9 +16,16 @@ class RoleRequiredMixin(LoginRequiredMixin):
     """
 
     roles = ()
+    # Methods anyone logged in may use (reading what their scope reaches); the roles
+    # gate the others.
+    open_methods = frozenset()
 
     def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not scope_of(request.user).has_role(*self.roles):
+        if (
+            request.user.is_authenticated
+            and request.method.lower() not in self.open_methods
+            and not scope_of(request.user).has_role(*self.roles)
+        ):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

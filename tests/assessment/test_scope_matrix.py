@@ -114,8 +114,10 @@ def expected_statuses(callback, user, method):
             for p in viewset.permission_classes
         )
         return {403, 405} if denied else {404, 405}
-    roles = getattr(callback.view_class, "roles", None)
-    if roles and not scope_of(user).has_role(*roles):
+    view_class = callback.view_class
+    roles = getattr(view_class, "roles", None)
+    gated = method not in getattr(view_class, "open_methods", ())
+    if roles and gated and not scope_of(user).has_role(*roles):
         return {403, 405}
     return {404, 405}
 
