@@ -2,6 +2,8 @@
 
     make bench                       # SQLite, or PostgreSQL when DATABASE_URL is set
 
+The foundation benchmark needs a database; the engine benchmark (pure Python) does not.
+
 Results print as a table and are written to bench/results/<name>.txt. Report ratios
 measured in one run, never absolute timings across machines.
 """
@@ -22,7 +24,7 @@ def main():
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from bench import foundation
+    from bench import engine, foundation
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -31,10 +33,12 @@ def main():
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         teardown_test_environment()
-    print(report)
-    out = ROOT / "bench" / "results" / f"foundation-{connection.vendor}.txt"
-    out.write_text(report + "\n")
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    reports = {f"foundation-{connection.vendor}": report, "engine": engine.run()}
+    for name, text in reports.items():
+        print(text + "\n")
+        out = ROOT / "bench" / "results" / f"{name}.txt"
+        out.write_text(text + "\n")
+        print(f"written to {out.relative_to(ROOT)}\n")
 
 
 if __name__ == "__main__":
