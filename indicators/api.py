@@ -292,52 +292,6 @@ class EventTypeSerializer(serializers.ModelSerializer):
         validators = []
 
 
-@extend_schema(tags=[_("指标体系")])
-class EventTypeViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
-    serializer_class = EventTypeSerializer
-    permission_classes = [permissions.IsAuthenticated, EditorWritesOnly]
-    filterset_class = template_part_filter(EventType, ["is_veto"])
-    search_fields = ["code", "name"]
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-
-    def get_queryset(self):
-        qs = EventType.objects.order_by("template", "code")
-        if self.request.method in permissions.SAFE_METHODS:
-            return qs.filter(template__in=IndicatorTemplate.objects.for_user(self.request.user))
-        return qs.filter(template__in=editable_templates(self.request.user))
-
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        template = data.pop("template")
-        _check_leaf(template, data.get("leaf"))
-        serializer.instance = services.save_event_type(
-            actor=self.request.user, template=template, **data
-        )
-
-    @extend_schema(parameters=[IF_MATCH])
-    def partial_update(self, request, *args, **kwargs):
-        event_type = self.get_object()
-        serializer = self.get_serializer(event_type, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("template", None)
-        _check_leaf(event_type.template, data.get("leaf"))
-        saved = services.save_event_type(
-            actor=request.user,
-            template=event_type.template,
-            event_type=event_type,
-            version=self.expected_version(request),
-            **data,
-        )
-        return Response(self.get_serializer(saved).data)
-
-    @extend_schema(parameters=[IF_MATCH])
-    def destroy(self, request, *args, **kwargs):
-        event_type = self.get_object_at_version(request)
-        services.delete_event_type(actor=request.user, event_type=event_type)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
 def _check_leaf(template, leaf):
     if leaf is not None and leaf.template_id != template.pk:
         raise serializers.ValidationError({"leaf": [_("计入的指标不在这个指标体系中。")]})
@@ -372,7 +326,8 @@ class TemplatePartViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Metrics and survey categories: listed, created, changed, deleted by editors."""
+    """Event types, metrics and survey categories: listed, created, changed, deleted by
+    editors through their template's services."""
 
     permission_classes = [permissions.IsAuthenticated, EditorWritesOnly]
     model = None
@@ -386,9 +341,13 @@ class TemplatePartViewSet(
             return qs.filter(template__in=IndicatorTemplate.objects.for_user(self.request.user))
         return qs.filter(template__in=editable_templates(self.request.user))
 
+    def check_parts(self, template, data):
+        """Refuse related objects from another template (subclasses name them)."""
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         template = data.pop("template")
+        self.check_parts(template, data)
         serializer.instance = type(self).save_service(
             actor=self.request.user, template=template, **data
         )
@@ -400,6 +359,7 @@ class TemplatePartViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("template", None)
+        self.check_parts(obj.template, data)
         saved = type(self).save_service(
             actor=request.user,
             template=obj.template,
@@ -414,6 +374,21 @@ class TemplatePartViewSet(
         obj = self.get_object_at_version(request)
         type(self).delete_service(actor=request.user, **{self.object_argument: obj})
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=[_("指标体系")])
+class EventTypeViewSet(TemplatePartViewSet):
+    serializer_class = EventTypeSerializer
+    filterset_class = template_part_filter(EventType, ["is_veto"])
+    search_fields = ["code", "name"]
+    model = EventType
+    object_argument = "event_type"
+    save_service = staticmethod(services.save_event_type)
+    delete_service = staticmethod(services.delete_event_type)
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def check_parts(self, template, data):
+        _check_leaf(template, data.get("leaf"))
 
 
 @extend_schema(tags=[_("指标体系")])
