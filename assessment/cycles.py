@@ -8,10 +8,11 @@ archived cycle refuses every write here (`_check_writable`), whatever path calls
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -59,6 +60,26 @@ TRANSITIONS = {
         Transition("archive", CycleStatus.PUBLISHED, CycleStatus.ARCHIVED, gettext_lazy("归档")),
     ]
 }
+
+
+# Listeners told (after commit) that a cycle's scoring inputs changed: the scoring app
+# schedules a recompute (DESIGN §3). Each takes the cycle's id.
+INPUTS_LISTENERS = []
+
+
+def on_inputs_changed(listener):
+    if listener not in INPUTS_LISTENERS:
+        INPUTS_LISTENERS.append(listener)
+    return listener
+
+
+def mark_inputs_changed(cycle):
+    """One more write to the cycle's scoring inputs (scores, events, metrics, surveys,
+    settings, participants): results computed before it are stale until recomputed.
+    Call inside the writing transaction; listeners run once it commits."""
+    Cycle.objects.filter(pk=cycle.pk).update(inputs_version=F("inputs_version") + 1)
+    for listener in INPUTS_LISTENERS:
+        transaction.on_commit(partial(listener, cycle.pk))
 
 
 def may_manage(user, cycle):
@@ -134,6 +155,7 @@ def update_cycle(*, actor, cycle, version, **changes):
     cycle.version += 1
     _stamp(cycle, actor).full_clean()
     cycle.save()
+    mark_inputs_changed(cycle)
     return cycle
 
 
@@ -221,6 +243,8 @@ def enrol_county(*, actor, cycle):
         )
         _stamp(participant, actor).save()
         added += 1
+    if added:
+        mark_inputs_changed(cycle)
     return added
 
 
@@ -243,6 +267,7 @@ def enrol_secretary(*, actor, cycle, secretary):
     )
     _stamp(participant, actor).full_clean()
     participant.save()
+    mark_inputs_changed(cycle)
     return participant
 
 
@@ -262,6 +287,7 @@ def set_grading(*, actor, participant, version, is_graded, reason=""):
     participant.version += 1
     _stamp(participant, actor).full_clean()
     participant.save()
+    mark_inputs_changed(participant.cycle)
     return participant
 
 
@@ -273,6 +299,7 @@ def withdraw_participant(*, actor, participant):
     if participant.cycle.status not in (CycleStatus.DRAFT, CycleStatus.OPEN):
         raise ValidationError(_("评分开始后不能再移出参评书记，可改为“不参加评定”。"))
     _stamp(participant, actor).delete()
+    mark_inputs_changed(participant.cycle)
 
 
 def blockers(cycle, transition_name):
@@ -310,6 +337,17 @@ def register_result_check(check):
     return check
 
 
+# Listeners called inside a transition's transaction, after the state changed: each
+# takes (cycle, transition name, actor). The scoring app locks the published results.
+TRANSITION_LISTENERS = []
+
+
+def on_transition(listener):
+    if listener not in TRANSITION_LISTENERS:
+        TRANSITION_LISTENERS.append(listener)
+    return listener
+
+
 def result_blockers(cycle):
     return [problem for check in RESULT_CHECKS for problem in check(cycle)]
 
@@ -333,6 +371,7 @@ def transition(*, actor, cycle, name, version, note=""):
         raise ValidationError(problems)
     if name == "open":
         cycle.frozen_template = freeze_template(actor=actor, template=cycle.template)
+        mark_inputs_changed(cycle)
     previous = cycle.status
     cycle.status = move.target
     cycle.version += 1
@@ -342,6 +381,8 @@ def transition(*, actor, cycle, name, version, note=""):
     CycleTransition.objects.create(
         cycle=cycle, from_status=previous, to_status=move.target, actor=actor, note=note
     )
+    for listener in TRANSITION_LISTENERS:
+        listener(cycle, name, actor)
     return cycle
 
 

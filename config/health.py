@@ -7,9 +7,9 @@ workers; details of failures go to the log, not to the anonymous caller.
 """
 
 import logging
+import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -32,9 +32,14 @@ def check_database():
     return "ok"
 
 
+# This process's last broker answer: (monotonic time, status). Kept in memory, not in
+# the cache, because the cache itself may live in the Redis being checked.
+_broker_answer = [float("-inf"), None]
+
+
 def check_broker():
-    cached = cache.get("healthz:broker")
-    if cached is not None:
+    checked_at, cached = _broker_answer
+    if cached is not None and time.monotonic() - checked_at < BROKER_STATUS_SECONDS:
         return cached
     try:
         with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
@@ -43,7 +48,7 @@ def check_broker():
     except Exception:  # any failure of the broker is reported, not raised
         log.exception("health check: broker unreachable")
         status = "error"
-    cache.set("healthz:broker", status, BROKER_STATUS_SECONDS)
+    _broker_answer[:] = [time.monotonic(), status]
     return status
 
 

@@ -242,6 +242,19 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# The cache is shared by the web and worker processes (recompute de-duplication), so it
+# lives in Redis whenever there is one; the demo without a broker keeps it in memory.
+CACHE_URL = env("CACHE_URL", default="")
+if not CACHE_URL and CELERY_BROKER_URL.startswith("redis"):
+    CACHE_URL = CELERY_BROKER_URL.rsplit("/", 1)[0] + "/1"
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -57,5 +57,6 @@ urlpatterns = [
     # Break-glass tool for superusers only; daily work happens in the product pages.
     path("django-admin/", admin.site.urls),
     path("indicators/", include("indicators.urls")),
+    path("scoring/", include("scoring.urls")),
     path("", include("assessment.urls")),
 ]

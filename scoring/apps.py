@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class ScoringConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "scoring"
+
+    def ready(self):
+        from assessment.cycles import on_inputs_changed, on_transition, register_result_check
+        from scoring import guards, tasks
+
+        on_inputs_changed(tasks.schedule_recompute)
+        register_result_check(guards.results_current)
+        register_result_check(guards.required_scores_present)
+        on_transition(guards.lock_published_results)

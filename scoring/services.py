@@ -10,18 +10,30 @@
 Every write bumps the cycle's `inputs_version`, so results behind it show as stale.
 """
 
+import time
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
-from assessment.models import Cycle, CycleStatus, TargetEntry
+from assessment.cycles import mark_inputs_changed
+from assessment.models import Cycle, CycleStatus, RankingGroup, TargetEntry
 from assessment.scope import Role, scope_of
 from assessment.services import StaleVersion
+from indicators.models import IndicatorNode
 from indicators.validation import plain_number
-from scoring.models import ScoreEntry, Source
+from scoring import engine
+from scoring.inputs import load_inputs
+from scoring.models import (
+    LeafResult,
+    Result,
+    ResultVersion,
+    ScoreEntry,
+    SelfEvaluation,
+    SelfEvaluationStatus,
+    Source,
+)
 
 WINDOWS = {
     Source.SELF: {CycleStatus.OPEN},
@@ -42,11 +54,6 @@ def may_enter(user, participant, source):
     if cycle.target_entry == TargetEntry.TOWN:
         return scope.covers_path(participant.community.path, {Role.TOWN_ASSESSOR})
     return scope.covers_path(cycle.county.path, {Role.COUNTY_ASSESSOR})
-
-
-def bump_inputs(cycle):
-    """Mark results stale: one more write to the cycle's scoring inputs (DESIGN §3)."""
-    Cycle.objects.filter(pk=cycle.pk).update(inputs_version=F("inputs_version") + 1)
 
 
 @transaction.atomic
@@ -72,6 +79,13 @@ def enter_score(*, actor, participant, leaf, source, value=None, level=None, not
             _("当前状态为“%(status)s”，不能录入%(source)s。")
             % {"status": cycle.get_status_display(), "source": Source(source).label}
         )
+    if (
+        source == Source.SELF
+        and SelfEvaluation.objects.filter(
+            participant=participant, status=SelfEvaluationStatus.SUBMITTED
+        ).exists()
+    ):
+        raise ValidationError(_("自评已提交，不能再修改；如需修改，请联系考核员退回。"))
     if leaf.template_id != cycle.frozen_template_id or leaf.children.exists():
         raise ValidationError(_("只能为本周期指标体系中的末级指标评分。"))
     value = _checked_value(leaf, source, value, level, note)
@@ -89,7 +103,7 @@ def enter_score(*, actor, participant, leaf, source, value=None, level=None, not
     entry.value, entry.level, entry.note = value, level, note.strip()
     entry._history_user = actor
     entry.save()
-    bump_inputs(cycle)
+    mark_inputs_changed(cycle)
     return entry
 
 
@@ -123,3 +137,143 @@ def _checked_value(leaf, source, value, level, note):
     if value != value.quantize(Decimal("0.01")):
         raise ValidationError({"value": _("分数最多保留两位小数。")})
     return value
+
+
+# ------------------------------------------------------------------------ results
+
+
+class InputsChanged(Exception):
+    """The inputs changed while computing: the new version is discarded."""
+
+
+def compute_cycle(cycle_id):
+    """Compute the cycle's results and swap them in (DESIGN §3).
+
+    Reads `inputs_version`, loads the inputs (a fixed number of queries), runs the
+    engine, bulk-inserts a new ResultVersion, then locks the cycle and makes the new
+    version current only if `inputs_version` is still the one read; otherwise
+    everything written is rolled back and None is returned (the caller retries).
+    A draft cycle (no frozen template) and a locked cycle are left as they are; results
+    already current are returned without computing."""
+    cycle = Cycle.objects.select_related("county").get(pk=cycle_id)
+    current = ResultVersion.objects.filter(cycle=cycle, is_current=True).first()
+    if cycle.frozen_template_id is None or cycle.is_locked:
+        return current
+    if current is not None and current.inputs_version == cycle.inputs_version:
+        return current
+    read_version = cycle.inputs_version
+    started = time.monotonic()
+    outcome = engine.compute(load_inputs(cycle))
+    try:
+        version = _store(cycle, read_version, outcome, started)
+    except InputsChanged:
+        return None
+    _drop_old_versions(cycle)
+    return version
+
+
+@transaction.atomic
+def _store(cycle, read_version, outcome, started):
+    leaf_ids = dict(
+        IndicatorNode.objects.filter(template_id=cycle.frozen_template_id).values_list("code", "pk")
+    )
+    version = ResultVersion.objects.create(
+        cycle=cycle,
+        inputs_version=read_version,
+        n=outcome.n,
+        quota=outcome.quota,
+        top=outcome.top,
+        bottom=outcome.bottom,
+        groups=[
+            {
+                "key": g.key,
+                "n": g.n,
+                "quota": g.quota,
+                "top": g.top,
+                "bottom": g.bottom,
+                "warnings": list(g.warnings),
+            }
+            for g in outcome.groups
+        ],
+        warnings=list(outcome.warnings),
+    )
+    results = Result.objects.bulk_create(
+        [_result_row(cycle, version, one) for one in outcome.participants], batch_size=1000
+    )
+    LeafResult.objects.bulk_create(
+        (
+            LeafResult(
+                result=row,
+                leaf_id=leaf_ids[leaf.code],
+                self_value=leaf.self_value,
+                target_value=leaf.target_value,
+                org_value=leaf.org_value,
+                org_overridden=leaf.org_overridden,
+            )
+            for row, one in zip(results, outcome.participants, strict=True)
+            for leaf in one.leaves
+        ),
+        batch_size=5000,
+    )
+    locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if locked.inputs_version != read_version or locked.is_locked:
+        raise InputsChanged
+    ResultVersion.objects.filter(cycle=cycle, is_current=True).update(is_current=False)
+    version.is_current = True
+    version.duration_ms = int((time.monotonic() - started) * 1000)
+    version.save(update_fields=["is_current", "duration_ms"])
+    return version
+
+
+def _result_row(cycle, version, one):
+    return Result(
+        version=version,
+        participant_id=int(one.participant_id),
+        group=one.town if cycle.ranking_group == RankingGroup.TOWN else "",
+        graded=one.graded,
+        self_total=one.self_total,
+        target_total=one.target_total,
+        org_total=one.org_total,
+        composite=one.composite,
+        bonus=one.bonus,
+        final=one.final,
+        taken=one.taken,
+        veto=one.veto,
+        veto_reasons=[
+            {"type": e.type_code, "on": e.on.isoformat() if e.on else "", "text": e.description}
+            for e in one.veto_events
+        ],
+        rank=one.rank,
+        grade=one.grade,
+        rule_grade=one.rule_grade,
+        override_reason=one.override_reason or "",
+        tier=one.tier or "",
+        coefficient=one.coefficient,
+        pay=one.pay,
+        flags=[str(flag) for flag in one.flags],
+        warnings=list(one.warnings),
+    )
+
+
+KEEP_OLD_VERSIONS = 2
+
+
+def _drop_old_versions(cycle):
+    """Keep the current version, the published one and the two before (for comparing);
+    older ones are deleted."""
+    old = (
+        ResultVersion.objects.filter(cycle=cycle, is_current=False, is_published=False)
+        .order_by("-pk")
+        .values_list("pk", flat=True)[KEEP_OLD_VERSIONS:]
+    )
+    ResultVersion.objects.filter(pk__in=list(old)).delete()
+
+
+def current_results(cycle):
+    """The cycle's current ResultVersion (None before the first computation)."""
+    return ResultVersion.objects.filter(cycle=cycle, is_current=True).first()
+
+
+def results_are_stale(cycle, version=None):
+    version = version if version is not None else current_results(cycle)
+    return version is None or version.inputs_version != cycle.inputs_version

@@ -19,3 +19,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Recomputation after a change runs in-process right after the commit, as in the demo;
+# tests/scoring/test_recompute_worker.py runs the real worker against the real broker.
+CELERY_TASK_ALWAYS_EAGER = True

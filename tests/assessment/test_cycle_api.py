@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from assessment.models import Cycle, CycleStatus
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
+from tests.factories import complete_scoring
 
 
 @pytest.fixture
@@ -85,10 +86,12 @@ def test_participants_grading_with_if_match(world, api, cycle_id):
     assert seen == {"甲书记", "乙书记"}
 
 
-def test_a_published_cycle_refuses_writes_through_the_api(api, cycle_id):
+def test_a_published_cycle_refuses_writes_through_the_api(world, api, cycle_id):
     url = f"/api/v1/cycles/{cycle_id}/"
     api.post(url + "enrol/")
     for version, name in enumerate(["open", "start_scoring", "start_review", "publish"], start=1):
+        if name == "start_review":
+            complete_scoring(Cycle.objects.get(pk=cycle_id), world.county_assessor_a)
         response = api.post(
             url + "transition/", {"name": name}, format="json", HTTP_IF_MATCH=f'"{version}"'
         )

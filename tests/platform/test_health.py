@@ -12,6 +12,12 @@ from config import health
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def fresh_broker_answer():
+    """Each test asks the broker anew (answers are otherwise kept 15 s)."""
+    health._broker_answer[:] = [float("-inf"), None]
+
+
 def test_healthy_instance_answers_200_with_json(client):
     response = client.get("/healthz")
     assert response.status_code == 200

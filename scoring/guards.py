@@ -1,0 +1,84 @@
+"""What the scoring app requires before a cycle goes to 公示 or is published (issue 4:
+"cannot publish while results are stale or required scores are missing, showing what is
+missing"), and what publication does to the results.
+
+Registered with `assessment.cycles` in `ScoringConfig.ready`.
+"""
+
+from collections import defaultdict
+
+from django.utils.translation import gettext as _
+
+from indicators.models import IndicatorNode
+from scoring.models import ResultVersion, ScoreEntry, Source
+
+# The list of missing scores names at most this many participants, then counts the rest.
+MISSING_LISTED = 10
+
+
+def results_current(cycle):
+    """The current results were computed from the cycle's latest inputs."""
+    version = ResultVersion.objects.filter(cycle=cycle, is_current=True).first()
+    if version is None:
+        return [_("考核结果尚未计算，请先点击“重新计算”。")]
+    if version.inputs_version != cycle.inputs_version:
+        return [_("考核结果待更新（数据在上次计算后有变动），请等待重新计算完成或点击“重新计算”。")]
+    return []
+
+
+def missing_scores(cycle):
+    """Per participant, the `rating` leaves without a 目标量评 or 组织考评 value (SPEC §3.2:
+    they would count as 0). Returns [(participant, [(source, [leaf codes])])]."""
+    if cycle.frozen_template_id is None:
+        return []
+    leaves = list(
+        IndicatorNode.objects.filter(
+            template_id=cycle.frozen_template_id, method="rating", children__isnull=True
+        )
+        .order_by("sort_key")
+        .values_list("pk", "code")
+    )
+    if not leaves:
+        return []
+    present = set(
+        ScoreEntry.objects.filter(
+            participant__cycle=cycle, source__in=(Source.TARGET, Source.ORG)
+        ).values_list("participant_id", "leaf_id", "source")
+    )
+    missing = []
+    participants = cycle.participants.select_related("secretary", "community").order_by(
+        "community__path", "secretary__staff_no"
+    )
+    for participant in participants:
+        gaps = defaultdict(list)
+        for source in (Source.TARGET, Source.ORG):
+            for leaf_id, code in leaves:
+                if (participant.pk, leaf_id, source) not in present:
+                    gaps[source].append(code)
+        if gaps:
+            missing.append((participant, list(gaps.items())))
+    return missing
+
+
+def required_scores_present(cycle):
+    """Every participant has 目标量评 and 组织考评 values for every `rating` leaf."""
+    missing = missing_scores(cycle)
+    problems = []
+    for participant, gaps in missing[:MISSING_LISTED]:
+        parts = "；".join(
+            _("%(source)s缺 %(codes)s")
+            % {"source": Source(source).label, "codes": "、".join(codes)}
+            for source, codes in gaps
+        )
+        problems.append(_("%(who)s：%(parts)s。") % {"who": participant, "parts": parts})
+    if len(missing) > MISSING_LISTED:
+        problems.append(
+            _("另有 %(n)d 位书记的评分不完整，详见评分表。") % {"n": len(missing) - MISSING_LISTED}
+        )
+    return problems
+
+
+def lock_published_results(cycle, name, actor):
+    """Publication pins the current results: they are kept and never recomputed."""
+    if name == "publish":
+        ResultVersion.objects.filter(cycle=cycle, is_current=True).update(is_published=True)

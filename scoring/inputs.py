@@ -1,0 +1,170 @@
+"""A cycle's scoring inputs, read from the database for the engine (DESIGN §3).
+
+`load_inputs` issues a fixed number of queries whatever the cycle's size (`values_list`,
+nothing per participant), and turns the rows into the engine's frozen dataclasses.
+Evidence that other apps keep (verified events, metric values, survey counts) comes in
+through `register_input_source`: each source takes the cycle and the cut-off date and
+returns an `InputContribution`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from assessment.models import Cycle, CycleStatus
+from indicators.models import EventType, IndicatorNode, SurveyCategory
+from scoring import engine
+from scoring.models import GradeOverride, Result, ScoreEntry
+
+
+@dataclass(frozen=True)
+class InputContribution:
+    metrics: tuple[engine.Metric, ...] = ()
+    events: tuple[engine.Event, ...] = ()
+    survey_counts: tuple[engine.SurveyCount, ...] = ()
+
+
+INPUT_SOURCES = []
+
+
+def register_input_source(source):
+    """Add a loader of evidence: `source(cycle, cutoff) -> InputContribution`."""
+    if source not in INPUT_SOURCES:
+        INPUT_SOURCES.append(source)
+    return source
+
+
+def cycle_settings(cycle: Cycle) -> engine.Settings:
+    """The cycle's SPEC §3 settings as the engine takes them."""
+    return engine.Settings(
+        weight_self=cycle.weight_self,
+        weight_target=cycle.weight_target,
+        weight_org=cycle.weight_org,
+        bonus_cap=cycle.bonus_cap,
+        excellent_line=cycle.threshold_excellent,
+        qualified_line=cycle.threshold_qualified,
+        basic_line=cycle.threshold_basic,
+        excellent_share=cycle.excellent_share,
+        top_share=cycle.tier_top_share,
+        bottom_share=cycle.tier_bottom_share,
+        top_coefficient=cycle.coefficient_top,
+        middle_coefficient=cycle.coefficient_middle,
+        bottom_coefficient=cycle.coefficient_bottom,
+        pay_base=cycle.pay_base,
+        trim_min_raters=cycle.trim_threshold,
+        ranking_group=engine.RankingGroup(cycle.ranking_group),
+        grade_labels=engine.GradeLabels(*cycle.grade_labels),
+        survey_values=engine.SurveyChoiceValues(
+            cycle.value_satisfied, cycle.value_basic, cycle.value_unsatisfied
+        ),
+        consecutive_years=cycle.consecutive_years,
+    )
+
+
+def _nodes(template_id):
+    rows = IndicatorNode.objects.filter(template_id=template_id).values_list(
+        "code", "parent__code", "points", "method", "metric_key", "target_value", "bands"
+    )
+    return tuple(
+        engine.IndicatorNode(
+            code=code,
+            parent_code=parent,
+            points=points,
+            method=engine.Method(method) if method else None,
+            metric_key=metric_key or None,
+            target=target,
+            bands=tuple((Decimal(str(t)), Decimal(str(v))) for t, v in (bands or [])),
+        )
+        for code, parent, points, method, metric_key, target, bands in rows
+    )
+
+
+def _previous_grades(cycle, secretary_ids):
+    """Final grades of earlier published cycles of the same county, oldest first."""
+    rows = (
+        Result.objects.filter(
+            version__is_current=True,
+            version__cycle__county_id=cycle.county_id,
+            version__cycle__year__lt=cycle.year,
+            version__cycle__status__in=(CycleStatus.PUBLISHED, CycleStatus.ARCHIVED),
+            participant__secretary_id__in=secretary_ids,
+        )
+        .order_by("version__cycle__year")
+        .values_list("participant__secretary_id", "grade")
+    )
+    grades = {}
+    for secretary_id, grade in rows:
+        grades.setdefault(secretary_id, []).append(grade)
+    return grades
+
+
+def load_inputs(cycle: Cycle, cutoff: date | None = None) -> engine.CycleInputs:
+    """Everything the engine needs for one cycle, in a fixed number of queries."""
+    template_id = cycle.frozen_template_id
+    participant_rows = list(
+        cycle.participants.values_list(
+            "pk",
+            "secretary_id",
+            "secretary__staff_no",
+            "community__code",
+            "community__parent__code",
+            "is_graded",
+        )
+    )
+    previous = _previous_grades(cycle, [row[1] for row in participant_rows])
+    participants = tuple(
+        engine.Participant(
+            id=str(pk),
+            staff_no=staff_no,
+            community=community,
+            town=town or "",
+            graded=graded,
+            previous_grades=tuple(previous.get(secretary_id, ())),
+        )
+        for pk, secretary_id, staff_no, community, town, graded in participant_rows
+    )
+    entries = tuple(
+        engine.ScoreEntry(str(pid), code, engine.Source(source), str(rater), value, note)
+        for pid, code, source, rater, value, note in ScoreEntry.objects.filter(
+            participant__cycle=cycle
+        ).values_list("participant_id", "leaf__code", "source", "rater_id", "value", "note")
+    )
+    event_types = tuple(
+        engine.EventType(code, points, leaf, cap, veto)
+        for code, points, leaf, cap, veto in EventType.objects.filter(
+            template_id=template_id
+        ).values_list("code", "points", "leaf__code", "cap", "is_veto")
+    )
+    categories = tuple(
+        engine.SurveyCategory(name, weight)
+        for name, weight in SurveyCategory.objects.filter(template_id=template_id).values_list(
+            "name", "weight"
+        )
+    )
+    overrides = tuple(
+        engine.GradeOverride(str(pid), grade, reason)
+        for pid, grade, reason in GradeOverride.objects.filter(
+            participant__cycle=cycle
+        ).values_list("participant_id", "grade", "reason")
+    )
+    metrics, events, counts = [], [], []
+    for source in INPUT_SOURCES:
+        part = source(cycle, cutoff)
+        metrics.extend(part.metrics)
+        events.extend(part.events)
+        counts.extend(part.survey_counts)
+    return engine.CycleInputs(
+        nodes=_nodes(template_id),
+        participants=participants,
+        settings=cycle_settings(cycle),
+        entries=entries,
+        metrics=tuple(metrics),
+        event_types=event_types,
+        events=tuple(events),
+        survey_counts=tuple(counts),
+        survey_categories=categories,
+        grade_overrides=overrides,
+        cutoff=cutoff,
+    )

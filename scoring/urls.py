@@ -1,0 +1,8 @@
+from scoring.views import appeals, grid, results, selfeval
+
+urlpatterns = [
+    *selfeval.urlpatterns,
+    *grid.urlpatterns,
+    *results.urlpatterns,
+    *appeals.urlpatterns,
+]

@@ -1,0 +1,2 @@
+"""Browser pages of the scoring app, one module per area: self-evaluation (selfeval),
+the assessors' score grid (grid), results (results), appeals (appeals)."""

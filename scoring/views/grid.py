@@ -1,0 +1,3 @@
+"""grid pages."""
+
+urlpatterns = []

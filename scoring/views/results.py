@@ -1,0 +1,3 @@
+"""results pages."""
+
+urlpatterns = []

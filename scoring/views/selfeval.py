@@ -1,0 +1,3 @@
+"""selfeval pages."""
+
+urlpatterns = []
