@@ -431,7 +431,7 @@ def test_the_list_page_has_a_fixed_number_of_queries(
     assert [c.n_participants for c in response.context["object_list"]] == [8] * 12
 
 
-@pytest.mark.parametrize("steps,queries", [((), 21), (("open",), 13)])
+@pytest.mark.parametrize("steps,queries", [((), 21), (("open",), 16)])
 def test_the_detail_page_has_a_fixed_number_of_queries(
     world, login, cycle, steps, queries, django_assert_max_num_queries
 ):
