@@ -10,6 +10,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
+from assessment.models import Cycle
 from scoring.services import compute_cycle
 
 PENDING_KEY = "scoring:recompute-pending:{}"
@@ -21,7 +22,10 @@ def recompute_cycle(self, cycle_id):
     """Compute and swap in the cycle's results; idempotent and safe to retry: a job killed
     halfway leaves the previous version current."""
     cache.delete(PENDING_KEY.format(cycle_id))
-    version = compute_cycle(cycle_id)
+    try:
+        version = compute_cycle(cycle_id)
+    except Cycle.DoesNotExist:
+        return None  # deleted meanwhile: nothing to compute
     if version is None:
         # Inputs changed meanwhile: compute again from the newer inputs.
         raise self.retry(countdown=1)

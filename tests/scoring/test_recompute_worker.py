@@ -1,0 +1,73 @@
+"""The recompute job on a real Celery worker and the real Redis broker (SPEC §5):
+a score saved in the browser's transaction is computed by the worker after commit."""
+
+import os
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import transaction
+from django.test import override_settings
+
+from assessment import cycles
+from assessment.models import Cycle
+from config.celery import app
+from indicators.starter import SEED_TEMPLATE, install_starter_templates
+from scoring.models import LeafResult, Result, Source
+from scoring.services import current_results, enter_score
+from tests.factories import complete_scoring
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not os.environ.get("CELERY_BROKER_URL"), reason="needs the real broker (CELERY_BROKER_URL)"
+    ),
+]
+
+
+@pytest.fixture
+def worker():
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
+        with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
+            yield
+    app.conf.task_always_eager = eager
+
+
+def wait_until(condition, seconds=60):
+    """Poll (not a speed assertion: the bound only stops a hung run)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_saved_score_is_recomputed_by_the_worker(world, worker):
+    made = install_starter_templates(actor=None, county=world.county_a)
+    template = next(t for t in made if t.name == SEED_TEMPLATE["name"])
+    cycle = cycles.create_cycle(
+        actor=None, county=world.county_a, name="2026年度考核", year=2026, template=template
+    )
+    cycles.enrol_county(actor=None, cycle=cycle)
+    cycle = cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
+    cycle = complete_scoring(cycle, world.county_assessor_a)
+    me = cycle.participants.get(secretary=world.secretaries["a1"])
+    leaf = cycle.frozen_template.nodes.filter(method="rating").order_by("sort_key").first()
+    leaf.bars_levels.all().delete()
+
+    with transaction.atomic():
+        enter_score(
+            actor=world.secretary_a1, participant=me, leaf=leaf, source=Source.SELF, value="2"
+        )
+    target = Cycle.objects.get(pk=cycle.pk).inputs_version
+
+    def recomputed():
+        version = current_results(cycle)
+        return version is not None and version.inputs_version == target
+
+    assert wait_until(recomputed), "the worker did not swap in the new results"
+    row = Result.objects.get(version=current_results(cycle), participant=me)
+    assert LeafResult.objects.get(result=row, leaf=leaf).self_value == 2
