@@ -29,9 +29,11 @@ pytestmark = [
 def worker():
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
-    with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
-        with start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"):
-            yield
+    with (
+        override_settings(CELERY_TASK_ALWAYS_EAGER=False),
+        start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"),
+    ):
+        yield
     app.conf.task_always_eager = eager
 
 
