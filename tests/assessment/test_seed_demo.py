@@ -69,9 +69,31 @@ def test_the_demo_has_both_starting_templates_and_an_open_cycle(seeded):
 
     names = set(IndicatorTemplate.objects.filter(is_frozen=False).values_list("name", flat=True))
     assert names == {"社区书记绩效考核指标（示范）", "修水县“三张考卷”"}
-    cycle = Cycle.objects.get()
+    cycle = Cycle.objects.get(year=2026)
     assert cycle.status == CycleStatus.OPEN
     assert cycle.frozen_template.is_frozen
     assert check_template(cycle.frozen_template).is_valid
     assert cycle.participants.count() == Secretary.objects.count()
     assert cycle.participants.filter(is_graded=False).exists()  # the recent appointments
+
+
+def test_the_demo_has_last_year_published_and_this_year_scored_in_part(seeded):
+    """Results to look at: 2025 published with every score, 2026 with 目标量评 for most
+    communities, some self-evaluations (not the demo secretary's) and current results."""
+    from assessment.models import Cycle, CycleStatus
+    from scoring.models import ResultVersion, ScoreEntry, Source
+
+    last = Cycle.objects.get(year=2025)
+    assert last.status == CycleStatus.PUBLISHED
+    pinned = ResultVersion.objects.get(cycle=last, is_current=True)
+    assert pinned.is_published and pinned.results.count() == last.participants.count()
+    this = Cycle.objects.get(year=2026)
+    current = ResultVersion.objects.get(cycle=this, is_current=True)
+    assert current.inputs_version == this.inputs_version
+    entries = ScoreEntry.objects.filter(participant__cycle=this)
+    assert entries.filter(source=Source.TARGET).exists()
+    assert entries.filter(source=Source.SELF).exists()
+    assert not entries.filter(
+        source=Source.SELF, participant__secretary__user__username="secretary"
+    ).exists()
+    assert not ScoreEntry.history.filter(scope_path="").exists()

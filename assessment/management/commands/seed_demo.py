@@ -1,9 +1,11 @@
 """Build the fictional demo county 青山县 (idempotent: running it again changes nothing).
 
 One county, four towns, 32 communities with three grids each, a secretary per community
-with an account, one account per role, the two starting indicator templates, and the
-2026 cycle opened with the seed template and every secretary enrolled. Passwords are
-printed at the end.
+with an account, one account per role, the two starting indicator templates, the 2025
+cycle scored and published (so results, last year's grades and the consecutive-year
+flags have something to show), and the 2026 cycle 进行中 with every secretary enrolled,
+目标量评 entered for most communities and some self-evaluations saved (not the demo
+secretary's: that is left to try). Passwords are printed at the end.
 """
 
 from datetime import date
@@ -11,11 +13,14 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from simple_history.utils import bulk_create_with_history
 
 from assessment import cycles, services
 from assessment.models import Cycle, Membership, OrgUnit, OrgUnitKind, Secretary, User
 from assessment.scope import Role
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
+from scoring.models import ScoreEntry, Source
+from scoring.services import compute_cycle
 
 DEMO_PASSWORD = "Demo-2026-qs"
 
@@ -28,6 +33,7 @@ TOWNS = [
 ]
 GRIDS = ["第一网格", "第二网格", "第三网格"]
 DEMO_CYCLE = "2026年度社区书记考核"
+LAST_YEAR_CYCLE = "2025年度社区书记考核"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
 GIVEN = [
     "建华",
@@ -81,23 +87,50 @@ class Command(BaseCommand):
         for username, full_name, role, unit_code in ROLE_ACCOUNTS:
             created += self.account(username, full_name, role, OrgUnit.objects.get(code=unit_code))
         created += len(install_starter_templates(actor=None, county=county))
+        created += self.last_year(county)
         created += self.cycle(county)
         return created
 
-    def cycle(self, county):
-        if Cycle.objects.filter(county=county, name=DEMO_CYCLE).exists():
-            return 0
+    def new_cycle(self, county, name, year):
         template = county.templates.get(name=SEED_TEMPLATE["name"], edition=1, is_frozen=False)
         cycle = cycles.create_cycle(
             actor=None,
             county=county,
-            name=DEMO_CYCLE,
-            year=2026,
+            name=name,
+            year=year,
             template=template,
             pay_base=Decimal(60000),
         )
         cycles.enrol_county(actor=None, cycle=cycle)
-        cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
+        return cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
+
+    def last_year(self, county):
+        """2025: every score entered, results computed, then 公示 and published."""
+        if Cycle.objects.filter(county=county, name=LAST_YEAR_CYCLE).exists():
+            return 0
+        cycle = self.new_cycle(county, LAST_YEAR_CYCLE, 2025)
+        participants = list(cycle.participants.select_related("secretary__user"))
+        demo_scores(cycle, participants, (Source.SELF, Source.TARGET, Source.ORG), salt=3)
+        for name in ("start_scoring", "start_review", "publish"):
+            if name == "start_review":
+                compute_cycle(cycle.pk)
+                cycle.refresh_from_db()
+            cycle = cycles.transition(actor=None, cycle=cycle, name=name, version=cycle.version)
+        return 1
+
+    def cycle(self, county):
+        """2026, 进行中: 目标量评 for three communities in four, self-evaluations for one
+        in three (never the demo secretary's), results computed."""
+        if Cycle.objects.filter(county=county, name=DEMO_CYCLE).exists():
+            return 0
+        cycle = self.new_cycle(county, DEMO_CYCLE, 2026)
+        participants = list(
+            cycle.participants.select_related("secretary__user").order_by("secretary__staff_no")
+        )
+        demo_scores(cycle, [p for i, p in enumerate(participants) if i % 4 != 3], (Source.TARGET,))
+        selfevaluating = [p for i, p in enumerate(participants) if i % 3 == 1]
+        demo_scores(cycle, selfevaluating, (Source.SELF,))
+        compute_cycle(cycle.pk)
         return 1
 
     def unit(self, code, name, kind, parent):
@@ -163,3 +196,44 @@ class Command(BaseCommand):
         for username, role, unit in rows:
             self.stdout.write(f"  {username:<10} {DEMO_PASSWORD}  {role}  {unit}")
         self.stdout.write("  其余社区书记：sjqs0102 … sjqs0408，密码相同。")
+
+
+def demo_scores(cycle, participants, sources, salt=0):
+    """Plausible, repeatable scores (60–100% of the points; a level for anchored leaves),
+    saved with their audit records. Self values come from the secretary, 目标 and 组织
+    values from the demo county assessor."""
+    assessor = User.objects.get(username="county")
+    leaves = list(
+        cycle.frozen_template.nodes.filter(children__isnull=True)
+        .prefetch_related("bars_levels")
+        .order_by("sort_key")
+    )
+    for participant in participants:
+        entries = []
+        strength = (int(participant.secretary.staff_no[2:]) * 37 + salt * 11) % 41
+        for position, leaf in enumerate(leaves):
+            for source in sources:
+                if source != Source.SELF and leaf.is_automatic:
+                    continue
+                share = Decimal(60 + (strength + position * 13 + salt) % 41) / 100
+                if source == Source.SELF:
+                    share = min(Decimal(1), share + Decimal("0.08"))
+                value = (leaf.points * share).quantize(Decimal("0.5"))
+                levels = list(leaf.bars_levels.all()) if leaf.method == "rating" else []
+                level = min(levels, key=lambda lv: abs(lv.value - value)) if levels else None
+                entries.append(
+                    ScoreEntry(
+                        participant=participant,
+                        leaf=leaf,
+                        source=source,
+                        rater=participant.secretary.user if source == Source.SELF else assessor,
+                        value=level.value if level else min(value, leaf.points),
+                        level=level,
+                    )
+                )
+        bulk_create_with_history(
+            entries,
+            ScoreEntry,
+            custom_historical_attrs={"scope_path": participant.community.path},
+        )
+    cycles.mark_inputs_changed(cycle)
