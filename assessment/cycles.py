@@ -323,6 +323,10 @@ def blockers(cycle, transition_name):
             problems.extend(exc.messages)
     if transition_name in ("start_review", "publish"):
         problems.extend(result_blockers(cycle))
+    if transition_name == "publish":
+        from assessment.appeals import open_appeal_problems
+
+        problems.extend(open_appeal_problems(cycle))
     return problems
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessment.views import accounts, audit, home, org, secretaries
+from assessment.views import accounts, appeals, audit, home, org, secretaries
 from assessment.views import cycles as cycle_views
 
 urlpatterns = [
@@ -46,6 +46,11 @@ urlpatterns = [
     path("cycles/", cycle_views.CycleListView.as_view(), name="cycle-list"),
     path("cycles/new/", cycle_views.CycleCreateView.as_view(), name="cycle-create"),
     path("cycles/<int:pk>/", cycle_views.CycleDetailView.as_view(), name="cycle-detail"),
+    path("cycles/<int:pk>/appeals/", appeals.AppealListView.as_view(), name="appeal-list"),
+    path("cycles/<int:pk>/appeals/new/", appeals.AppealCreateView.as_view(), name="appeal-create"),
+    path("appeals/<int:pk>/", appeals.AppealDetailView.as_view(), name="appeal-detail"),
+    path("appeals/<int:pk>/act/", appeals.AppealActionView.as_view(), name="appeal-act"),
+    path("appeals/<int:pk>/correct/", appeals.AppealCorrectView.as_view(), name="appeal-correct"),
     path(
         "cycles/<int:pk>/settings/",
         cycle_views.CycleSettingsView.as_view(),

@@ -88,7 +88,7 @@ def enter_score(*, actor, participant, leaf, source, value=None, level=None, not
         raise ValidationError(_("自评已提交，不能再修改；如需修改，请联系考核员退回。"))
     if leaf.template_id != cycle.frozen_template_id or leaf.children.exists():
         raise ValidationError(_("只能为本周期指标体系中的末级指标评分。"))
-    value = _checked_value(leaf, source, value, level, note)
+    value = checked_value(leaf, source, value, level, note)
     entry = (
         ScoreEntry.objects.select_for_update()
         .filter(participant=participant, leaf=leaf, source=source, rater=actor)
@@ -107,7 +107,8 @@ def enter_score(*, actor, participant, leaf, source, value=None, level=None, not
     return entry
 
 
-def _checked_value(leaf, source, value, level, note):
+def checked_value(leaf, source, value, level, note):
+    """The value to store for this leaf and source, or ValidationError (SPEC §3.2)."""
     label = _("指标 %(code)s（%(name)s）") % {"code": leaf.code, "name": leaf.name}
     if leaf.is_automatic and source == Source.TARGET:
         raise ValidationError(

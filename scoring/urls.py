@@ -1,8 +1,7 @@
-from scoring.views import appeals, grid, results, selfeval
+from scoring.views import grid, results, selfeval
 
 urlpatterns = [
     *selfeval.urlpatterns,
     *grid.urlpatterns,
     *results.urlpatterns,
-    *appeals.urlpatterns,
 ]

@@ -1,5 +1,12 @@
-"""Models of the assessment app: the org tree and people (org.py), cycles (cycles.py)."""
+"""Models of the assessment app: the org tree and people (org.py), cycles (cycles.py),
+appeals (appeals.py)."""
 
+from assessment.models.appeals import (
+    OPEN_APPEAL_STATUSES,
+    Appeal,
+    AppealChange,
+    AppealStatus,
+)
 from assessment.models.cycles import (
     LOCKED_STATUSES,
     Cycle,
@@ -24,6 +31,10 @@ from assessment.models.org import (
 )
 
 __all__ = [
+    "OPEN_APPEAL_STATUSES",
+    "Appeal",
+    "AppealChange",
+    "AppealStatus",
     "LOCKED_STATUSES",
     "Cycle",
     "CycleStatus",

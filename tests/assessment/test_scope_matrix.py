@@ -11,7 +11,16 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from assessment import cycles
-from assessment.models import Cycle, Membership, OrgUnit, OrgUnitKind, Participant, Secretary, User
+from assessment.models import (
+    Appeal,
+    Cycle,
+    Membership,
+    OrgUnit,
+    OrgUnitKind,
+    Participant,
+    Secretary,
+    User,
+)
 from assessment.scope import scope_of
 from indicators.models import (
     EventType,
@@ -45,6 +54,14 @@ OBJECT_OF_ROUTE = {
     "cycle-participant-add": Cycle,
     "participant-grading": Participant,
     "participant-withdraw": Participant,
+    "selfeval": Participant,
+    "selfeval-return": Participant,
+    "selfeval-list": Cycle,
+    "appeal-list": Cycle,
+    "appeal-create": Cycle,
+    "appeal-detail": Appeal,
+    "appeal-act": Appeal,
+    "appeal-correct": Appeal,
     "template-detail": IndicatorTemplate,
     "template-edition": IndicatorTemplate,
     "template-clone": IndicatorTemplate,
@@ -154,6 +171,13 @@ def add_foreign_cycles(world):
     world.foreign_participants = dict.fromkeys(PERSONAS, qb.participants.get()) | {
         "split_person": qa.participants.get(secretary=world.secretaries["b1"])
     }
+    world.foreign_appeals = {
+        persona: Appeal.objects.get_or_create(
+            participant=participant,
+            defaults={"reasons": "对组织考评有异议", "filed_by": participant.secretary.user},
+        )[0]
+        for persona, participant in world.foreign_participants.items()
+    }
 
 
 def foreign_object(world, persona, model):
@@ -166,6 +190,7 @@ def foreign_object(world, persona, model):
         Secretary: secretary,
         Cycle: world.foreign_cycles[persona],
         Participant: world.foreign_participants[persona],
+        Appeal: world.foreign_appeals[persona],
         IndicatorTemplate: template,
         IndicatorNode: template.nodes.first(),
         EventType: template.event_types.first(),

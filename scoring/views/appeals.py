@@ -1,3 +1,0 @@
-"""appeals pages."""
-
-urlpatterns = []
