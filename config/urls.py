@@ -7,10 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from assessment import api as assessment_api
-from assessment import cycle_api
+from assessment import appeal_api, cycle_api
 from assessment.views.auth import LoginView, PasswordChangeView
 from config.health import healthz
 from indicators import api as indicators_api
+from scoring import api as scoring_api
 
 router = DefaultRouter()
 router.register("org-units", assessment_api.OrgUnitViewSet, basename="orgunit")
@@ -26,6 +27,10 @@ router.register("metrics", indicators_api.MetricViewSet, basename="metric")
 router.register(
     "survey-categories", indicators_api.SurveyCategoryViewSet, basename="surveycategory"
 )
+router.register("score-entries", scoring_api.ScoreEntryViewSet, basename="scoreentry")
+router.register("results", scoring_api.ResultViewSet, basename="result")
+router.register("result-versions", scoring_api.ResultVersionViewSet, basename="resultversion")
+router.register("appeals", appeal_api.AppealViewSet, basename="appeal")
 
 accounts = [
     path("login/", LoginView.as_view(), name="login"),

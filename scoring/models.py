@@ -19,8 +19,13 @@ class Source(models.TextChoices):
 
 class ScoreEntryQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Entries of participants the user reaches (a secretary: only their own)."""
-        return self.filter(participant__in=Participant.objects.for_user(user))
+        """Entries of participants the user reaches. On one's own participation (as a
+        secretary) the assessors' entries only from 公示 on, like the results."""
+        return self.filter(participant__in=Participant.objects.for_user(user)).exclude(
+            models.Q(participant__secretary__user=user)
+            & ~models.Q(source=Source.SELF)
+            & ~models.Q(participant__cycle__status__in=VISIBLE_TO_SECRETARY)
+        )
 
 
 class ScoreEntry(models.Model):

@@ -30,6 +30,7 @@ from indicators.models import (
     SurveyCategory,
 )
 from indicators.starter import install_starter_templates
+from scoring.models import Result, ResultVersion, ScoreEntry, Source
 from tests.conftest import PERSONAS
 from tests.factories import OrgUnitFactory
 
@@ -178,6 +179,33 @@ def add_foreign_cycles(world):
         )[0]
         for persona, participant in world.foreign_participants.items()
     }
+    add_foreign_results(world)
+
+
+def add_foreign_results(world):
+    """A score entry, a result version and a result for each foreign participant."""
+    world.foreign_entries, world.foreign_results = {}, {}
+    for persona, participant in world.foreign_participants.items():
+        leaf = world.foreign_templates[persona].nodes.filter(children__isnull=True).first()
+        world.foreign_entries[persona] = ScoreEntry.objects.get_or_create(
+            participant=participant,
+            leaf=leaf,
+            source=Source.TARGET,
+            rater=world.admin_a,
+            defaults={"value": 1},
+        )[0]
+        version = ResultVersion.objects.get_or_create(
+            cycle=participant.cycle, is_current=True, defaults={"inputs_version": 0}
+        )[0]
+        zero = dict.fromkeys(
+            ["self_total", "target_total", "org_total", "composite", "bonus", "final", "taken"],
+            0,
+        )
+        world.foreign_results[persona] = Result.objects.get_or_create(
+            version=version,
+            participant=participant,
+            defaults={"graded": True, "veto": False, "grade": "合格", "rule_grade": "合格", **zero},
+        )[0]
 
 
 def foreign_object(world, persona, model):
@@ -191,6 +219,9 @@ def foreign_object(world, persona, model):
         Cycle: world.foreign_cycles[persona],
         Participant: world.foreign_participants[persona],
         Appeal: world.foreign_appeals[persona],
+        ScoreEntry: world.foreign_entries[persona],
+        Result: world.foreign_results[persona],
+        ResultVersion: world.foreign_results[persona].version,
         IndicatorTemplate: template,
         IndicatorNode: template.nodes.first(),
         EventType: template.event_types.first(),
