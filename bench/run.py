@@ -2,7 +2,8 @@
 
     make bench                       # SQLite, or PostgreSQL when DATABASE_URL is set
 
-The foundation benchmark needs a database; the engine benchmark (pure Python) does not.
+The foundation and scoring benchmarks need a database (scoring reuses foundation's org
+trees); the engine benchmark (pure Python) does not.
 
 Results print as a table and are written to bench/results/<name>.txt. Report ratios
 measured in one run, never absolute timings across machines.
@@ -24,16 +25,21 @@ def main():
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from bench import engine, foundation
+    from bench import engine, foundation, scoring
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         report = foundation.run()
+        scoring_report = scoring.run()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         teardown_test_environment()
-    reports = {f"foundation-{connection.vendor}": report, "engine": engine.run()}
+    reports = {
+        f"foundation-{connection.vendor}": report,
+        f"scoring-{connection.vendor}": scoring_report,
+        "engine": engine.run(),
+    }
     for name, text in reports.items():
         print(text + "\n")
         out = ROOT / "bench" / "results" / f"{name}.txt"

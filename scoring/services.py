@@ -267,7 +267,12 @@ def _drop_old_versions(cycle):
         .order_by("-pk")
         .values_list("pk", flat=True)[KEEP_OLD_VERSIONS:]
     )
-    ResultVersion.objects.filter(pk__in=list(old)).delete()
+    old = list(old)
+    if old:
+        # Bottom-up: the leaf rows (the bulk) go in one DELETE, none loaded into Python.
+        LeafResult.objects.filter(result__version_id__in=old).delete()
+        Result.objects.filter(version_id__in=old).delete()
+        ResultVersion.objects.filter(pk__in=old).delete()
 
 
 def current_results(cycle):

@@ -155,11 +155,18 @@ def test_settings_changes_mark_results_stale(world, cycle):
     assert Result.objects.filter(version=version, pay__isnull=False).exists()
 
 
-def test_old_versions_are_pruned(world, cycle):
+def test_old_versions_are_pruned_in_a_fixed_number_of_statements(
+    world, cycle, monkeypatch, django_assert_max_num_queries
+):
     cycle = complete_scoring(cycle, world.county_assessor_a)
+    monkeypatch.setattr(services, "_drop_old_versions", lambda cycle: None)
     for _ in range(4):
         cycles.mark_inputs_changed(cycle)
         compute_cycle(cycle.pk)
+    monkeypatch.undo()
+    assert ResultVersion.objects.filter(cycle=cycle).count() == 5
+    with django_assert_max_num_queries(8):
+        services._drop_old_versions(cycle)
     assert ResultVersion.objects.filter(cycle=cycle).count() == 1 + services.KEEP_OLD_VERSIONS
     assert ResultVersion.objects.filter(cycle=cycle, is_current=True).count() == 1
 
