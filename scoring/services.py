@@ -10,11 +10,12 @@
 Every write bumps the cycle's `inputs_version`, so results behind it show as stale.
 """
 
+import io
 import time
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from assessment.cycles import mark_inputs_changed
@@ -201,20 +202,17 @@ def _store(cycle, read_version, outcome, started):
     results = Result.objects.bulk_create(
         [_result_row(cycle, version, one) for one in outcome.participants], batch_size=1000
     )
-    LeafResult.objects.bulk_create(
+    _insert_leaf_rows(
         (
-            LeafResult(
-                result=row,
-                leaf_id=leaf_ids[leaf.code],
-                self_value=leaf.self_value,
-                target_value=leaf.target_value,
-                org_value=leaf.org_value,
-                org_overridden=leaf.org_overridden,
-            )
-            for row, one in zip(results, outcome.participants, strict=True)
-            for leaf in one.leaves
-        ),
-        batch_size=5000,
+            row.pk,
+            leaf_ids[leaf.code],
+            leaf.self_value,
+            leaf.target_value,
+            leaf.org_value,
+            leaf.org_overridden,
+        )
+        for row, one in zip(results, outcome.participants, strict=True)
+        for leaf in one.leaves
     )
     locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
     if locked.inputs_version != read_version or locked.is_locked:
@@ -224,6 +222,29 @@ def _store(cycle, read_version, outcome, started):
     version.duration_ms = int((time.monotonic() - started) * 1000)
     version.save(update_fields=["is_current", "duration_ms"])
     return version
+
+
+LEAF_COLUMNS = ("result_id", "leaf_id", "self_value", "target_value", "org_value", "org_overridden")
+
+
+def _insert_leaf_rows(rows):
+    """The bulk of a version (participants × leaves): PostgreSQL's COPY where available
+    (a city's 60,000 rows in well under a second, where building model instances takes
+    several), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        LeafResult.objects.bulk_create(
+            (LeafResult(**dict(zip(LEAF_COLUMNS, row, strict=True))) for row in rows),
+            batch_size=5000,
+        )
+        return
+    buffer = io.StringIO()
+    for result_id, leaf_id, s, t, o, overridden in rows:
+        buffer.write(f"{result_id}\t{leaf_id}\t{s}\t{t}\t{o}\t{'t' if overridden else 'f'}\n")
+    buffer.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {LeafResult._meta.db_table} ({', '.join(LEAF_COLUMNS)}) FROM STDIN", buffer
+        )
 
 
 def _result_row(cycle, version, one):
