@@ -7,7 +7,7 @@ class ScoringConfig(AppConfig):
 
     def ready(self):
         from assessment.cycles import on_inputs_changed, on_transition, register_result_check
-        from scoring import guards, tasks
+        from scoring import counters, guards, tasks  # noqa: F401 (counters register)
 
         on_inputs_changed(tasks.schedule_recompute)
         register_result_check(guards.results_current)

@@ -282,3 +282,37 @@ def test_a_secretary_sees_own_results_only_from_review_on(world, cycle):
     assert not Result.objects.for_user(world.outsider_b).filter(
         participant__community=world.community_a1
     )
+
+
+# ------------------------------------------------------------------ counted metrics
+
+
+def test_the_certificate_data_feeds_the_cert_rate_metric(world, cycle):
+    """Issue 4: 社工证 and its date feed a 持证率 metric per community (a counted metric),
+    which the `target` leaf reads (SPEC §3.1)."""
+    from datetime import date
+
+    from assessment.models import Secretary
+
+    Secretary.objects.filter(pk=world.secretaries["a1"].pk).update(
+        has_social_work_certificate=True, certificate_date=date(2021, 5, 1)
+    )
+    Secretary.objects.filter(pk=world.secretaries["b1"].pk).update(
+        has_social_work_certificate=True,
+        certificate_date=date(2027, 1, 1),  # after the year
+    )
+    inputs = load_inputs(fresh(cycle))
+    rates = {(m.community, m.key): m.value for m in inputs.metrics}
+    assert rates[("QA101", "cert_rate")] == D(100)
+    assert rates[("QA102", "cert_rate")] == D(0)
+    assert rates[("QA201", "cert_rate")] == D(0)
+    cycle = complete_scoring(cycle, world.county_assessor_a)
+    leaf = cycle.frozen_template.nodes.get(metric_key="cert_rate")
+    version = services.current_results(cycle)
+    values = {
+        r.participant.secretary.staff_no: r.leaves.get(leaf=leaf).target_value
+        for r in Result.objects.filter(version=version)
+    }
+    assert values == {"SA1": leaf.points, "SA2": D(0), "SB1": D(0)}
+    row = Result.objects.get(version=version, participant__secretary=world.secretaries["a1"])
+    assert not any("cert_rate" in warning for warning in row.warnings)
