@@ -702,6 +702,12 @@ def parse_level(leaf, level_id):
     return level
 
 
+def has_own_entry(user, participant, leaf, source):
+    return ScoreEntry.objects.filter(
+        participant=participant, leaf=leaf, source=source, rater=user
+    ).exists()
+
+
 def current_note(user, participant, leaf, source):
     """The note already on the user's entry: cells that post no note keep it."""
     return (

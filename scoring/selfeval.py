@@ -25,7 +25,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from assessment.cycles import mark_inputs_changed
 from assessment.models import Participant
 from assessment.scope import Role, scope_of
 from assessment.services import StaleVersion
@@ -38,7 +37,7 @@ from scoring.models import (
     SelfEvaluationStatus,
     Source,
 )
-from scoring.services import COUNTY_ROLES, WINDOWS, enter_score
+from scoring.services import COUNTY_ROLES, WINDOWS, enter_score, withdraw_score
 
 CENT = Decimal("0.01")
 
@@ -192,7 +191,7 @@ def save_self_evaluation(*, actor, participant, items, summary, version):
             participant=participant, source=Source.SELF, rater=actor
         )
     }
-    problems, stale, cleared = {}, {}, False
+    problems, stale = {}, {}
     for item in items:
         leaf = item.leaf
         entry = existing.get(leaf.pk)
@@ -201,11 +200,13 @@ def save_self_evaluation(*, actor, participant, items, summary, version):
             answer = parse_answer(item.answer, leaf)
             if answer is None and not note:
                 if entry is not None:
-                    if item.version != entry.version:
-                        raise StaleVersion(entry)
-                    entry._history_user = actor
-                    entry.delete()
-                    cleared = True
+                    withdraw_score(
+                        actor=actor,
+                        participant=participant,
+                        leaf=leaf,
+                        source=Source.SELF,
+                        version=item.version,
+                    )
                 continue
             if entry is not None and _unchanged(entry, answer, note):
                 continue
@@ -224,8 +225,6 @@ def save_self_evaluation(*, actor, participant, items, summary, version):
             stale[leaf.pk] = exc.current
         except ValidationError as exc:
             problems.setdefault(leaf.code, []).extend(_named(leaf, m) for m in exc.messages)
-    if cleared:
-        mark_inputs_changed(cycle)
     summary = (summary or "").strip()
     summary_changed = False
     if evaluation is None:

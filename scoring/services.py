@@ -57,11 +57,10 @@ def may_enter(user, participant, source):
     return scope.covers_path(cycle.county.path, {Role.COUNTY_ASSESSOR})
 
 
-@transaction.atomic
-def enter_score(*, actor, participant, leaf, source, value=None, level=None, note="", version=None):
-    """Record (or change) the actor's value for one participant, leaf and source.
-
-    Changing an existing entry needs the version read (optimistic locking)."""
+def _writable(actor, participant, leaf, source):
+    """The participant (fresh) and cycle, if the actor may write this source on this leaf
+    now: the cycle not locked, who (`may_enter`), the window, a submitted self-evaluation
+    closed, a leaf of the cycle's frozen template."""
     participant = (
         type(participant)
         .objects.select_related("cycle__county", "cycle__frozen_template", "community", "secretary")
@@ -89,6 +88,35 @@ def enter_score(*, actor, participant, leaf, source, value=None, level=None, not
         raise ValidationError(_("自评已提交，不能再修改；如需修改，请联系考核员退回。"))
     if leaf.template_id != cycle.frozen_template_id or leaf.children.exists():
         raise ValidationError(_("只能为本周期指标体系中的末级指标评分。"))
+    return participant, cycle
+
+
+@transaction.atomic
+def withdraw_score(*, actor, participant, leaf, source, version):
+    """Take back the actor's own value (the cell emptied, an override withdrawn): the
+    same who/when rules as entering, the version read, audited; results go stale."""
+    participant, cycle = _writable(actor, participant, leaf, source)
+    entry = (
+        ScoreEntry.objects.select_for_update()
+        .filter(participant=participant, leaf=leaf, source=source, rater=actor)
+        .first()
+    )
+    if entry is None:
+        return None
+    if version is None or entry.version != version:
+        raise StaleVersion(entry)
+    entry._history_user = actor
+    entry.delete()
+    mark_inputs_changed(cycle)
+    return entry
+
+
+@transaction.atomic
+def enter_score(*, actor, participant, leaf, source, value=None, level=None, note="", version=None):
+    """Record (or change) the actor's value for one participant, leaf and source.
+
+    Changing an existing entry needs the version read (optimistic locking)."""
+    participant, cycle = _writable(actor, participant, leaf, source)
     value = checked_value(leaf, source, value, level, note)
     entry = (
         ScoreEntry.objects.select_for_update()

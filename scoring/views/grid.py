@@ -28,7 +28,7 @@ from assessment.views.util import int_or_none
 from indicators.models import IndicatorNode
 from scoring import grid, incidents
 from scoring.models import CriticalIncident, Source
-from scoring.services import enter_score
+from scoring.services import enter_score, withdraw_score
 
 # Staff read the grid and the incidents of their scope; secretaries never (403).
 GRID_ROLES = (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR, Role.OBSERVER)
@@ -106,20 +106,30 @@ class ScoreCellView(RoleRequiredMixin, View):
         status = 200
         value = level = None
         try:
-            if kind_of_input == "level":
-                level = grid.parse_level(leaf, typed)
+            if not typed.strip() and grid.has_own_entry(user, participant, leaf, source):
+                # An emptied cell takes the user's value back (an override with it).
+                withdraw_score(
+                    actor=user,
+                    participant=participant,
+                    leaf=leaf,
+                    source=source,
+                    version=int_or_none(data.get("version")),
+                )
             else:
-                value = grid.parse_value(leaf, typed)
-            enter_score(
-                actor=user,
-                participant=participant,
-                leaf=leaf,
-                source=source,
-                value=value,
-                level=level,
-                note=note,
-                version=int_or_none(data.get("version")),
-            )
+                if kind_of_input == "level":
+                    level = grid.parse_level(leaf, typed)
+                else:
+                    value = grid.parse_value(leaf, typed)
+                enter_score(
+                    actor=user,
+                    participant=participant,
+                    leaf=leaf,
+                    source=source,
+                    value=value,
+                    level=level,
+                    note=note,
+                    version=int_or_none(data.get("version")),
+                )
             outcome["saved_now"] = True
         except StaleVersion as exc:
             mine = grid.level_text(level) if level is not None else typed

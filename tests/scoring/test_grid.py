@@ -238,6 +238,28 @@ def test_a_cell_that_posts_no_note_keeps_the_note_already_on_the_entry(world, cy
     assert ScoreEntry.objects.get(participant=me, leaf=node).note == "导入时的备注"
 
 
+def test_emptying_a_cell_takes_the_value_back(world, cycle, login):
+    """An emptied cell withdraws the rater's own entry (audited; results go stale); an
+    override withdrawn leaves the computed value in force (SPEC §3.2)."""
+    client = login(world.county_assessor_a)
+    me, node = participant(world, cycle), leaf(cycle, "违建管控")
+    post_cell(client, me, node, value="2.5")
+    before = Cycle.objects.get(pk=cycle.pk).inputs_version
+    response = post_cell(client, me, node, value="", version="7")
+    assert "已被他人修改为 2.5" in text_of(response)
+    assert ScoreEntry.objects.filter(participant=me, leaf=node).exists()
+    response = post_cell(client, me, node, value=" ", version="1")
+    assert response.status_code == 200
+    assert not ScoreEntry.objects.filter(participant=me, leaf=node).exists()
+    assert ScoreEntry.history.filter(history_type="-").get().history_user == (
+        world.county_assessor_a
+    )
+    assert Cycle.objects.get(pk=cycle.pk).inputs_version == before + 1
+    assert re.search(rf'id="done-{me.pk}"[^>]*hx-swap-oob="true">0/3<', text_of(response))
+    # Emptying a cell that holds nothing still asks for a value.
+    assert "请填写分数" in text_of(post_cell(client, me, node, value=""))
+
+
 # ---------------------------------------------------------------- read-only
 
 
