@@ -11,17 +11,11 @@ from playwright.sync_api import expect
 from assessment.models import Participant
 from indicators.validation import plain_number
 from scoring.models import ScoreEntry, SelfEvaluation, Source
-from tests.e2e.conftest import SCREENSHOTS, log_in
+from tests.e2e.conftest import SCREENSHOTS, log_in, log_out
 
 CYCLE = "2026年度社区书记考核"
 # The leaves this test fills; whatever else the demo holds counts into the total as is.
 CHOSEN = {"1.1": D(6), "2.1": D(4), "2.3": D("5.5")}
-
-
-def log_out(page):
-    page.get_by_test_id("user-menu").click()
-    page.get_by_role("button", name="退出登录").click()
-    expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
 
 def open_own_page(page, base_url):
