@@ -8,7 +8,6 @@ archived cycle refuses every write here (`_check_writable`), whatever path calls
 
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
@@ -79,7 +78,17 @@ def mark_inputs_changed(cycle):
     Call inside the writing transaction; listeners run once it commits."""
     Cycle.objects.filter(pk=cycle.pk).update(inputs_version=F("inputs_version") + 1)
     for listener in INPUTS_LISTENERS:
-        transaction.on_commit(partial(listener, cycle.pk))
+        # robust: a listener that fails (say the broker is down) is logged; the change
+        # itself is committed and the results simply stay 待更新 until recomputed.
+        transaction.on_commit(_call(listener, cycle.pk), robust=True)
+
+
+def _call(listener, cycle_id):
+    def inputs_changed():
+        listener(cycle_id)
+
+    inputs_changed.__qualname__ = f"{listener.__qualname__}({cycle_id})"
+    return inputs_changed
 
 
 def may_manage(user, cycle):

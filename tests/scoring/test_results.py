@@ -316,3 +316,25 @@ def test_the_certificate_data_feeds_the_cert_rate_metric(world, cycle):
     assert values == {"SA1": leaf.points, "SA2": D(0), "SB1": D(0)}
     row = Result.objects.get(version=version, participant__secretary=world.secretaries["a1"])
     assert not any("cert_rate" in warning for warning in row.warnings)
+
+
+def test_a_failing_recompute_does_not_undo_or_fail_the_change(
+    world, cycle, monkeypatch, django_capture_on_commit_callbacks
+):
+    """SPEC §5: with the broker down the score is still saved; results stay 待更新."""
+
+    def broker_down(cycle_id):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(cycles, "INPUTS_LISTENERS", [broker_down])
+    me = cycle.participants.get(secretary=world.secretaries["a1"])
+    with django_capture_on_commit_callbacks(execute=True):
+        enter_score(
+            actor=world.secretary_a1,
+            participant=me,
+            leaf=rating_leaf(cycle),
+            source=Source.SELF,
+            value="1",
+        )
+    assert ScoreEntry.objects.filter(participant=me).exists()
+    assert services.results_are_stale(fresh(cycle))
