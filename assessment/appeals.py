@@ -77,7 +77,7 @@ def accept_appeal(*, actor, appeal, version):
 def reject_appeal(*, actor, appeal, version, reason):
     appeal = _locked_appeal(appeal, version, actor)
     if appeal.status != AppealStatus.FILED:
-        raise ValidationError(_("已受理的申诉请办结，不能再驳回。"))
+        raise ValidationError(_("已受理的申诉请办结，不能再改为不予受理。"))
     if not reason.strip():
         raise ValidationError({"decision": _("请写明不予受理的理由。")})
     appeal.status = AppealStatus.REJECTED

@@ -100,6 +100,18 @@ def _check_manager(actor, county):
         raise PermissionDenied
 
 
+ENROLMENT_STATUSES = frozenset({CycleStatus.DRAFT, CycleStatus.OPEN, CycleStatus.SCORING})
+
+
+def _check_enrolment_open(cycle):
+    """Once results are in 公示, a newcomer would have no scores and block publication."""
+    if cycle.status not in ENROLMENT_STATUSES:
+        raise ValidationError(
+            _("当前状态为“%(status)s”，不能再登记参评书记；如确需补登，请先撤回公示。")
+            % {"status": cycle.get_status_display()}
+        )
+
+
 def _check_writable(cycle):
     if cycle.is_locked:
         raise ValidationError(
@@ -229,6 +241,7 @@ def enrol_county(*, actor, cycle):
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     _check_manager(actor, cycle.county)
     _check_writable(cycle)
+    _check_enrolment_open(cycle)
     year_start, year_end = date(cycle.year, 1, 1), date(cycle.year, 12, 31)
     secretaries = (
         Secretary.objects.filter(
@@ -262,6 +275,7 @@ def enrol_secretary(*, actor, cycle, secretary):
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     _check_manager(actor, cycle.county)
     _check_writable(cycle)
+    _check_enrolment_open(cycle)
     if not secretary.community.path.startswith(cycle.county.path):
         raise ValidationError(_("只能登记本县/区社区的书记。"))
     if cycle.participants.filter(secretary=secretary).exists():

@@ -215,6 +215,7 @@ class CycleDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
         context["badge"] = STATUS_BADGES[cycle.status]
         context["can_manage"] = can_manage
         context["writable"] = writable
+        context["can_enrol"] = writable and cycle.status in cycles.ENROLMENT_STATUSES
         context["transitions"] = (
             [
                 {"move": move, "blockers": cycles.blockers(cycle, move.name)}

@@ -249,6 +249,19 @@ def test_only_county_assessors_and_admins_of_the_county_run_a_cycle(world, cycle
             cycles.enrol_county(actor=outsider, cycle=cycle)
 
 
+def test_enrolment_closes_when_results_go_to_review(world, cycle):
+    """A newcomer during 公示 would have no scores and block publication."""
+    cycles.enrol_secretary(actor=None, cycle=cycle, secretary=world.secretaries["a1"])
+    actor = world.county_assessor_a
+    cycle = walk_to(cycle, actor, "open", "start_scoring", "start_review")
+    with pytest.raises(ValidationError, match="不能再登记参评书记；如确需补登，请先撤回公示"):
+        cycles.enrol_county(actor=actor, cycle=cycle)
+    with pytest.raises(ValidationError, match="请先撤回公示"):
+        cycles.enrol_secretary(actor=actor, cycle=cycle, secretary=world.secretaries["a2"])
+    cycle = walk_to(cycle, actor, "withdraw_review")
+    assert cycles.enrol_county(actor=actor, cycle=cycle) == 2
+
+
 def test_a_published_cycle_refuses_every_write(world, cycle):
     cycles.enrol_county(actor=world.county_assessor_a, cycle=cycle)
     actor = world.county_assessor_a
