@@ -383,7 +383,8 @@ def _compute(inputs: CycleInputs) -> CycleResult:
         p = one.participant
         place = placed.get(p.id)
         rule_grade = place.grade if place else s.grade_labels.ungraded
-        override = overrides.get(p.id)
+        # SPEC §3.5: not graded → 不定等次, whatever grade an override once set.
+        override = overrides.get(p.id) if p.graded else None
         grade = override.grade if override else rule_grade
         tier = place.tier if place else None
         coefficient = coefficients[tier] if tier else None

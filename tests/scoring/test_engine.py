@@ -465,6 +465,15 @@ def test_grade_override_applies_after_the_rules_and_keeps_its_reason():
     assert changed.rank == 2  # the override changes the grade only
 
 
+def test_an_override_does_not_grade_a_participant_who_is_not_graded():
+    """SPEC §3.5: not graded → 不定等次; an override left from before stays without effect."""
+    people = (person("P00", graded=False),) + tuple(person(f"P0{i}") for i in range(1, 5))
+    override = GradeOverride("P00", "合格", "调任前的调整")
+    result = compute(cycle([D(80)] * 5, participants=people, grade_overrides=(override,)))
+    outsider = result.participant("P00")
+    assert (outsider.grade, outsider.override_reason, outsider.rank) == ("不定等次", None, None)
+
+
 def test_grade_thresholds():
     """SPEC §3.5: ≥ 90 优秀, ≥ 70 合格, ≥ 60 基本合格, else 不合格."""
     finals = [D(90), D("89.99"), D(70), D("69.99"), D(60), D("59.99")] + [D(50)] * 4
