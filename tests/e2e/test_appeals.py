@@ -2,7 +2,6 @@
 files an appeal; the county assessor accepts it, corrects one score with a reason (before
 and after kept), closes it, and the cycle can then be published."""
 
-
 from playwright.sync_api import expect
 
 from assessment import cycles
