@@ -1,0 +1,360 @@
+"""Loading one page of the grid (`load_grid`): the participants in the user's scope
+(paginated, optionally one town) × the leaves of one dimension, each row's cells with
+their values and hints, and the counters — per column, per dimension tab and over the
+whole scope — in a fixed number of queries whatever the number of participants.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.urls import reverse
+
+from assessment.models import OrgUnit, OrgUnitKind, Participant
+from indicators.models import BarsLevel, IndicatorNode
+from scoring.access import cycle_access
+from scoring.grid.cells import COMPUTED, LEVEL, NUMBER, OVERRIDE, Cell, Column
+from scoring.grid.status import EntryStatus, default_source, entry_status
+from scoring.models import (
+    CriticalIncident,
+    LeafResult,
+    ResultVersion,
+    ScoreEntry,
+    SelfEvaluation,
+    SelfEvaluationStatus,
+    Source,
+)
+from scoring.services import may_enter
+
+# The grid is for the assessors' two sources; 自评 is the secretary's own page.
+GRID_SOURCES = (Source.TARGET, Source.ORG)
+# 500 participants × a dimension's leaves stay quick to render and to tab through.
+ROWS_PER_PAGE = 100
+
+
+@dataclass
+class Row:
+    participant: Participant
+    cells: list
+    incidents: int
+    cell_url: str
+
+    @property
+    def required(self):
+        return sum(1 for cell in self.cells if cell.column.required)
+
+    @property
+    def filled(self):
+        return sum(1 for cell in self.cells if cell.column.required and cell.has_value)
+
+    @property
+    def complete(self):
+        return self.filled == self.required
+
+    @property
+    def subtotal(self):
+        return sum((cell.effective or Decimal(0) for cell in self.cells), Decimal(0))
+
+    def cell_for(self, leaf_id):
+        return next(cell for cell in self.cells if cell.leaf.pk == leaf_id)
+
+
+@dataclass(frozen=True)
+class Progress:
+    filled: int
+    required: int
+
+    @property
+    def percent(self):
+        return round(100 * self.filled / self.required) if self.required else 100
+
+    @property
+    def complete(self):
+        return self.filled >= self.required
+
+
+@dataclass
+class DimensionTab:
+    node: IndicatorNode
+    progress: Progress
+    active: bool
+
+
+@dataclass
+class Grid:
+    cycle: object
+    source: str
+    status: EntryStatus
+    dimensions: list
+    dimension: IndicatorNode
+    columns: list
+    rows: list
+    page_obj: object
+    towns: list
+    town: OrgUnit | None
+    participant_count: int
+    # Completeness of the source over the whole cycle in the user's scope (any town).
+    scope_progress: Progress
+    results_stale: bool
+
+    @property
+    def source_label(self):
+        return Source(self.source).label
+
+    @property
+    def sources(self):
+        return [(source, source.label, source == self.source) for source in GRID_SOURCES]
+
+    @property
+    def context_values(self):
+        """What every cell posts besides its own inputs (JSON for hx-vals)."""
+        values = {"source": str(self.source)}
+        if self.town is not None:
+            values["town"] = str(self.town.pk)
+        return json.dumps(values)
+
+    @property
+    def width(self):
+        """Columns of the table: the name, the leaves, the subtotal and the counter."""
+        return len(self.columns) + 3
+
+
+@dataclass
+class _Tree:
+    dimensions: list
+    leaves: dict  # dimension id → its leaves in reading order
+
+    @classmethod
+    def of(cls, nodes):
+        parents = {node.parent_id for node in nodes if node.parent_id}
+        dimensions = [node for node in nodes if node.parent_id is None]
+        by_key = {node.sort_key: node for node in dimensions}
+        leaves = {node.pk: [] for node in dimensions}
+        for node in nodes:
+            if node.pk not in parents:
+                leaves[by_key[node.sort_key.split(".")[0]].pk].append(node)
+        return cls(dimensions=dimensions, leaves=leaves)
+
+    def dimension_of(self, leaf_id):
+        return next(
+            dim for dim in self.dimensions if any(n.pk == leaf_id for n in self.leaves[dim.pk])
+        )
+
+
+def _kind(leaf, levels, source):
+    if leaf.is_automatic:
+        return COMPUTED if source == Source.TARGET else OVERRIDE
+    if levels and leaf.method == IndicatorNode.Methods.RATING:
+        return LEVEL
+    return NUMBER
+
+
+def grid_towns(user, cycle):
+    """The towns of the cycle's county the user reaches (the town filter's choices)."""
+    return list(
+        OrgUnit.objects.for_user(user)
+        .filter(kind=OrgUnitKind.TOWN, path__startswith=cycle.county.path)
+        .order_by("path")
+    )
+
+
+def load_grid(
+    user,
+    cycle,
+    *,
+    source=None,
+    dimension_id=None,
+    town_id=None,
+    page=1,
+    participant_id=None,
+    leaf_id=None,
+):
+    """One page of the grid for the user: their participants (`Participant.for_user`,
+    optionally one town) × the leaves of one dimension, for one source.
+
+    `participant_id` and `leaf_id` load the single row and the dimension of one cell
+    (the answer to a cell's autosave); the counters still cover every row listed.
+    Queries: a fixed number, whatever the number of participants and raters."""
+    access = cycle_access(user, cycle)
+    if source not in GRID_SOURCES:
+        source = default_source(cycle, access)
+    source = Source(source)
+    status = entry_status(user, cycle, source, access)
+
+    tree = _Tree.of(
+        list(
+            IndicatorNode.objects.filter(template_id=cycle.frozen_template_id).order_by("sort_key")
+        )
+    )
+    if leaf_id is not None:
+        dimension = tree.dimension_of(leaf_id)
+    else:
+        dimension = next((d for d in tree.dimensions if d.pk == dimension_id), tree.dimensions[0])
+    leaves = tree.leaves[dimension.pk]
+    levels = defaultdict(list)
+    for level in BarsLevel.objects.filter(node__in=leaves).order_by("node", "position"):
+        levels[level.node_id].append(level)
+    columns = [
+        Column(leaf, levels[leaf.pk], _kind(leaf, levels[leaf.pk], source)) for leaf in leaves
+    ]
+
+    towns = grid_towns(user, cycle)
+    town = next((t for t in towns if t.pk == town_id), None)
+    scoped = Participant.objects.for_user(user).filter(cycle=cycle)
+    listed = scoped.filter(community__path__startswith=town.path) if town else scoped
+    ordered = listed.select_related("secretary", "community__parent").order_by(
+        "community__path", "secretary__staff_no"
+    )
+    if participant_id is None:
+        page_obj = Paginator(ordered, ROWS_PER_PAGE).get_page(page)
+        participants = list(page_obj.object_list)
+        count = page_obj.paginator.count
+    else:
+        page_obj = None
+        participants = list(ordered.filter(pk=participant_id))
+        count = listed.count()
+
+    all_leaves = [leaf for dim in tree.dimensions for leaf in tree.leaves[dim.pk]]
+    required_ids = {leaf.pk for leaf in all_leaves if not leaf.is_automatic}
+    filled = _filled_by_leaf(user, status.rater, listed, source, [n.pk for n in all_leaves])
+    for column in columns:
+        column.filled = filled.get(column.leaf.pk, 0)
+    tabs = [
+        DimensionTab(
+            node=dim,
+            progress=Progress(
+                sum(filled.get(n.pk, 0) for n in tree.leaves[dim.pk] if n.pk in required_ids),
+                count * sum(1 for n in tree.leaves[dim.pk] if n.pk in required_ids),
+            ),
+            active=dim.pk == dimension.pk,
+        )
+        for dim in tree.dimensions
+    ]
+    if town is None:
+        counts = filled
+        everyone = count
+    else:
+        counts = _filled_by_leaf(user, status.rater, scoped, source, list(required_ids))
+        everyone = scoped.count()
+    scope_progress = Progress(
+        sum(n for pk, n in counts.items() if pk in required_ids), everyone * len(required_ids)
+    )
+
+    results = ResultVersion.objects.filter(cycle=cycle, is_current=True).first()
+    results_stale = results is None or results.inputs_version != cycle.inputs_version
+    rows = _rows(user, cycle, source, status, columns, participants, results, results_stale)
+    return Grid(
+        cycle=cycle,
+        source=source,
+        status=status,
+        dimensions=tabs,
+        dimension=dimension,
+        columns=columns,
+        rows=rows,
+        page_obj=page_obj,
+        towns=towns,
+        town=town,
+        participant_count=count,
+        scope_progress=scope_progress,
+        results_stale=results_stale,
+    )
+
+
+def _filled_by_leaf(user, rater, participants, source, leaf_ids):
+    """{leaf id: participants with a value} — the user's own values when they rate."""
+    entries = ScoreEntry.objects.filter(
+        participant__in=participants.order_by().values("pk"), source=source, leaf_id__in=leaf_ids
+    )
+    if rater:
+        entries = entries.filter(rater=user)
+    return dict(
+        entries.order_by().values_list("leaf_id").annotate(n=Count("participant_id", distinct=True))
+    )
+
+
+def _rows(user, cycle, source, status, columns, participants, results, results_stale):
+    ids = [p.pk for p in participants]
+    leaf_ids = [column.leaf.pk for column in columns]
+    own, others = {}, defaultdict(list)
+    for pid, leaf, rater, value, level, note, version in (
+        ScoreEntry.objects.filter(participant_id__in=ids, leaf_id__in=leaf_ids, source=source)
+        .order_by()
+        .values_list(
+            "participant_id", "leaf_id", "rater_id", "value", "level_id", "note", "version"
+        )
+    ):
+        if status.rater and rater == user.pk:
+            own[pid, leaf] = (value, level, note, version)
+        else:
+            others[pid, leaf].append(value)
+    own_self = {
+        (pid, leaf): (value, note)
+        for pid, leaf, value, note in ScoreEntry.objects.filter(
+            participant_id__in=ids, leaf_id__in=leaf_ids, source=Source.SELF
+        )
+        .order_by()
+        .values_list("participant_id", "leaf_id", "value", "note")
+    }
+    submitted = set(
+        SelfEvaluation.objects.filter(
+            participant_id__in=ids, status=SelfEvaluationStatus.SUBMITTED
+        ).values_list("participant_id", flat=True)
+    )
+    computed = {}
+    automatic = [column.leaf.pk for column in columns if column.leaf.is_automatic]
+    if results is not None and automatic:
+        computed = {
+            (pid, leaf): (target, org, overridden)
+            for pid, leaf, target, org, overridden in LeafResult.objects.filter(
+                result__version=results, result__participant_id__in=ids, leaf_id__in=automatic
+            )
+            .order_by()
+            .values_list(
+                "result__participant_id", "leaf_id", "target_value", "org_value", "org_overridden"
+            )
+        }
+    incidents = dict(
+        CriticalIncident.objects.filter(participant_id__in=ids)
+        .order_by()
+        .values_list("participant_id")
+        .annotate(n=Count("pk"))
+    )
+    rows = []
+    for participant in participants:
+        participant.cycle = cycle
+        editable = status.editable and may_enter(user, participant, source)
+        cells = []
+        for column in columns:
+            key = (participant.pk, column.leaf.pk)
+            self_value, self_note = own_self.get(key, (None, ""))
+            target, org, overridden = computed.get(key, (None, None, False))
+            cells.append(
+                Cell(
+                    column=column,
+                    participant=participant,
+                    editable=editable and column.kind != COMPUTED,
+                    rater=status.rater,
+                    show_others=status.show_others,
+                    own=own.get(key),
+                    others=others.get(key, []),
+                    computed=target,
+                    org_result=org,
+                    org_overridden=overridden,
+                    results_stale=results_stale,
+                    self_value=self_value,
+                    self_note=self_note,
+                    self_submitted=participant.pk in submitted,
+                )
+            )
+        rows.append(
+            Row(
+                participant=participant,
+                cells=cells,
+                incidents=incidents.get(participant.pk, 0),
+                cell_url=reverse("score-cell", args=[participant.pk]),
+            )
+        )
+    return rows
