@@ -132,6 +132,14 @@ def enter_score(*, actor, participant, leaf, source, value=None, level=None, not
     entry.value, entry.level, entry.note = value, level, note.strip()
     entry._history_user = actor
     entry.save()
+    if (
+        source == Source.SELF
+        and not SelfEvaluation.objects.filter(participant=participant).exists()
+    ):
+        # The first self value starts the 自我检评 (a draft), whichever way it came in.
+        evaluation = SelfEvaluation(participant=participant)
+        evaluation._history_user = actor
+        evaluation.save()
     mark_inputs_changed(cycle)
     return entry
 

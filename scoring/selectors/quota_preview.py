@@ -146,8 +146,13 @@ def group_preview(cycle, group, rows, town_names):
     warnings = []
     if demoted:
         warnings.append(
-            _("%(t)d 人达到优秀线，但因优秀名额（%(q)d 名）不足改为%(g)s。")
-            % {"t": len(demoted), "q": quota, "g": cycle.label_qualified}
+            _("%(t)d 人达到%(e)s线，但因%(e)s名额（%(q)d 名）不足改为%(g)s。")
+            % {
+                "t": len(demoted),
+                "q": quota,
+                "e": cycle.label_excellent,
+                "g": cycle.label_qualified,
+            }
         )
     excellent_now = sum(r.grade == cycle.label_excellent for r in graded)
     if excellent_now > quota:

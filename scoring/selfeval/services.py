@@ -215,8 +215,11 @@ def save_self_evaluation(*, actor, participant, items, summary, version):
     summary = (summary or "").strip()
     summary_changed = False
     if evaluation is None:
-        evaluation = SelfEvaluation(participant=participant, summary=summary)
-        _save(evaluation, actor)
+        # The first value saved above may have started the evaluation already.
+        evaluation = _locked_evaluation(participant) or SelfEvaluation(participant=participant)
+        if evaluation.pk is None or summary != evaluation.summary:
+            evaluation.summary = summary
+            _save(evaluation, actor)
     elif summary != evaluation.summary:
         if version != evaluation.version:
             summary_changed = True

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from assessment import cycles
 from assessment.models import Appeal, AppealStatus
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
-from scoring.models import ScoreEntry, Source
+from scoring.models import ScoreEntry, SelfEvaluation, SelfEvaluationStatus, Source
 from scoring.services import compute_cycle
 from tests.factories import complete_scoring
 
@@ -42,6 +42,8 @@ def test_a_secretary_enters_and_changes_own_self_score_with_if_match(world, cycl
     created = client.post("/api/v1/score-entries/", body, format="json")
     assert created.status_code == 201, created.json()
     assert created["ETag"] == '"1"' and created.json()["value"] == "2.50"
+    # The first self value starts the 自我检评 as a draft, as on the page.
+    assert SelfEvaluation.objects.get(participant=me).status == SelfEvaluationStatus.DRAFT
     url = f"/api/v1/score-entries/{created.json()['id']}/"
     assert client.patch(url, {"value": "3"}, format="json").status_code == 428
     assert client.patch(url, {"value": "3"}, format="json", HTTP_IF_MATCH='"7"').status_code == 412

@@ -13,13 +13,14 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from assessment import cycles, services
 from assessment.models import Cycle, Membership, OrgUnit, OrgUnitKind, Secretary, User
 from assessment.scope import Role
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
-from scoring.models import ScoreEntry, Source
+from scoring.models import ScoreEntry, SelfEvaluation, SelfEvaluationStatus, Source
 from scoring.services import compute_cycle
 
 DEMO_PASSWORD = "Demo-2026-qs"
@@ -110,7 +111,9 @@ class Command(BaseCommand):
             return 0
         cycle = self.new_cycle(county, LAST_YEAR_CYCLE, 2025)
         participants = list(cycle.participants.select_related("secretary__user"))
-        demo_scores(cycle, participants, (Source.SELF, Source.TARGET, Source.ORG), salt=3)
+        demo_scores(
+            cycle, participants, (Source.SELF, Source.TARGET, Source.ORG), salt=3, submitted=True
+        )
         for name in ("start_scoring", "start_review", "publish"):
             if name == "start_review":
                 compute_cycle(cycle.pk)
@@ -198,7 +201,7 @@ class Command(BaseCommand):
         self.stdout.write("  其余社区书记：sjqs0102 … sjqs0408，密码相同。")
 
 
-def demo_scores(cycle, participants, sources, salt=0):
+def demo_scores(cycle, participants, sources, salt=0, submitted=False):
     """Plausible, repeatable scores (60–100% of the points; a level for anchored leaves),
     saved with their audit records. Self values come from the secretary, 目标 and 组织
     values from the demo county assessor."""
@@ -236,4 +239,11 @@ def demo_scores(cycle, participants, sources, salt=0):
             ScoreEntry,
             custom_historical_attrs={"scope_path": participant.community.path},
         )
+        if Source.SELF in sources:
+            evaluation = SelfEvaluation(participant=participant)
+            if submitted:
+                evaluation.status = SelfEvaluationStatus.SUBMITTED
+                evaluation.submitted_at = timezone.now()
+            evaluation._history_user = participant.secretary.user
+            evaluation.save()
     cycles.mark_inputs_changed(cycle)
