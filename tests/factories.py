@@ -100,3 +100,22 @@ def complete_scoring(cycle, rater):
     compute_cycle(cycle.pk)
     cycle.refresh_from_db()
     return cycle
+
+
+def open_seed_cycle(county, *, direct=("违建管控",), **settings):
+    """The county's 2026 cycle on the seed template, every secretary enrolled, opened;
+    the named rating leaves are scored directly (setup: their behaviour anchors removed,
+    so they take a number)."""
+    from assessment import cycles
+    from indicators.starter import SEED_TEMPLATE, install_starter_templates
+
+    made = install_starter_templates(actor=None, county=county)
+    template = next(t for t in made if t.name == SEED_TEMPLATE["name"])
+    cycle = cycles.create_cycle(
+        actor=None, county=county, name="2026年度考核", year=2026, template=template, **settings
+    )
+    cycles.enrol_county(actor=None, cycle=cycle)
+    cycle = cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
+    for name in direct:
+        cycle.frozen_template.nodes.get(name=name).bars_levels.all().delete()
+    return cycle

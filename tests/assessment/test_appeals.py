@@ -10,25 +10,16 @@ from django.urls import reverse
 
 from assessment import appeals, cycles
 from assessment.models import Appeal, AppealChange, AppealStatus, Cycle
-from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from scoring.models import Result, ScoreEntry, Source
 from scoring.services import compute_cycle, current_results, enter_score
-from tests.factories import complete_scoring
+from tests.factories import complete_scoring, open_seed_cycle
 
 
 @pytest.fixture
 def cycle(world):
     """County QA's cycle in 公示, every 目标/组织 score entered, results current."""
-    made = install_starter_templates(actor=None, county=world.county_a)
-    template = next(t for t in made if t.name == SEED_TEMPLATE["name"])
-    cycle = cycles.create_cycle(
-        actor=None, county=world.county_a, name="2026年度考核", year=2026, template=template
-    )
-    cycles.enrol_county(actor=None, cycle=cycle)
-    for name in ("open", "start_scoring"):
-        cycle = cycles.transition(actor=None, cycle=cycle, name=name, version=cycle.version)
-    # Setup only: one rating leaf scored directly, without behaviour anchors.
-    cycle.frozen_template.nodes.get(name="违建管控").bars_levels.all().delete()
+    cycle = open_seed_cycle(world.county_a)
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
     cycle = complete_scoring(cycle, world.county_assessor_a)
     return cycles.transition(actor=None, cycle=cycle, name="start_review", version=cycle.version)
 

@@ -16,26 +16,16 @@ from django.urls import reverse
 from assessment import cycles
 from assessment.models import Cycle
 from assessment.scope import Role
-from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from scoring import incidents
 from scoring.models import CriticalIncident, ScoreEntry, Source
 from scoring.services import enter_score
 from tests.conftest import person
-from tests.factories import SecretaryFactory, complete_scoring
+from tests.factories import SecretaryFactory, complete_scoring, open_seed_cycle
 
 
 @pytest.fixture
 def cycle(world):
-    made = install_starter_templates(actor=None, county=world.county_a)
-    template = next(t for t in made if t.name == SEED_TEMPLATE["name"])
-    cycle = cycles.create_cycle(
-        actor=None, county=world.county_a, name="2026年度考核", year=2026, template=template
-    )
-    cycles.enrol_county(actor=None, cycle=cycle)
-    cycle = cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
-    # Setup only: one rating leaf scored directly, without behaviour anchors.
-    cycle.frozen_template.nodes.get(name="违建管控").bars_levels.all().delete()
-    return cycle
+    return open_seed_cycle(world.county_a)
 
 
 def leaf(cycle, name):

@@ -14,28 +14,16 @@ from django.urls import reverse
 
 from assessment import cycles
 from assessment.models import Cycle, OrgUnitKind
-from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from scoring import engine, inputs, selectors
 from scoring.models import Result, ScoreEntry, Source
 from scoring.services import compute_cycle, current_results
 from tests.conftest import secretary as make_secretary
-from tests.factories import OrgUnitFactory, SecretaryFactory, complete_scoring
+from tests.factories import OrgUnitFactory, SecretaryFactory, complete_scoring, open_seed_cycle
 
 
 @pytest.fixture
 def cycle(world):
-    made = install_starter_templates(actor=None, county=world.county_a)
-    template = next(t for t in made if t.name == SEED_TEMPLATE["name"])
-    cycle = cycles.create_cycle(
-        actor=None,
-        county=world.county_a,
-        name="2026年度考核",
-        year=2026,
-        template=template,
-        pay_base=D(1000),
-    )
-    cycles.enrol_county(actor=None, cycle=cycle)
-    return cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
+    return open_seed_cycle(world.county_a, direct=(), pay_base=D(1000))
 
 
 def fresh(cycle):

@@ -11,23 +11,17 @@ from django.test.utils import CaptureQueriesContext
 
 from assessment import cycles
 from assessment.models import Cycle, CycleStatus
-from indicators.starter import SEED_TEMPLATE, install_starter_templates
+from indicators.starter import install_starter_templates
 from scoring import engine, services
 from scoring.inputs import load_inputs
 from scoring.models import GradeOverride, LeafResult, Result, ResultVersion, ScoreEntry, Source
 from scoring.services import compute_cycle, enter_score
-from tests.factories import OrgUnitFactory, SecretaryFactory, complete_scoring
+from tests.factories import OrgUnitFactory, SecretaryFactory, complete_scoring, open_seed_cycle
 
 
 @pytest.fixture
 def cycle(world):
-    made = install_starter_templates(actor=None, county=world.county_a)
-    template = next(t for t in made if t.name == SEED_TEMPLATE["name"])
-    cycle = cycles.create_cycle(
-        actor=None, county=world.county_a, name="2026年度考核", year=2026, template=template
-    )
-    cycles.enrol_county(actor=None, cycle=cycle)
-    return cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
+    return open_seed_cycle(world.county_a, direct=())
 
 
 def fresh(cycle):

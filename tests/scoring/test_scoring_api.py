@@ -6,23 +6,14 @@ from rest_framework.test import APIClient
 
 from assessment import cycles
 from assessment.models import Appeal, AppealStatus
-from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from scoring.models import ScoreEntry, SelfEvaluation, SelfEvaluationStatus, Source
 from scoring.services import compute_cycle
-from tests.factories import complete_scoring
+from tests.factories import complete_scoring, open_seed_cycle
 
 
 @pytest.fixture
 def cycle(world):
-    made = install_starter_templates(actor=None, county=world.county_a)
-    template = next(t for t in made if t.name == SEED_TEMPLATE["name"])
-    cycle = cycles.create_cycle(
-        actor=None, county=world.county_a, name="2026年度考核", year=2026, template=template
-    )
-    cycles.enrol_county(actor=None, cycle=cycle)
-    cycle = cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
-    cycle.frozen_template.nodes.get(name="违建管控").bars_levels.all().delete()
-    return cycle
+    return open_seed_cycle(world.county_a)
 
 
 def api(user):

@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from assessment import cycles
 from assessment.models import Cycle
-from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from scoring.models import CriticalIncident, ScoreEntry, SelfEvaluation, Source
 from scoring.selfeval import (
     SelfEvaluationChanged,
@@ -22,21 +21,14 @@ from scoring.selfeval import (
     submit_self_evaluation,
 )
 from scoring.services import compute_cycle, enter_score
+from tests.factories import open_seed_cycle
 
 
 @pytest.fixture
 def cycle(world):
     """County QA's open 2026 cycle on the seed template, every secretary enrolled; one
     rating leaf (违建管控) without behaviour anchors, so it takes a number."""
-    made = install_starter_templates(actor=None, county=world.county_a)
-    template = next(t for t in made if t.name == SEED_TEMPLATE["name"])
-    cycle = cycles.create_cycle(
-        actor=None, county=world.county_a, name="2026年度考核", year=2026, template=template
-    )
-    cycles.enrol_county(actor=None, cycle=cycle)
-    cycle = cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
-    cycle.frozen_template.nodes.get(name="违建管控").bars_levels.all().delete()
-    return cycle
+    return open_seed_cycle(world.county_a)
 
 
 def leaf(cycle, name):
