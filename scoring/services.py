@@ -12,7 +12,8 @@ Every write bumps the cycle's `inputs_version`, so results behind it show as sta
 
 import io
 import time
-from decimal import Decimal
+import unicodedata
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -142,6 +143,21 @@ def enter_score(*, actor, participant, leaf, source, value=None, level=None, not
         evaluation.save()
     mark_inputs_changed(cycle)
     return entry
+
+
+def typed_number(text):
+    """A number as people type it, Chinese input methods included (full-width digits,
+    “。” for the point): a Decimal, None when blank, ValueError when it is no number."""
+    text = unicodedata.normalize("NFKC", str(text or "")).strip().replace("。", ".")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
 
 
 def checked_value(leaf, source, value, level, note):

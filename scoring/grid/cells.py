@@ -5,9 +5,8 @@ posts (a typed number, a chosen level), the note it keeps and how a conflict mes
 names a value.
 """
 
-import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from indicators.models import BarsLevel, IndicatorNode
 from indicators.validation import plain_number
 from scoring.engine import round2
 from scoring.models import ScoreEntry
+from scoring.services import typed_number
 
 # How a cell takes its value.
 NUMBER = "number"  # a `rating` leaf scored directly
@@ -245,21 +245,15 @@ def parse_value(leaf, text):
     """A typed score as a Decimal (None when blank; the service then asks for one).
 
     Accepts what people type in Chinese input methods: full-width digits and point."""
-    text = unicodedata.normalize("NFKC", text or "").strip().replace("。", ".")
-    if not text:
-        return None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
+        return typed_number(text)
+    except ValueError:
         raise ValidationError(
             {
                 "value": _("指标 %(code)s（%(name)s）的分数应是数字，例如 4 或 3.5。")
                 % {"code": leaf.code, "name": leaf.name}
             }
-        )
-    return value
+        ) from None
 
 
 def parse_level(leaf, level_id):

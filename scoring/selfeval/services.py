@@ -5,8 +5,7 @@ elsewhere; and the rules the page shares with them: who owns an evaluation (`is_
 who may return it (`may_return`) and how a typed answer is read (`parse_answer`).
 """
 
-import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
@@ -25,7 +24,7 @@ from scoring.models import (
     SelfEvaluationStatus,
     Source,
 )
-from scoring.services import COUNTY_ROLES, WINDOWS, enter_score, withdraw_score
+from scoring.services import COUNTY_ROLES, WINDOWS, enter_score, typed_number, withdraw_score
 
 
 class SelfEvaluationItem(NamedTuple):
@@ -127,18 +126,12 @@ def parse_answer(answer, leaf):
         return answer
     if isinstance(answer, int):
         return Decimal(answer)
-    text = unicodedata.normalize("NFKC", str(answer)).strip()
-    if not text:
-        return None
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite():
+        return typed_number(answer)
+    except ValueError as exc:
         raise ValidationError(
-            _("%(leaf)s 的分数“%(text)s”不是有效数字。") % {"leaf": leaf_label(leaf), "text": text}
-        )
-    return value
+            _("%(leaf)s 的分数“%(text)s”不是有效数字。") % {"leaf": leaf_label(leaf), "text": exc}
+        ) from None
 
 
 def _unchanged(entry, answer, note):
