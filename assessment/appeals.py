@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.cycles import mark_inputs_changed, may_manage
+from assessment.evidence import attach_files, check_uploads
 from assessment.models import Appeal, AppealChange, AppealStatus, CycleStatus, Participant
 from assessment.services import StaleVersion, _lock_at_version
 
@@ -35,8 +36,10 @@ def _locked_appeal(appeal, version, actor):
 
 
 @transaction.atomic
-def file_appeal(*, actor, participant, reasons, evidence=""):
-    """The participant's own secretary, during 公示, one open appeal at a time."""
+def file_appeal(*, actor, participant, reasons, evidence="", uploads=()):
+    """The participant's own secretary, during 公示, one open appeal at a time. Evidence
+    files (`uploads`) are all checked before anything is written: one bad file refuses
+    the whole appeal (SPEC §7)."""
     participant = (
         Participant.objects.select_for_update()
         .select_related("cycle", "secretary")
@@ -49,6 +52,7 @@ def file_appeal(*, actor, participant, reasons, evidence=""):
         raise ValidationError({"reasons": _("请写明申诉理由。")})
     if participant.appeals.open().exists():
         raise ValidationError(_("您已有一件申诉正在处理，请等待处理结果。"))
+    check_uploads(uploads)
     appeal = Appeal(
         participant=participant,
         reasons=reasons.strip(),
@@ -56,6 +60,8 @@ def file_appeal(*, actor, participant, reasons, evidence=""):
         filed_by=actor,
     )
     _stamp(appeal, actor).save()
+    if uploads:
+        attach_files(actor=actor, participant=participant, uploads=uploads, appeal=appeal)
     return appeal
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from assessment.views import accounts, appeals, audit, home, org, secretaries
+from assessment.views import accounts, appeals, audit, evidence, home, org, secretaries
 from assessment.views import cycles as cycle_views
 
 urlpatterns = [
@@ -51,6 +51,13 @@ urlpatterns = [
     path("appeals/<int:pk>/", appeals.AppealDetailView.as_view(), name="appeal-detail"),
     path("appeals/<int:pk>/act/", appeals.AppealActionView.as_view(), name="appeal-act"),
     path("appeals/<int:pk>/correct/", appeals.AppealCorrectView.as_view(), name="appeal-correct"),
+    path(
+        "appeals/<int:pk>/evidence/", appeals.AppealEvidenceView.as_view(), name="appeal-evidence"
+    ),
+    path("evidence/<int:pk>/", evidence.EvidenceDownloadView.as_view(), name="evidence-download"),
+    path(
+        "evidence/<int:pk>/remove/", evidence.EvidenceRemoveView.as_view(), name="evidence-remove"
+    ),
     path(
         "cycles/<int:pk>/settings/",
         cycle_views.CycleSettingsView.as_view(),

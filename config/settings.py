@@ -201,6 +201,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 # Uploaded evidence lives outside the web root and is only served through scoped views.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+# Largest evidence file accepted (bytes); the type is checked from the content.
+EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# Stored files are readable by the app's own user (and group) only.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 
 REST_FRAMEWORK = {
     # Token first, so a request without valid credentials gets 401 with WWW-Authenticate.

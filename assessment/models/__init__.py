@@ -1,5 +1,5 @@
 """Models of the assessment app: the org tree and people (org.py), cycles (cycles.py),
-appeals (appeals.py)."""
+appeals (appeals.py), evidence attachments (evidence.py)."""
 
 from assessment.models.appeals import (
     OPEN_APPEAL_STATUSES,
@@ -17,6 +17,7 @@ from assessment.models.cycles import (
     RankingGroup,
     TargetEntry,
 )
+from assessment.models.evidence import Attachment
 from assessment.models.org import (
     ALLOWED_PARENT_KINDS,
     ROLE_UNIT_KINDS,
@@ -35,6 +36,7 @@ __all__ = [
     "Appeal",
     "AppealChange",
     "AppealStatus",
+    "Attachment",
     "LOCKED_STATUSES",
     "Cycle",
     "CycleStatus",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
 
-from assessment import appeals
+from assessment import appeals, evidence
 from assessment.cycles import may_manage
 from assessment.models import Appeal, AppealStatus, Cycle, CycleStatus, Participant
 from assessment.scope import Role
@@ -126,6 +126,7 @@ class AppealCreateView(RoleRequiredMixin, View):
                 participant=participant,
                 reasons=request.POST.get("reasons", ""),
                 evidence=request.POST.get("evidence", ""),
+                uploads=request.FILES.getlist("files"),
             )
         except ValidationError as exc:
             return self.render_form(request, participant, exc.messages, request.POST)
@@ -157,6 +158,11 @@ class AppealDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
         manages = may_manage(self.request.user, cycle) and cycle.status == CycleStatus.REVIEW
         context["manages"] = manages
         context["changes"] = appeal.changes.select_related("rater", "changed_by")
+        context["attachments"] = appeal.attachments.all()
+        context["adds_evidence"] = (
+            appeal.status == AppealStatus.FILED
+            and appeal.participant.secretary.user_id == self.request.user.pk
+        )
         if manages and appeal.status == AppealStatus.REVIEWING:
             context["entries"] = (
                 ScoreEntry.objects.filter(
@@ -174,6 +180,32 @@ class AppealDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
                 (Source.ORG, Source.ORG.label),
             ]
         return context
+
+
+class AppealEvidenceView(RoleRequiredMixin, View):
+    """The appeal's secretary adds evidence files while it is 待受理."""
+
+    roles = (Role.SECRETARY,)
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        appeal = visible_appeal(request.user, pk)
+        try:
+            added = evidence.attach_files(
+                actor=request.user,
+                participant=appeal.participant,
+                uploads=request.FILES.getlist("files"),
+                appeal=appeal,
+            )
+        except ValidationError as exc:
+            messages.error(request, _("未上传任何文件：%(why)s") % {"why": " ".join(exc.messages)})
+        else:
+            messages.success(
+                request,
+                _("已上传 %(n)d 个文件：%(names)s")
+                % {"n": len(added), "names": "、".join(a.original_name for a in added)},
+            )
+        return redirect(reverse("appeal-detail", args=[appeal.pk]) + "#evidence")
 
 
 class AppealActionView(RoleRequiredMixin, View):

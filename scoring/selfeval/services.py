@@ -113,6 +113,22 @@ def _submitted_refusal(evaluation):
     )
 
 
+def lock_for_editing(actor, participant):
+    """(participant, evaluation) locked for the rest of the transaction, if the actor
+    edits this self-evaluation now: their own, the cycle 进行中, not submitted. The
+    evaluation is None before the first save. Otherwise PermissionDenied, or a
+    ValidationError saying why. Everything the secretary adds to it — values, the
+    summary, evidence files (`assessment.evidence`) — passes here first."""
+    participant = _locked_participant(participant)
+    if not is_own(actor, participant):
+        raise PermissionDenied
+    _check_window(participant.cycle)
+    evaluation = _locked_evaluation(participant)
+    if evaluation is not None and evaluation.is_locked:
+        raise _submitted_refusal(evaluation)
+    return participant, evaluation
+
+
 def _save(obj, actor):
     obj._history_user = actor
     obj.save()
@@ -157,14 +173,7 @@ def save_self_evaluation(*, actor, participant, items, summary, version):
     The SelfEvaluation is created (草稿) on the first save; a returned one stays 已退回
     until it is submitted again. `version` is the SelfEvaluation's, checked when the
     summary changes."""
-    participant = _locked_participant(participant)
-    cycle = participant.cycle
-    if not is_own(actor, participant):
-        raise PermissionDenied
-    _check_window(cycle)
-    evaluation = _locked_evaluation(participant)
-    if evaluation is not None and evaluation.is_locked:
-        raise _submitted_refusal(evaluation)
+    participant, evaluation = lock_for_editing(actor, participant)
     existing = {
         entry.leaf_id: entry
         for entry in ScoreEntry.objects.select_for_update().filter(

@@ -1,7 +1,8 @@
 """Reading 自我检评 for the page: the cycle's frozen tree grouped by dimension, each leaf
-with its anchors and the secretary's saved entry (`self_evaluation_sheet`), whether the
-user edits the page now and otherwise why not (`editing_state`), the evaluation itself,
-its status history and the participant's 关键事件.
+with its anchors, the secretary's saved entry and evidence files
+(`self_evaluation_sheet`), whether the user edits the page now and otherwise why not
+(`editing_state`), the evaluation itself, its status history and the participant's
+关键事件.
 """
 
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from assessment.models import Attachment
 from indicators.models import BarsLevel, IndicatorNode
 from indicators.validation import plain_number
 from scoring.models import (
@@ -58,6 +60,9 @@ class LeafLine:
     errors: list = field(default_factory=list)
     # The entry as saved elsewhere meanwhile (shown after a refusal for a changed record).
     conflict: ScoreEntry | None = None
+    # Evidence files (佐证材料) of this leaf, and what the last upload or removal said.
+    attachments: list = field(default_factory=list)
+    notices: list = field(default_factory=list)
 
     def __post_init__(self):
         entry = self.entry
@@ -135,7 +140,8 @@ class Sheet:
 
 def self_evaluation_sheet(participant):
     """The cycle's frozen tree grouped by dimension (top-level node), each leaf with its
-    anchors and the secretary's saved 自评 entry. Three queries whatever the size."""
+    anchors, the secretary's saved 自评 entry and its evidence files. Four queries
+    whatever the size."""
     nodes = list(
         IndicatorNode.objects.filter(template_id=participant.cycle.frozen_template_id).order_by(
             "sort_key"
@@ -152,6 +158,9 @@ def self_evaluation_sheet(participant):
             rater_id=participant.secretary.user_id,
         ).select_related("level")
     }
+    attachments = {}
+    for attachment in Attachment.objects.filter(participant=participant, leaf__isnull=False):
+        attachments.setdefault(attachment.leaf_id, []).append(attachment)
     parents = {node.parent_id for node in nodes}
     by_id = {node.pk: node for node in nodes}
     blocks, current = [], None
@@ -165,7 +174,11 @@ def self_evaluation_sheet(participant):
         group = parent if parent is not None and parent.parent_id is not None else None
         current.lines.append(
             LeafLine(
-                leaf=node, levels=levels.get(node.pk, []), entry=entries.get(node.pk), group=group
+                leaf=node,
+                levels=levels.get(node.pk, []),
+                entry=entries.get(node.pk),
+                group=group,
+                attachments=attachments.get(node.pk, []),
             )
         )
     return Sheet(dimensions=blocks)

@@ -14,8 +14,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import ListView, TemplateView
 
+from assessment import evidence
 from assessment.models import Cycle, CycleStatus, Participant
 from assessment.scope import Role
 from assessment.services import StaleVersion
@@ -33,6 +35,9 @@ STATUS_BADGES = {
     SelfEvaluationStatus.RETURNED: "text-bg-warning",
 }
 NOT_STARTED = "none"
+# A message about one leaf's evidence is shown at the leaf, not at the top of the page
+# (the page opens scrolled to the leaf); base.html leaves "inline" messages out.
+LEAF_NOTICE = "inline evidence-leaf-%d"
 
 
 def participant_in_scope(user, pk):
@@ -63,6 +68,11 @@ class SelfEvaluationPage(LoginRequiredMixin, BreadcrumbsMixin, TemplateView):
         participant, user = self.participant, self.request.user
         evaluation = selfeval.evaluation_of(participant)
         sheet = sheet or selfeval.self_evaluation_sheet(participant)
+        notices = {}
+        for message in messages.get_messages(self.request):
+            notices.setdefault(message.extra_tags, []).append(message)
+        for line in sheet.lines:
+            line.notices = notices.get(LEAF_NOTICE % line.leaf.pk, [])
         editable, read_only_reason = selfeval.editing_state(user, participant, evaluation)
         cycle = participant.cycle
         returnable = (
@@ -224,6 +234,45 @@ class SelfEvaluationReturnView(RoleRequiredMixin, SelfEvaluationPage):
         return redirect("selfeval", pk=participant.pk)
 
 
+class SelfEvaluationEvidenceView(RoleRequiredMixin, View):
+    """The secretary uploads evidence files for one leaf while the self-evaluation is
+    editable; back to the page at that leaf, which says what happened."""
+
+    roles = (Role.SECRETARY,)
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        participant = participant_in_scope(request.user, pk)
+        leaf = get_object_or_404(
+            IndicatorNode.objects.filter(
+                template_id=participant.cycle.frozen_template_id, children__isnull=True
+            ),
+            pk=int_or_none(request.POST.get("leaf")),
+        )
+        tag = LEAF_NOTICE % leaf.pk
+        try:
+            added = evidence.attach_files(
+                actor=request.user,
+                participant=participant,
+                uploads=request.FILES.getlist("files"),
+                leaf=leaf,
+            )
+        except ValidationError as exc:
+            messages.error(
+                request,
+                _("未上传任何文件：%(why)s") % {"why": " ".join(exc.messages)},
+                extra_tags=tag,
+            )
+        else:
+            messages.success(
+                request,
+                _("已上传 %(n)d 个文件：%(names)s")
+                % {"n": len(added), "names": "、".join(a.original_name for a in added)},
+                extra_tags=tag,
+            )
+        return redirect(reverse("selfeval", args=[participant.pk]) + f"#leaf-{leaf.pk}")
+
+
 class SelfEvaluationListView(RoleRequiredMixin, BreadcrumbsMixin, ListView):
     """自我检评情况: the participants of a cycle in the user's scope with their status,
     filled leaves, self total and submission time; filter by status."""
@@ -310,6 +359,11 @@ urlpatterns = [
         "participants/<int:pk>/self-evaluation/",
         SelfEvaluationPage.as_view(),
         name="selfeval",
+    ),
+    path(
+        "participants/<int:pk>/self-evaluation/evidence/",
+        SelfEvaluationEvidenceView.as_view(),
+        name="selfeval-evidence",
     ),
     path(
         "participants/<int:pk>/self-evaluation/return/",

@@ -2,6 +2,8 @@
 // leaves while the secretary types or picks levels; Enter moves to the next leaf's score
 // and never submits the form; the submit dialog lists the leaves still empty; leaving
 // with unsaved changes asks first. Texts come from the page, so they follow its language.
+// Each leaf's evidence controls sit inside the form but belong to their own upload form
+// (form="…"): picking a file is no unsaved change to the scores, and Enter there is theirs.
 (function () {
   "use strict";
 
@@ -130,9 +132,14 @@
     return found;
   }
 
+  // Whether an event comes from one of the scores' own controls.
+  function ours(event) {
+    return event.target.form === form;
+  }
+
   form.addEventListener("keydown", function (event) {
     var target = event.target;
-    if (event.key !== "Enter" || target.tagName !== "INPUT") {
+    if (event.key !== "Enter" || target.tagName !== "INPUT" || !ours(event)) {
       return;
     }
     // Enter in an input never submits; while an input method composes, it is the IME's.
@@ -169,7 +176,10 @@
     refresh();
   });
 
-  function changed() {
+  function changed(event) {
+    if (!ours(event)) {
+      return;
+    }
     dirty = true;
     refresh();
   }

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from assessment import cycles
 from assessment.models import (
     Appeal,
+    Attachment,
     Cycle,
     Membership,
     OrgUnit,
@@ -74,6 +75,10 @@ OBJECT_OF_ROUTE = {
     "appeal-detail": Appeal,
     "appeal-act": Appeal,
     "appeal-correct": Appeal,
+    "appeal-evidence": Appeal,
+    "evidence-download": Attachment,
+    "evidence-remove": Attachment,
+    "selfeval-evidence": Participant,
     "template-detail": IndicatorTemplate,
     "template-edition": IndicatorTemplate,
     "template-clone": IndicatorTemplate,
@@ -194,8 +199,10 @@ def add_foreign_cycles(world):
 
 
 def add_foreign_results(world):
-    """A score entry, a result version and a result for each foreign participant."""
-    world.foreign_entries, world.foreign_results = {}, {}
+    """A score entry, a result version, a result and an evidence file (a row naming a
+    file that need not exist: the scope check answers first) for each foreign
+    participant."""
+    world.foreign_entries, world.foreign_results, world.foreign_attachments = {}, {}, {}
     for persona, participant in world.foreign_participants.items():
         leaf = world.foreign_templates[persona].nodes.filter(children__isnull=True).first()
         world.foreign_entries[persona] = ScoreEntry.objects.get_or_create(
@@ -217,6 +224,18 @@ def add_foreign_results(world):
             participant=participant,
             defaults={"graded": True, "veto": False, "grade": "合格", "rule_grade": "合格", **zero},
         )[0]
+        world.foreign_attachments[persona] = Attachment.objects.get_or_create(
+            participant=participant,
+            appeal=world.foreign_appeals[persona],
+            defaults={
+                "file": f"evidence/2026/{participant.pk:032x}",
+                "original_name": "会议记录.pdf",
+                "content_type": "application/pdf",
+                "size": 1,
+                "sha256": "0" * 64,
+                "uploaded_by": participant.secretary.user,
+            },
+        )[0]
 
 
 def foreign_object(world, persona, model):
@@ -232,6 +251,7 @@ def foreign_object(world, persona, model):
         Appeal: world.foreign_appeals[persona],
         ScoreEntry: world.foreign_entries[persona],
         Result: world.foreign_results[persona],
+        Attachment: world.foreign_attachments[persona],
         ResultVersion: world.foreign_results[persona].version,
         IndicatorTemplate: template,
         IndicatorNode: template.nodes.first(),

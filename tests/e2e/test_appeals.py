@@ -1,6 +1,9 @@
 """Appeals in a real browser (issue 5): during 公示 the secretary sees their own result and
-files an appeal; the county assessor accepts it, corrects one score with a reason (before
-and after kept), closes it, and the cycle can then be published."""
+files an appeal with an evidence file; the county assessor downloads the file, accepts
+the appeal, corrects one score with a reason (before and after kept), closes it, and the
+cycle can then be published."""
+
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -23,9 +26,16 @@ def open_cycle(page, base_url, cycle):
     expect(page.get_by_test_id("cycle-status")).to_have_text("公示中")
 
 
+# A minimal PDF, as a secretary's scanner would give it (the type is read from the content).
+MEETING_NOTES = (
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
+
+
 def test_a_secretary_appeals_and_the_county_reviews_and_publishes(
-    demo_county, live_server, watched_page
+    demo_county, live_server, watched_page, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path / "media"
     page = watched_page
     cycle = demo_cycle_in_review()
 
@@ -40,9 +50,13 @@ def test_a_secretary_appeals_and_the_county_reviews_and_publishes(
     expect(page.get_by_label("申诉理由")).to_have_js_property("validity.valueMissing", True)
     page.get_by_label("申诉理由").fill("1.1 三会一课台账齐全，组织考评偏低，请复核。")
     page.get_by_label("佐证材料说明").fill("2026 年支部会议记录本第 3–12 页")
+    page.get_by_test_id("appeal-files").set_input_files(
+        files=[{"name": "会议记录.pdf", "mimeType": "application/pdf", "buffer": MEETING_NOTES}]
+    )
     page.get_by_test_id("submit-appeal").click()
     expect(page.get_by_test_id("appeal-status")).to_have_text("待受理")
     expect(page.get_by_test_id("appeal-reasons")).to_contain_text("三会一课台账齐全")
+    expect(page.get_by_test_id("appeal-evidence").get_by_role("link")).to_have_text("会议记录.pdf")
     log_out(page)
 
     log_in(page, live_server.url, "county")
@@ -50,6 +64,10 @@ def test_a_secretary_appeals_and_the_county_reviews_and_publishes(
     expect(page.get_by_test_id("blockers-publish")).to_contain_text("申诉未办结")
     page.get_by_test_id("appeals-link").click()
     page.get_by_test_id("appeals").get_by_role("link", name="查看").click()
+    with page.expect_download() as download:
+        page.get_by_test_id("appeal-evidence").get_by_role("link", name="会议记录.pdf").click()
+    assert download.value.suggested_filename == "会议记录.pdf"
+    assert Path(download.value.path()).read_bytes() == MEETING_NOTES
     page.get_by_test_id("accept-appeal").click()
     expect(page.get_by_test_id("appeal-status")).to_have_text("复核中")
     row = (

@@ -1,7 +1,7 @@
 """自我检评 in a real browser (issue 5): the demo secretary opens the page from the cycle
-page, picks levels and types values, watches the running total, saves a draft, submits
-and sees it locked; the county assessor returns it with a reason; the secretary sees the
-reason and may edit again."""
+page, picks levels and types values, watches the running total, saves a draft, uploads an
+evidence file for one leaf, submits and sees it locked; the county assessor returns it
+with a reason; the secretary sees the reason and may edit again."""
 
 import re
 from decimal import Decimal as D
@@ -16,6 +16,7 @@ from tests.e2e.conftest import SCREENSHOTS, log_in, log_out
 CYCLE = "2026年度社区书记考核"
 # The leaves this test fills; whatever else the demo holds counts into the total as is.
 CHOSEN = {"1.1": D(6), "2.1": D(4), "2.3": D("5.5")}
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
 def open_own_page(page, base_url):
@@ -26,8 +27,9 @@ def open_own_page(page, base_url):
 
 
 def test_a_secretary_fills_saves_and_submits_and_an_assessor_returns_it(
-    demo_county, live_server, watched_page
+    demo_county, live_server, watched_page, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path / "media"
     page = watched_page
     participant = Participant.objects.select_related("secretary").get(
         cycle__name=CYCLE, secretary__user__username="secretary"
@@ -89,6 +91,21 @@ def test_a_secretary_fills_saves_and_submits_and_an_assessor_returns_it(
         ).values_list("leaf__code", "value")
     )
     assert saved == CHOSEN
+
+    # Evidence for one leaf goes up through that leaf's own form: picking a file is no
+    # unsaved change to the scores, so the page leaves without asking "leave the page?"
+    # and comes back at the leaf.
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
+    leaf_box = page.get_by_test_id("leaf-2.3")
+    leaf_box.locator("input[type=file]").set_input_files(
+        files=[{"name": "调解记录.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    leaf_box.get_by_test_id("upload-2.3").click()
+    expect(page.get_by_test_id("evidence-notice-2.3")).to_contain_text("已上传 1 个文件")
+    expect(leaf_box.get_by_role("link", name="调解记录.pdf")).to_be_visible()
+    assert dialogs == []
+    expect(total).to_have_text(plain_number(expected))
 
     # Submitting asks first and lists the leaves still empty.
     page.get_by_test_id("submit-open").click()

@@ -1,0 +1,84 @@
+"""Evidence attachments (佐证材料, SPEC §2, DESIGN §4): files a secretary attaches to a leaf
+of their self-evaluation or to an appeal (events will attach theirs the same way).
+
+The file lives under MEDIA_ROOT, outside the web root, at a random path that says
+nothing about its original name; it is read only through the scoped download view. The
+service `assessment.evidence` checks the type from the content and the size before
+anything is written.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assessment.models.appeals import Appeal
+from assessment.models.cycles import Participant
+from assessment.models.org import User, audit_history
+
+
+def evidence_path(instance, filename):
+    """`evidence/<year>/<random hex>`: no original name, no extension, nothing guessable."""
+    return f"evidence/{timezone.localdate():%Y}/{uuid.uuid4().hex}"
+
+
+class AttachmentQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Attachments of the participants the user reaches (a secretary: their own)."""
+        return self.filter(participant__in=Participant.objects.for_user(user))
+
+
+class Attachment(models.Model):
+    participant = models.ForeignKey(
+        Participant,
+        verbose_name=_("参评书记"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    leaf = models.ForeignKey(
+        "indicators.IndicatorNode",
+        verbose_name=_("指标"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    appeal = models.ForeignKey(
+        Appeal,
+        verbose_name=_("申诉"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    file = models.FileField(_("文件"), upload_to=evidence_path, max_length=200)
+    original_name = models.CharField(_("文件名"), max_length=255)
+    content_type = models.CharField(_("文件类型"), max_length=100)
+    size = models.PositiveBigIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        User, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    history = audit_history()
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["uploaded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(leaf__isnull=True) | Q(appeal__isnull=True),
+                name="attachment_one_owner",
+            )
+        ]
+
+    def __str__(self):
+        return self.original_name
+
+    def audit_scope_path(self):
+        return self.participant.community.path
