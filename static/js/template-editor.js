@@ -106,12 +106,85 @@
     }
   });
 
+  // A row's save re-renders the whole tree. Whatever the user typed meanwhile in another
+  // cell (not yet saved: it differs from the value the page was drawn with) is carried
+  // over into the new tree, with the focus and selection, and saved when the cell is left.
+  var carried = null;
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var section = document.getElementById("tree-section");
+    if (!section || event.detail.target !== section) {
+      return;
+    }
+    var saving = event.detail.requestConfig && event.detail.requestConfig.elt;
+    var typed = {};
+    section.querySelectorAll("input[id], textarea[id]").forEach(function (input) {
+      var inSavedRow = saving && saving.contains && saving.contains(input);
+      if (!inSavedRow && input.type !== "hidden" && input.value !== input.defaultValue) {
+        typed[input.id] = input.value;
+      }
+    });
+    var active = document.activeElement;
+    carried = {
+      typed: typed,
+      focus: active && section.contains(active) && active.id ? active.id : null,
+      selection:
+        active && typeof active.selectionStart === "number"
+          ? [active.selectionStart, active.selectionEnd]
+          : null,
+    };
+  });
+
+  function restoreTyped(section) {
+    if (!carried) {
+      return;
+    }
+    Object.keys(carried.typed).forEach(function (id) {
+      var input = document.getElementById(id);
+      if (input && section.contains(input)) {
+        input.value = carried.typed[id];
+        input.dataset.unsaved = "true";
+      }
+    });
+    if (carried.focus && !section.dataset.focus) {
+      var focused = document.getElementById(carried.focus);
+      if (focused) {
+        focused.focus();
+        if (carried.selection && typeof focused.setSelectionRange === "function") {
+          focused.setSelectionRange(carried.selection[0], carried.selection[1]);
+        }
+      }
+    }
+    // A carried value in a cell the user has already left is saved now; the cell being
+    // typed in is saved when it is left.
+    Object.keys(carried.typed).forEach(function (id) {
+      var input = document.getElementById(id);
+      if (input && input.dataset.unsaved && input !== document.activeElement) {
+        delete input.dataset.unsaved;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+    carried = null;
+    refreshSums(section);
+  }
+
+  // A carried-over value was set by the script, so the browser would not report it as
+  // changed: leaving the cell saves it explicitly.
+  document.addEventListener("focusout", function (event) {
+    var input = event.target;
+    if (input.dataset && input.dataset.unsaved && input.value !== input.defaultValue) {
+      delete input.dataset.unsaved;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
+
   // After a structural change the server names the row to focus (a new node's name).
   document.addEventListener("htmx:afterSettle", function (event) {
     var section = document.getElementById("tree-section");
     if (!section || !section.contains(event.target)) {
       return;
     }
+    restoreTyped(section);
     var focus = section.dataset.focus;
     if (focus) {
       var element = document.getElementById(focus);
