@@ -172,8 +172,10 @@ class AppealDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
                 .prefetch_related("leaf__bars_levels")
                 .order_by("leaf__sort_key", "source", "rater__full_name")
             )
-            context["leaves"] = cycle.frozen_template.nodes.filter(children__isnull=True).order_by(
-                "sort_key"
+            context["leaves"] = (
+                cycle.frozen_template.nodes.filter(children__isnull=True)
+                .prefetch_related("bars_levels")
+                .order_by("sort_key")
             )
             context["sources"] = [
                 (Source.TARGET, Source.TARGET.label),
@@ -263,7 +265,14 @@ class AppealCorrectView(RoleRequiredMixin, View):
             )
         level_id = int_or_none(post.get("level"))
         if level_id is not None:
-            level = get_object_or_404(BarsLevel, pk=level_id, node=leaf)
+            level = BarsLevel.objects.filter(pk=level_id, node=leaf).first()
+            if level is None:
+                messages.error(
+                    request,
+                    _("所选等级不属于指标 %(code)s（%(name)s），请重新选择。")
+                    % {"code": leaf.code, "name": leaf.name},
+                )
+                return redirect("appeal-detail", pk=appeal.pk)
         try:
             value = Decimal(post["value"]) if post.get("value", "").strip() else None
         except InvalidOperation:

@@ -267,3 +267,38 @@ def test_the_assessor_reviews_an_appeal_in_the_browser(world, login, cycle):
         reverse("appeal-act", args=[appeal.pk]), {"action": "accept", "version": 1}
     )
     assert response.status_code == 403
+
+
+def test_a_reviewer_adds_an_own_score_on_an_anchored_leaf(world, login, cycle):
+    """补录: a new 组织考评 entry of the reviewer's own on a BARS leaf takes a level."""
+    appeal = filed(world, cycle)
+    appeals.accept_appeal(actor=world.county_assessor_a, appeal=appeal, version=appeal.version)
+    anchored = (
+        cycle.frozen_template.nodes.filter(method="rating", bars_levels__isnull=False)
+        .distinct()
+        .order_by("sort_key")
+        .first()
+    )
+    level = anchored.bars_levels.order_by("-value").first()
+    other = cycle.frozen_template.nodes.get(name="违建管控")
+    client = login(world.admin_a)
+    page = client.get(reverse("appeal-detail", args=[appeal.pk])).content.decode()
+    assert f'value="{level.pk}"' in page
+    url = reverse("appeal-correct", args=[appeal.pk])
+    response = client.post(
+        url,
+        {"leaf": other.pk, "source": "org", "level": level.pk, "note": "补录"},
+        follow=True,
+    )
+    assert "所选等级不属于指标" in response.content.decode()
+    response = client.post(
+        url,
+        {"leaf": anchored.pk, "source": "org", "level": level.pk, "note": "复核补录"},
+        follow=True,
+    )
+    entry = ScoreEntry.objects.get(
+        participant=mine(world, cycle), leaf=anchored, rater=world.admin_a
+    )
+    assert (entry.level, entry.value, entry.source) == (level, level.value, Source.ORG)
+    change = AppealChange.objects.get()
+    assert (change.before, change.after) == (None, level.value)
