@@ -118,7 +118,7 @@ def correct_score(
     whoever entered it, or a new entry of the actor's own), keeping before and after.
     Only while the appeal is 复核中; the results are recomputed afterwards."""
     from scoring.models import ScoreEntry, Source
-    from scoring.services import checked_value
+    from scoring.services import check_cycle_leaf, checked_value
 
     appeal = (
         Appeal.objects.select_for_update().select_related("participant__cycle").get(pk=appeal.pk)
@@ -140,8 +140,7 @@ def correct_score(
         leaf, source, before = entry.leaf, entry.source, entry.value
         entry.version += 1
     else:
-        if leaf is None or leaf.template_id != cycle.frozen_template_id or leaf.children.exists():
-            raise ValidationError(_("只能为本周期指标体系中的末级指标评分。"))
+        check_cycle_leaf(cycle, leaf)
         if source not in (Source.TARGET, Source.ORG):
             raise ValidationError(_("复核只能修改目标量评或组织考评。"))
         if ScoreEntry.objects.filter(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from indicators.models import IndicatorNode
 from scoring.models import ResultVersion, ScoreEntry, Source
+from scoring.services import current_results, results_are_stale
 
 # The list of missing scores names at most this many participants, then counts the rest.
 MISSING_LISTED = 10
@@ -18,10 +19,10 @@ MISSING_LISTED = 10
 
 def results_current(cycle):
     """The current results were computed from the cycle's latest inputs."""
-    version = ResultVersion.objects.filter(cycle=cycle, is_current=True).first()
+    version = current_results(cycle)
     if version is None:
         return [_("考核结果尚未计算，请先点击“重新计算”。")]
-    if version.inputs_version != cycle.inputs_version:
+    if results_are_stale(cycle, version):
         return [_("考核结果待更新（数据在上次计算后有变动），请等待重新计算完成或点击“重新计算”。")]
     return []
 

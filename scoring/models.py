@@ -17,15 +17,26 @@ class Source(models.TextChoices):
     ORG = "org", _("组织考评")
 
 
+# Cycle states in which a secretary sees their own results and assessors' scores.
+VISIBLE_TO_SECRETARY = ("review", "published", "archived")
+
+
+def _own_hidden_before_review(qs, user, *hidden):
+    """Rows of participants the user reaches, except — on the user's own participation as
+    a secretary — those matching `hidden` (all, without it) before the cycle's 公示."""
+    conditions = models.Q(participant__secretary__user=user) & ~models.Q(
+        participant__cycle__status__in=VISIBLE_TO_SECRETARY
+    )
+    for condition in hidden:
+        conditions &= condition
+    return qs.filter(participant__in=Participant.objects.for_user(user)).exclude(conditions)
+
+
 class ScoreEntryQuerySet(models.QuerySet):
     def for_user(self, user):
         """Entries of participants the user reaches. On one's own participation (as a
         secretary) the assessors' entries only from 公示 on, like the results."""
-        return self.filter(participant__in=Participant.objects.for_user(user)).exclude(
-            models.Q(participant__secretary__user=user)
-            & ~models.Q(source=Source.SELF)
-            & ~models.Q(participant__cycle__status__in=VISIBLE_TO_SECRETARY)
-        )
+        return _own_hidden_before_review(self, user, ~models.Q(source=Source.SELF))
 
 
 class ScoreEntry(models.Model):
@@ -247,16 +258,10 @@ class ResultQuerySet(models.QuerySet):
     def for_user(self, user):
         """Results of participants the user reaches; one's own results (as a secretary)
         only once the cycle is 公示中 or later (issue 5: visibility)."""
-        return self.filter(participant__in=Participant.objects.for_user(user)).exclude(
-            models.Q(participant__secretary__user=user)
-            & ~models.Q(participant__cycle__status__in=VISIBLE_TO_SECRETARY)
-        )
+        return _own_hidden_before_review(self, user)
 
     def current(self):
         return self.filter(version__is_current=True)
-
-
-VISIBLE_TO_SECRETARY = ("review", "published", "archived")
 
 
 class Result(models.Model):

@@ -87,9 +87,14 @@ def _writable(actor, participant, leaf, source):
         ).exists()
     ):
         raise ValidationError(_("自评已提交，不能再修改；如需修改，请联系考核员退回。"))
-    if leaf.template_id != cycle.frozen_template_id or leaf.children.exists():
-        raise ValidationError(_("只能为本周期指标体系中的末级指标评分。"))
+    check_cycle_leaf(cycle, leaf)
     return participant, cycle
+
+
+def check_cycle_leaf(cycle, leaf):
+    """Scores go to leaves of the cycle's frozen template only."""
+    if leaf is None or leaf.template_id != cycle.frozen_template_id or leaf.children.exists():
+        raise ValidationError(_("只能为本周期指标体系中的末级指标评分。"))
 
 
 @transaction.atomic
