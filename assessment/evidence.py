@@ -243,11 +243,25 @@ def _sha256(upload):
 @transaction.atomic
 def attach_files(*, actor, participant, uploads, leaf=None, appeal=None):
     """Attach the uploads to one leaf of the participant's self-evaluation or to one
-    appeal, all or none: who and when first, then every file checked, then each written
-    and recorded. A file already written is deleted again if recording fails."""
+    appeal, all or none: who and when first, then every file checked and stored
+    (`store_files`)."""
     participant = _check_may_change(actor, participant, leaf=leaf, appeal=appeal)
+    return store_files(
+        actor=actor, uploads=uploads, participant=participant, leaf=leaf, appeal=appeal
+    )
+
+
+@transaction.atomic
+def store_files(*, actor, uploads, participant=None, community=None, **owner):
+    """Check every upload, then write and record each one, all or none. The caller has
+    already applied its own who/when rules; `owner` names what the files belong to
+    (`leaf=`, `appeal=`, `event=`, `progress_report=`, `rectification=`). Files of a
+    community's records without a participant pass `community=`. A file already written
+    is deleted again if recording fails."""
     if not uploads:
         raise ValidationError(_("请选择要上传的文件。"))
+    if participant is None and community is None:
+        raise ValueError("Evidence belongs to a participant or a community.")
     checked = check_uploads(uploads)
     saved, written = [], []
     try:
@@ -255,13 +269,13 @@ def attach_files(*, actor, participant, uploads, leaf=None, appeal=None):
             for item in checked:
                 attachment = Attachment(
                     participant=participant,
-                    leaf=leaf,
-                    appeal=appeal,
+                    community=community or participant.community,
                     original_name=item.name,
                     content_type=item.kind.content_type,
                     size=item.upload.size,
                     sha256=_sha256(item.upload),
                     uploaded_by=actor,
+                    **owner,
                 )
                 attachment.file.save("evidence", item.upload, save=False)
                 written.append((attachment.file.storage, attachment.file.name))
@@ -284,10 +298,17 @@ def attach(*, actor, participant, upload, leaf=None, appeal=None):
 
 @transaction.atomic
 def remove(*, actor, attachment):
-    """The uploader takes a file back, under the same conditions as adding one. The row
-    goes at once (audited: name, size, checksum, who); the file once that is committed,
-    so a rolled-back removal keeps its file."""
+    """The uploader takes a file back from a self-evaluation leaf or an appeal, under
+    the same conditions as adding one (other owners' services call `delete_stored`)."""
     _check_may_change(actor, attachment.participant, leaf=attachment.leaf, appeal=attachment.appeal)
+    delete_stored(actor=actor, attachment=attachment)
+
+
+@transaction.atomic
+def delete_stored(*, actor, attachment):
+    """Delete an attachment its uploader takes back, once the caller's rules allow it.
+    The row goes at once (audited: name, size, checksum, who); the file once that is
+    committed, so a rolled-back removal keeps its file."""
     attachment = Attachment.objects.select_for_update().filter(pk=attachment.pk).first()
     if attachment is None:
         raise ValidationError(_("该文件已被删除。"))

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from assessment.views import accounts, appeals, audit, evidence, home, org, secretaries
 from assessment.views import cycles as cycle_views
@@ -86,4 +86,8 @@ urlpatterns = [
     ),
     path("audit/", audit.AuditLogView.as_view(), name="audit-log"),
     path("me/", accounts.ProfileView.as_view(), name="profile"),
+    path("", include("assessment.events.urls")),
+    path("", include("assessment.records.urls")),
+    path("", include("assessment.keytasks.urls")),
+    path("", include("assessment.rectification.urls")),
 ]

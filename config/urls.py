@@ -8,10 +8,15 @@ from rest_framework.routers import DefaultRouter
 
 from assessment import api as assessment_api
 from assessment import appeal_api, cycle_api
+from assessment.events import api as events_api
+from assessment.keytasks import api as keytasks_api
+from assessment.records import api as records_api
+from assessment.rectification import api as rectification_api
 from assessment.views.auth import LoginView, PasswordChangeView
 from config.health import healthz
 from indicators import api as indicators_api
 from scoring import api as scoring_api
+from surveys import api as surveys_api
 
 router = DefaultRouter()
 router.register("org-units", assessment_api.OrgUnitViewSet, basename="orgunit")
@@ -31,6 +36,8 @@ router.register("score-entries", scoring_api.ScoreEntryViewSet, basename="scoree
 router.register("results", scoring_api.ResultViewSet, basename="result")
 router.register("result-versions", scoring_api.ResultVersionViewSet, basename="resultversion")
 router.register("appeals", appeal_api.AppealViewSet, basename="appeal")
+for area in (events_api, records_api, keytasks_api, rectification_api, surveys_api):
+    area.register(router)
 
 accounts = [
     path("login/", LoginView.as_view(), name="login"),
@@ -63,5 +70,8 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("indicators/", include("indicators.urls")),
     path("scoring/", include("scoring.urls")),
+    path("surveys/", include("surveys.urls")),
+    # Ballot slips' QR codes point here: short, public, no login (SPEC §1 评议人).
+    path("b/", include("surveys.public_urls")),
     path("", include("assessment.urls")),
 ]

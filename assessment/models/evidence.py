@@ -1,5 +1,5 @@
-"""Evidence attachments (佐证材料, SPEC §2, DESIGN §4): files a secretary attaches to a leaf
-of their self-evaluation or to an appeal (events will attach theirs the same way).
+"""Evidence attachments (佐证材料, SPEC §2, DESIGN §4): files attached to one leaf of a
+self-evaluation, an appeal, an event, a key-task progress report or a rectification item.
 
 The file lives under MEDIA_ROOT, outside the web root, at a random path that says
 nothing about its original name; it is read only through the scoped download view. The
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessment.models.appeals import Appeal
 from assessment.models.cycles import Participant
-from assessment.models.org import User, audit_history
+from assessment.models.org import OrgUnit, User, audit_history
 
 
 def evidence_path(instance, filename):
@@ -26,16 +26,31 @@ def evidence_path(instance, filename):
 
 class AttachmentQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Attachments of the participants the user reaches (a secretary: their own)."""
-        return self.filter(participant__in=Participant.objects.for_user(user))
+        """Attachments of the participants the user reaches (a secretary: their own);
+        those of a community's records (key-task progress, rectification) follow the
+        community."""
+        return self.filter(
+            Q(participant__in=Participant.objects.for_user(user))
+            | Q(participant__isnull=True, community__in=OrgUnit.objects.for_user(user))
+        )
 
 
 class Attachment(models.Model):
     participant = models.ForeignKey(
         Participant,
         verbose_name=_("参评书记"),
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="attachments",
+    )
+    # Set on every attachment; the scope of those without a participant.
+    community = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("社区"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     leaf = models.ForeignKey(
         "indicators.IndicatorNode",
@@ -48,6 +63,30 @@ class Attachment(models.Model):
     appeal = models.ForeignKey(
         Appeal,
         verbose_name=_("申诉"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    event = models.ForeignKey(
+        "assessment.Event",
+        verbose_name=_("事项"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    progress_report = models.ForeignKey(
+        "assessment.ProgressReport",
+        verbose_name=_("进度报告"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    rectification = models.ForeignKey(
+        "assessment.RectificationItem",
+        verbose_name=_("整改事项"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -81,4 +120,4 @@ class Attachment(models.Model):
         return self.original_name
 
     def audit_scope_path(self):
-        return self.participant.community.path
+        return (self.community or self.participant.community).path

@@ -1,0 +1,2 @@
+def register(router):
+    """Add this area's API routes to the project's router."""

@@ -1,0 +1,3 @@
+from surveys.views import ballots
+
+urlpatterns = ballots.public_urlpatterns

@@ -1,0 +1,6 @@
+from surveys.views import ballots, results
+
+urlpatterns = [
+    *ballots.urlpatterns,
+    *results.urlpatterns,
+]

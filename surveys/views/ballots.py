@@ -1,0 +1,2 @@
+urlpatterns = []
+public_urlpatterns = []
