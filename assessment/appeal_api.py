@@ -2,7 +2,6 @@
 managers accept, correct scores, decide or reject (services in assessment.appeals;
 changes of state need If-Match)."""
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -13,8 +12,6 @@ from rest_framework.response import Response
 from assessment import appeals
 from assessment.models import Appeal, AppealChange, Participant
 from config.api import IF_MATCH, VersionedViewSetMixin
-from indicators.models import BarsLevel
-from scoring.models import ScoreEntry
 
 
 class AppealChangeSerializer(serializers.ModelSerializer):
@@ -162,16 +159,12 @@ class AppealViewSet(
         body = CorrectionRequest(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        entry = leaf = level = None
-        if "entry" in data:
-            entry = get_object_or_404(ScoreEntry, pk=data["entry"], participant=appeal.participant)
-            leaf = entry.leaf
-        elif "leaf" in data:
-            leaf = get_object_or_404(
-                appeal.participant.cycle.frozen_template.nodes, pk=data["leaf"]
-            )
-        if "level" in data and leaf is not None:
-            level = get_object_or_404(BarsLevel, pk=data["level"], node=leaf)
+        entry, leaf, level = appeals.correction_targets(
+            appeal,
+            entry_id=data.get("entry"),
+            leaf_id=data.get("leaf"),
+            level_id=data.get("level"),
+        )
         change = appeals.correct_score(
             actor=request.user,
             appeal=appeal,

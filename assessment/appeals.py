@@ -4,6 +4,7 @@ audited; a cycle cannot be published while an appeal is open (`cycles.blockers`)
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,6 +109,34 @@ def decide_appeal(*, actor, appeal, version, decision):
     appeal.version += 1
     _stamp(appeal, actor).save()
     return appeal
+
+
+def correction_targets(appeal, *, entry_id=None, leaf_id=None, level_id=None):
+    """What a correction names, looked up within the appeal: an existing score entry of
+    the appealing participant (or a leaf of the cycle's template for a new entry), and
+    a BARS level of that leaf. Unknown entry or leaf → 404; a level of another leaf → a
+    message naming the leaf."""
+    from indicators.models import BarsLevel
+    from scoring.models import ScoreEntry
+
+    entry = leaf = level = None
+    if entry_id is not None:
+        entry = get_object_or_404(
+            ScoreEntry.objects.select_related("leaf"), pk=entry_id, participant=appeal.participant
+        )
+        leaf = entry.leaf
+    elif leaf_id is not None:
+        leaf = get_object_or_404(appeal.participant.cycle.frozen_template.nodes, pk=leaf_id)
+    if level_id is not None and leaf is not None:
+        level = BarsLevel.objects.filter(pk=level_id, node=leaf).first()
+        if level is None:
+            raise ValidationError(
+                {
+                    "level": _("所选等级不属于指标 %(code)s（%(name)s），请重新选择。")
+                    % {"code": leaf.code, "name": leaf.name}
+                }
+            )
+    return entry, leaf, level
 
 
 @transaction.atomic

@@ -249,30 +249,20 @@ class AppealCorrectView(RoleRequiredMixin, View):
     roles = MANAGERS
 
     def post(self, request, pk):
-        from indicators.models import BarsLevel
-        from scoring.models import ScoreEntry
-
         appeal = managed_appeal(request.user, pk)
         post = request.POST
-        entry = leaf = level = None
-        entry_id = int_or_none(post.get("entry"))
-        if entry_id is not None:
-            entry = get_object_or_404(ScoreEntry, pk=entry_id, participant=appeal.participant)
-            leaf = entry.leaf
-        else:
-            leaf = get_object_or_404(
-                appeal.participant.cycle.frozen_template.nodes, pk=int_or_none(post.get("leaf"))
+        try:
+            entry, leaf, level = appeals.correction_targets(
+                appeal,
+                entry_id=int_or_none(post.get("entry")),
+                leaf_id=int_or_none(post.get("leaf")),
+                level_id=int_or_none(post.get("level")),
             )
-        level_id = int_or_none(post.get("level"))
-        if level_id is not None:
-            level = BarsLevel.objects.filter(pk=level_id, node=leaf).first()
-            if level is None:
-                messages.error(
-                    request,
-                    _("所选等级不属于指标 %(code)s（%(name)s），请重新选择。")
-                    % {"code": leaf.code, "name": leaf.name},
-                )
-                return redirect("appeal-detail", pk=appeal.pk)
+        except ValidationError as exc:
+            report_refusal(request, exc)
+            return redirect("appeal-detail", pk=appeal.pk)
+        if leaf is None:
+            raise Http404
         try:
             value = Decimal(post["value"]) if post.get("value", "").strip() else None
         except InvalidOperation:
