@@ -313,6 +313,9 @@ class LeafResult(models.Model):
     target_value = models.DecimalField(_("目标量评"), max_digits=7, decimal_places=2)
     org_value = models.DecimalField(_("组织考评"), max_digits=7, decimal_places=2)
     org_overridden = models.BooleanField(default=False)
+    # The engine's `LeafValue.basis`, to 4 decimals: metric actual, survey rate (%), or
+    # points deducted — shown beside an automatic leaf's value as 计分依据.
+    basis = models.DecimalField(_("计分依据"), max_digits=20, decimal_places=4, null=True)
 
     class Meta:
         verbose_name = _("指标得分")

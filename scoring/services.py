@@ -13,7 +13,7 @@ Every write bumps the cycle's `inputs_version`, so results behind it show as sta
 import io
 import time
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -267,6 +267,7 @@ def _store(cycle, read_version, outcome, started):
             leaf.target_value,
             leaf.org_value,
             leaf.org_overridden,
+            None if leaf.basis is None else leaf.basis.quantize(BASIS_PLACES, ROUND_HALF_UP),
         )
         for row, one in zip(results, outcome.participants, strict=True)
         for leaf in one.leaves
@@ -281,7 +282,16 @@ def _store(cycle, read_version, outcome, started):
     return version
 
 
-LEAF_COLUMNS = ("result_id", "leaf_id", "self_value", "target_value", "org_value", "org_overridden")
+LEAF_COLUMNS = (
+    "result_id",
+    "leaf_id",
+    "self_value",
+    "target_value",
+    "org_value",
+    "org_overridden",
+    "basis",
+)
+BASIS_PLACES = Decimal("0.0001")
 
 
 def _insert_leaf_rows(rows):
@@ -295,8 +305,10 @@ def _insert_leaf_rows(rows):
         )
         return
     buffer = io.StringIO()
-    for result_id, leaf_id, s, t, o, overridden in rows:
-        buffer.write(f"{result_id}\t{leaf_id}\t{s}\t{t}\t{o}\t{'t' if overridden else 'f'}\n")
+    for result_id, leaf_id, s, t, o, overridden, basis in rows:
+        flag = "t" if overridden else "f"
+        basis_text = "\\N" if basis is None else basis
+        buffer.write(f"{result_id}\t{leaf_id}\t{s}\t{t}\t{o}\t{flag}\t{basis_text}\n")
     buffer.seek(0)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(

@@ -124,6 +124,7 @@ def _score_participant(
         self_value = round2(self_mean if self_mean is not None else ZERO)
 
         overridden = False
+        basis = None
         if method is Method.RATING:
             t_mean, o_mean = means[Source.TARGET], means[Source.ORG]
             if t_mean is None:
@@ -133,7 +134,9 @@ def _score_participant(
             t_value = round2(t_mean if t_mean is not None else ZERO)
             o_value = round2(o_mean if o_mean is not None else ZERO)
         else:
-            computed = _automatic(leaf, participant, metrics, charged, types, survey, warnings)
+            computed, basis = _automatic(
+                leaf, participant, metrics, charged, types, survey, warnings
+            )
             t_value = round2(computed)
             if method is Method.DEDUCTION:
                 # SPEC §3.5: points actually taken, after type caps and the floor at 0.
@@ -142,7 +145,9 @@ def _score_participant(
             overridden = override is not None
             o_value = round2(override) if override is not None else t_value
         values.append(
-            LeafValue(leaf.code, leaf.points, method, self_value, t_value, o_value, overridden)
+            LeafValue(
+                leaf.code, leaf.points, method, self_value, t_value, o_value, overridden, basis
+            )
         )
 
     if missing[Source.SELF]:
@@ -199,23 +204,26 @@ def _automatic(
     types: Mapping[str, EventType],
     survey: SurveyRate,
     warnings: list[str],
-) -> Decimal:
-    """SPEC §3.1: the computed value of an automatic leaf, before round2."""
+) -> tuple[Decimal, Decimal | None]:
+    """SPEC §3.1: the computed value of an automatic leaf, before round2, and what it
+    was computed from (`LeafValue.basis`)."""
     if leaf.method is Method.DEDUCTION:
-        return max(ZERO, leaf.points - deduction_total(charged.get(leaf.code, []), types))
+        deducted = deduction_total(charged.get(leaf.code, []), types)
+        return max(ZERO, leaf.points - deducted), deducted
     if leaf.method is Method.SURVEY:
         if survey.counted == 0:
             warnings.append("无有效测评票")
-        return leaf.points * survey.rate / HUNDRED
+            return ZERO, None
+        return leaf.points * survey.rate / HUNDRED, survey.rate
     actual = metrics.get((participant.community, leaf.metric_key or ""))
     if actual is None:
         warnings.append(f"缺少指标数据: {leaf.code} {leaf.metric_key}")
-        return ZERO
+        return ZERO, None
     if leaf.method is Method.TARGET:
         if leaf.target is None:
             raise ValueError(f"leaf {leaf.code} has no target")
-        return target_value(leaf.points, leaf.target, actual)
-    return bands_value(leaf.bands, actual)
+        return target_value(leaf.points, leaf.target, actual), actual
+    return bands_value(leaf.bands, actual), actual
 
 
 def _competition_ranks(ordered: list[_Scored]) -> dict[str, int]:

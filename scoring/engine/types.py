@@ -241,6 +241,10 @@ class LeafValue:
     target_value: Decimal
     org_value: Decimal
     org_overridden: bool = False
+    # What an automatic leaf was computed from (SPEC §3.1): the metric's actual value
+    # (target/bands; None when missing), the satisfaction rate in percent (survey; None
+    # without a counted ballot), or the points deducted before the floor at 0 (deduction).
+    basis: Decimal | None = None
 
 
 @dataclass(frozen=True)

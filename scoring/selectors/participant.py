@@ -10,7 +10,8 @@ from decimal import Decimal
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
-from indicators.models import IndicatorNode
+from indicators.models import IndicatorNode, MetricDefinition
+from indicators.validation import plain_number
 from scoring import engine
 from scoring.engine import HUNDRED, ZERO, round2
 from scoring.models import LeafResult
@@ -29,6 +30,7 @@ class LeafLine:
     org_value: Decimal
     org_overridden: bool
     weighted: Decimal
+    basis_text: str = ""
 
     @property
     def method_label(self):
@@ -93,7 +95,17 @@ def _tree(cycle):
         row["pk"]: row
         for row in IndicatorNode.objects.filter(template_id=cycle.frozen_template_id)
         .order_by("sort_key")
-        .values("pk", "parent_id", "code", "name", "points", "method", "sort_key")
+        .values(
+            "pk",
+            "parent_id",
+            "code",
+            "name",
+            "points",
+            "method",
+            "sort_key",
+            "metric_key",
+            "target_value",
+        )
     }
 
     def dimension_of(pk):
@@ -112,15 +124,50 @@ def _blocks(nodes):
     }
 
 
+def basis_text(node, basis, metrics):
+    """What an automatic leaf's value was computed from, as the sheet shows it (SPEC
+    §3.1): the metric's actual value (against the target), the satisfaction rate, or the
+    points the counted events deducted."""
+    method = node["method"]
+    if method == engine.Method.DEDUCTION:
+        if not basis:
+            return _("无扣分事项")
+        return _("事项扣分合计 %(points)s") % {"points": number(basis)}
+    if method == engine.Method.SURVEY:
+        if basis is None:
+            return _("无有效测评票")
+        return _("满意率 %(rate)s%%") % {"rate": number(round2(basis))}
+    if method in (engine.Method.TARGET, engine.Method.BANDS):
+        name, unit = metrics.get(node["metric_key"], (node["metric_key"], ""))
+        if basis is None:
+            return _("缺少指标数据：%(name)s") % {"name": name}
+        actual = f"{plain_number(basis)}{unit}"
+        if method == engine.Method.TARGET and node["target_value"] is not None:
+            target = f"{plain_number(node['target_value'])}{unit}"
+            return _("%(name)s 实际 %(actual)s / 目标 %(target)s") % {
+                "name": name,
+                "actual": actual,
+                "target": target,
+            }
+        return _("%(name)s 实际 %(actual)s") % {"name": name, "actual": actual}
+    return ""
+
+
 def participant_sheet(result, cycle):
-    """The result's leaves grouped by dimension, with subtotals (two queries)."""
+    """The result's leaves grouped by dimension, with subtotals (three queries)."""
     nodes, dimension_of = _tree(cycle)
     blocks = _blocks(nodes)
     values = {
         row["leaf_id"]: row
         for row in LeafResult.objects.filter(result=result).values(
-            "leaf_id", "self_value", "target_value", "org_value", "org_overridden"
+            "leaf_id", "self_value", "target_value", "org_value", "org_overridden", "basis"
         )
+    }
+    metrics = {
+        key: (name, unit)
+        for key, name, unit in MetricDefinition.objects.filter(
+            template_id=cycle.frozen_template_id
+        ).values_list("key", "name", "unit")
     }
     deducted_t = deducted_o = deduction_points = ZERO
     dimension_of_leaf = {}
@@ -143,6 +190,7 @@ def participant_sheet(result, cycle):
             org_value=o,
             org_overridden=row["org_overridden"],
             weighted=weighted(cycle, s, t, o),
+            basis_text=basis_text(node, row["basis"], metrics),
         )
         block.leaves.append(line)
         block.self_total += s

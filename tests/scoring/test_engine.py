@@ -102,6 +102,8 @@ def test_target_leaf_is_points_times_actual_over_target_capped_at_one():
     result = compute(CycleInputs(nodes=nodes, participants=people, metrics=metrics))
     assert result.participant("P00").leaf("1.2").target_value == D("26.67")
     assert result.participant("P01").leaf("1.2").target_value == D("40.00")
+    # What the value was computed from travels with it (the sheet's 计分依据).
+    assert result.participant("P01").leaf("1.2").basis == D(7)
 
 
 def test_target_leaf_without_metric_scores_zero_with_a_warning():
@@ -109,6 +111,7 @@ def test_target_leaf_without_metric_scores_zero_with_a_warning():
     nodes = tree(Method.TARGET, metric_key="m", target=D(3))
     result = one(CycleInputs(nodes=nodes, participants=(person("P00"),)))
     assert result.leaf("1.2").target_value == 0
+    assert result.leaf("1.2").basis is None
     assert any("缺少指标数据" in w for w in result.warnings)
 
 
@@ -135,6 +138,7 @@ def test_deduction_leaf_floors_at_zero_and_each_type_cap_limits_its_own_total():
     events = tuple(Event("P00", "CAPPED") for _ in range(3)) + (Event("P00", "PLAIN"),)
     inputs = cycle([D(100)], event_types=types, events=events)
     assert one(inputs).leaf("1.2").target_value == D(13)  # 40 − min(45, 20) − 7
+    assert one(inputs).leaf("1.2").basis == D(27)  # deducted before the floor
     floored = replace(inputs, events=events + tuple(Event("P00", "PLAIN") for _ in range(3)))
     assert one(floored).leaf("1.2").target_value == 0
     assert one(floored).taken == D(40)
@@ -153,6 +157,7 @@ def test_survey_leaf_is_points_times_rate():
     )
     # rate = (200 + 60) / 3 = 86.666…, 40 × rate / 100 = 34.666… → 34.67
     assert one(inputs).leaf("1.2").target_value == D("34.67")
+    assert round2(one(inputs).leaf("1.2").basis) == D("86.67")
 
 
 def test_only_verified_events_count():

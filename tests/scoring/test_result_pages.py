@@ -426,6 +426,41 @@ def test_the_participant_page_shows_leaves_by_dimension_with_subtotals(world, cr
     assert "1,100.00" not in html and "1100.00" in html  # pay: base 1000 × 1.10
 
 
+def test_each_automatic_leaf_shows_what_its_value_was_computed_from(
+    world, cycle, login, monkeypatch
+):
+    """SPEC §3.1: the sheet names the basis of each automatic leaf — metric actual
+    against the target, satisfaction rate, points deducted — so the page can be checked
+    by hand."""
+    a1 = participant_of(cycle, world.secretaries["a1"])
+    community = a1.community.code
+    metrics = (
+        engine.Metric(community, "service_coverage", D("76")),
+        engine.Metric(community, "conflicts_resolved", D("12")),
+    )
+    counts = (engine.SurveyCount(community, "居民代表", satisfied=2, basic=1),)
+    events = (engine.Event(str(a1.pk), "ZJXF", on=date(2026, 3, 1)),)
+    source = lambda c, cutoff: inputs.InputContribution(  # noqa: E731
+        metrics=metrics, events=events, survey_counts=counts
+    )
+    monkeypatch.setattr(inputs, "INPUT_SOURCES", [source])
+    complete_scoring(cycle, world.county_assessor_a)
+    compute_cycle(cycle.pk)
+    response = login(world.county_assessor_a).get(reverse("result-detail", args=[a1.pk]))
+    lines = {
+        leaf.name: leaf.basis_text
+        for block in response.context["sheet"].dimensions
+        for leaf in block.leaves
+    }
+    assert lines["服务覆盖率"] == "服务覆盖率 实际 76% / 目标 95%"
+    assert lines["网格化管理成效（化解矛盾数）"] == "化解矛盾数 实际 12件"
+    assert lines["群众满意度"] == "满意率 86.67%"
+    assert lines["信访维稳"] == "事项扣分合计 3.00"
+    assert lines["组织生活"] == "无扣分事项"
+    assert lines["三会一课"] == ""
+    assert "满意率 86.67%" in response.content.decode()
+
+
 def test_the_radar_compares_dimension_rates_with_the_county_average(world, crafted, login):
     cycle = crafted["cycle"]
     top = crafted["order"][0]
