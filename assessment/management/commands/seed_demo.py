@@ -5,7 +5,9 @@ with an account, one account per role, the two starting indicator templates, the
 cycle scored and published (so results, last year's grades and the consecutive-year
 flags have something to show), and the 2026 cycle 进行中 with every secretary enrolled,
 目标量评 entered for most communities and some self-evaluations saved (not the demo
-secretary's: that is left to try). Passwords are printed at the end.
+secretary's: that is left to try). Both years carry evidence (`demo_evidence`): metric
+values, diary and grid records, survey counts, events, key tasks, rectification items.
+Passwords are printed at the end.
 """
 
 from datetime import date
@@ -17,6 +19,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from assessment import cycles, services
+from assessment.management.demo_evidence import carry_rectifications, seed_evidence
 from assessment.models import Cycle, Membership, OrgUnit, OrgUnitKind, Secretary, User
 from assessment.scope import Role
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
@@ -114,6 +117,7 @@ class Command(BaseCommand):
         demo_scores(
             cycle, participants, (Source.SELF, Source.TARGET, Source.ORG), salt=3, submitted=True
         )
+        seed_evidence(cycle, final=True)
         for name in ("start_scoring", "start_review", "publish"):
             if name == "start_review":
                 compute_cycle(cycle.pk)
@@ -133,6 +137,8 @@ class Command(BaseCommand):
         demo_scores(cycle, [p for i, p in enumerate(participants) if i % 4 != 3], (Source.TARGET,))
         selfevaluating = [p for i, p in enumerate(participants) if i % 3 == 1]
         demo_scores(cycle, selfevaluating, (Source.SELF,))
+        seed_evidence(cycle, final=False)
+        carry_rectifications(Cycle.objects.get(county=county, name=LAST_YEAR_CYCLE), cycle)
         compute_cycle(cycle.pk)
         return 1
 
