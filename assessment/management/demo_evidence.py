@@ -1,8 +1,8 @@
 """The evidence side of the demo county (issue 6), for `manage.py seed_demo`: metric
 values, 民情日记 and 网格事件 (counted metrics), democratic appraisal (paper counts and a
 few online ballots), events with verification and one exemption under an approved
-reform-risk filing, key tasks with progress, and rectification items carried into the
-next year. Plausible and repeatable: every number follows from the community's index.
+reform-risk filing, key tasks with progress, and rectification items (the open ones are
+carried into 2026 when that cycle opens, as in real use). Plausible and repeatable: every number follows from the community's index.
 
 Rows are written in bulk with their audit records (as `demo_scores` does): the demo
 builds data that people entered over a year, not one use case at a time.
@@ -294,29 +294,6 @@ def _rectifications(cycle, participant, events, assessor):
             )
         )
     _saved(RectificationItem, items, participant.community.path, assessor)
-
-
-def carry_rectifications(previous, cycle):
-    """Open items of last year's cycle, carried into this one (source 上期结转)."""
-    by_community = {p.community_id: p for p in cycle.participants.all()}
-    for item in previous.rectifications.unresolved().select_related("community"):
-        if RectificationItem.objects.filter(carried_from=item).exists():
-            continue
-        carried = RectificationItem(
-            cycle=cycle,
-            community=item.community,
-            participant=by_community.get(item.community_id),
-            source=RectificationSource.CARRIED,
-            carried_from=item,
-            problem=item.problem,
-            measures=item.measures,
-            owner=item.owner,
-            deadline=date(cycle.year, 6, 30),
-            status=RectificationStatus.IN_PROGRESS,
-            created_by=item.created_by,
-        )
-        carried._history_user = item.created_by
-        carried.save()
 
 
 def _key_tasks(cycle, participants, types, assessor):

@@ -19,7 +19,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from assessment import cycles, services
-from assessment.management.demo_evidence import carry_rectifications, seed_evidence
+from assessment.management.demo_evidence import seed_evidence
 from assessment.models import Cycle, Membership, OrgUnit, OrgUnitKind, Secretary, User
 from assessment.scope import Role
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
@@ -138,7 +138,6 @@ class Command(BaseCommand):
         selfevaluating = [p for i, p in enumerate(participants) if i % 3 == 1]
         demo_scores(cycle, selfevaluating, (Source.SELF,))
         seed_evidence(cycle, final=False)
-        carry_rectifications(Cycle.objects.get(county=county, name=LAST_YEAR_CYCLE), cycle)
         compute_cycle(cycle.pk)
         return 1
 
