@@ -1,0 +1,30 @@
+"""Democratic appraisal tests. `issue` makes a batch the way the page does and hands the
+test the clear tokens, which the product itself never keeps (they exist only in the PDF)."""
+
+from unittest import mock
+
+from surveys import ballots, tokens
+
+BASE_URL = "http://testserver"
+
+
+def issue(cycle, community, actor, *, size=3, category="居民代表"):
+    """Issue a batch; return (batch, pdf bytes, the tokens' typed codes)."""
+    made = []
+
+    def recorded():
+        token = real_new_token()
+        made.append(token)
+        return token
+
+    real_new_token = tokens.new_token
+    with mock.patch.object(tokens, "new_token", recorded):
+        batch, pdf = ballots.issue_batch(
+            actor=actor,
+            cycle=cycle,
+            community=community,
+            category=cycle.frozen_template.survey_categories.get(name=category),
+            size=size,
+            base_url=BASE_URL,
+        )
+    return batch, pdf, [tokens.typed_code(token) for token in made]
