@@ -12,6 +12,7 @@ NAVIGATION = [
     ("home", _("首页"), "bi-house", ALL),
     ("cycle-list", _("考核周期"), "bi-calendar-check", ALL),
     ("template-list", _("指标体系"), "bi-list-check", ALL),
+    ("records-home", _("民情直报"), "bi-journal-richtext", ALL),
     ("orgunit-list", _("组织架构"), "bi-diagram-3", ALL),
     (
         "secretary-list",

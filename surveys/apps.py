@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class SurveysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "surveys"
+
+    def ready(self):
+        # Registers the survey counts as a scoring input source (SPEC §3.4).
+        from surveys import inputs  # noqa: F401

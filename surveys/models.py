@@ -38,6 +38,11 @@ class CommunityCycleQuerySet(models.QuerySet):
         )
 
 
+class CycleQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(cycle__in=Cycle.objects.for_user(user))
+
+
 class SurveySettings(models.Model):
     """A cycle's survey rules beyond the categories and weights of its template."""
 
@@ -52,6 +57,7 @@ class SurveySettings(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     history = audit_history()
+    objects = CycleQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("测评设置")

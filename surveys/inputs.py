@@ -1,0 +1,84 @@
+"""Democratic appraisal as a scoring input (SPEC §3.4, DESIGN §3).
+
+Per community and category, the online ballots (grouped by choice) and the counted
+paper counts become one `engine.SurveyCount` each. Two queries whatever the cycle's size:
+one grouped count of ballots, one of paper keyings (with the cycle's double-entry
+setting joined in).
+
+Cut-off (provisional scores, SPEC §3.6): a ballot counts from the day it was cast
+(`cast_on`); a paper keying from the day it was last saved (`updated_at`, local date), so
+a quarter's provisional rate never includes counts keyed after the quarter ended. With
+double entry, both agreeing keyings must lie on or before the cut-off.
+"""
+
+from collections import defaultdict
+
+from django.db.models import Count
+
+from scoring import engine
+from scoring.inputs import InputContribution, register_input_source
+from surveys.models import Ballot, Choice, PaperTally
+from surveys.tallies import tally_state
+
+CHOICE_FIELDS = {
+    Choice.SATISFIED: "satisfied",
+    Choice.BASIC: "basic",
+    Choice.UNSATISFIED: "unsatisfied",
+    Choice.UNKNOWN: "unknown",
+}
+
+
+def survey_counts(cycle, cutoff=None, communities=None):
+    """{(community code, category name): [satisfied, basic, unsatisfied, unknown]} of
+    online ballots plus counted paper counts; `communities` (ids) narrows the rows."""
+    ballots = Ballot.objects.filter(cycle=cycle)
+    tallies = PaperTally.objects.filter(cycle=cycle)
+    if cutoff is not None:
+        ballots = ballots.filter(cast_on__lte=cutoff)
+        tallies = tallies.filter(updated_at__date__lte=cutoff)
+    if communities is not None:
+        ballots = ballots.filter(community__in=communities)
+        tallies = tallies.filter(community__in=communities)
+    totals = defaultdict(lambda: [0, 0, 0, 0])
+    fields = list(CHOICE_FIELDS.values())
+    for community, category, choice, n in (
+        ballots.order_by()
+        .values("community__code", "category__name", "choice")
+        .annotate(n=Count("pk"))
+        .values_list("community__code", "category__name", "choice", "n")
+    ):
+        totals[community, category][fields.index(CHOICE_FIELDS[choice])] += n
+    keyings = defaultdict(list)
+    double_entry = True
+    for row in tallies.values_list(
+        "community__code",
+        "category__name",
+        "keyed_by_id",
+        "satisfied",
+        "basic",
+        "unsatisfied",
+        "unknown",
+        "updated_at",
+        "cycle__survey_settings__double_entry",
+    ):
+        community, category, keyer, *counts, at, setting = row
+        keyings[community, category].append((keyer, tuple(counts), at))
+        double_entry = setting is not False
+    for group, rows in keyings.items():
+        counted = tally_state(rows, double_entry)[1]
+        if counted is not None:
+            totals[group] = [a + b for a, b in zip(totals[group], counted, strict=True)]
+    return totals
+
+
+def as_engine_counts(totals):
+    return tuple(
+        engine.SurveyCount(community, category, *counts)
+        for (community, category), counts in sorted(totals.items())
+    )
+
+
+@register_input_source
+def survey_input(cycle, cutoff):
+    """Scoring input source: the cycle's survey counts (SPEC §3.4)."""
+    return InputContribution(survey_counts=as_engine_counts(survey_counts(cycle, cutoff)))

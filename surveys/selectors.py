@@ -1,0 +1,315 @@
+"""Reading democratic appraisal (SPEC §1, §3.4; issue 6): return rates while the survey
+runs, aggregate results afterwards, paper-count states.
+
+Who sees what:
+- staff (admins, county/town assessors, observers) over their scope: return rates and
+  paper-count states at any time; aggregate results with comments from 评分中 on (the
+  survey runs while the cycle is 进行中, and half-counted results would only invite
+  guessing who answered what);
+- a secretary: nothing of other communities; their own community's aggregate (counts and
+  rates, never comments, so no resident's words reach the person they judged) once the
+  cycle's results are visible to them (公示 and after, SPEC §1);
+- a category's counts, rate and comments are shown only from K counted ballots, and the
+  overall rate only from K counted ballots in all (K per cycle, SurveySettings).
+
+Rates come from the engine (`engine.satisfaction_rate`), the same function that scores
+the `survey` leaves: SPEC §3.4 is written once.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Sum
+
+from assessment.models import CycleStatus, OrgUnit
+from indicators.models import SurveyCategory
+from scoring import engine
+from scoring.access import STAFF_ROLES, cycle_access
+from scoring.inputs import cycle_settings
+from scoring.models import VISIBLE_TO_SECRETARY
+from surveys.inputs import survey_counts
+from surveys.models import Ballot, BallotBatch, BallotToken, PaperTally
+from surveys.tallies import TallyStatus, settings_of, tally_state
+
+RESULT_STATUSES = frozenset(
+    {CycleStatus.SCORING, CycleStatus.REVIEW, CycleStatus.PUBLISHED, CycleStatus.ARCHIVED}
+)
+
+
+@dataclass(frozen=True)
+class Community:
+    id: int
+    code: str
+    name: str
+    town: str
+    path: str
+
+
+def staff_communities(user, cycle):
+    """The cycle's participating communities within the user's staff scope, by path."""
+    rows = (
+        cycle.participants.filter(community__in=OrgUnit.objects.for_user(user, STAFF_ROLES))
+        .order_by("community__path")
+        .values_list(
+            "community_id",
+            "community__code",
+            "community__name",
+            "community__parent__name",
+            "community__path",
+        )
+    )
+    return list(dict.fromkeys(Community(*row) for row in rows))
+
+
+def community_of(unit):
+    """One community unit as `Community` (its town's name looked up)."""
+    town = OrgUnit.objects.filter(pk=unit.parent_id).values_list("name", flat=True).first()
+    return Community(unit.pk, unit.code, unit.name, town or "", unit.path)
+
+
+def categories_of(cycle):
+    return list(
+        SurveyCategory.objects.filter(template_id=cycle.frozen_template_id).order_by(
+            "-weight", "name"
+        )
+    )
+
+
+def _percent(part, whole):
+    if not whole:
+        return None
+    return engine.round2(Decimal(part) * engine.HUNDRED / Decimal(whole))
+
+
+# --------------------------------------------------------------------- paper counts
+
+
+@dataclass
+class TallyGroup:
+    community: Community
+    category: SurveyCategory
+    status: TallyStatus
+    counted: tuple | None
+    keyings: list = field(default_factory=list)
+
+    def own(self, user):
+        return next((k for k in self.keyings if k.keyed_by_id == user.pk), None)
+
+    @property
+    def status_label(self):
+        return self.status.label
+
+
+def tally_groups(cycle, communities, categories):
+    """One TallyGroup per community × category, with its keyings (two queries)."""
+    double_entry = settings_of(cycle).double_entry
+    keyings = defaultdict(list)
+    for tally in (
+        PaperTally.objects.filter(cycle=cycle, community__in=[c.id for c in communities])
+        .select_related("keyed_by")
+        .order_by("updated_at")
+    ):
+        keyings[tally.community_id, tally.category_id].append(tally)
+    groups = []
+    for community in communities:
+        for category in categories:
+            rows = keyings[community.id, category.pk]
+            status, counted = tally_state(
+                [(t.keyed_by_id, t.counts, t.updated_at) for t in rows], double_entry
+            )
+            groups.append(TallyGroup(community, category, status, counted, rows))
+    return groups
+
+
+# --------------------------------------------------------------------- return rates
+
+
+@dataclass
+class ReturnRate:
+    label: str
+    issued: int = 0
+    used: int = 0
+    paper: int = 0
+    status: TallyStatus | None = None
+
+    @property
+    def rate(self):
+        return _percent(self.used, self.issued)
+
+    def add(self, other):
+        self.issued += other.issued
+        self.used += other.used
+        self.paper += other.paper
+
+
+@dataclass
+class CommunityReturns:
+    community: Community
+    rows: list
+    total: ReturnRate
+
+
+def return_rates(cycle, communities):
+    """Per community and category: tokens issued (Σ batch sizes), used, return rate %,
+    counted paper ballots; totals per community, town and county (a fixed number of
+    queries)."""
+    categories = categories_of(cycle)
+    ids = [c.id for c in communities]
+    issued = {
+        (c, k): n
+        for c, k, n in BallotBatch.objects.filter(cycle=cycle, community__in=ids)
+        .order_by()
+        .values("community_id", "category_id")
+        .annotate(n=Sum("size"))
+        .values_list("community_id", "category_id", "n")
+    }
+    used = {
+        (c, k): n
+        for c, k, n in BallotToken.objects.filter(
+            batch__cycle=cycle, batch__community__in=ids, used_on__isnull=False
+        )
+        .order_by()
+        .values("batch__community_id", "batch__category_id")
+        .annotate(n=Count("pk"))
+        .values_list("batch__community_id", "batch__category_id", "n")
+    }
+    groups = {
+        (g.community.id, g.category.pk): g for g in tally_groups(cycle, communities, categories)
+    }
+    per_community, towns = [], {}
+    county = ReturnRate(cycle.county.name)
+    for community in communities:
+        total = ReturnRate(community.name)
+        rows = []
+        for category in categories:
+            key = community.id, category.pk
+            group = groups[key]
+            row = ReturnRate(
+                category.name,
+                issued=issued.get(key, 0),
+                used=used.get(key, 0),
+                paper=sum(group.counted) if group.counted else 0,
+                status=group.status,
+            )
+            rows.append(row)
+            total.add(row)
+        per_community.append(CommunityReturns(community, rows, total))
+        towns.setdefault(community.town, ReturnRate(community.town)).add(total)
+        county.add(total)
+    return per_community, list(towns.values()), county
+
+
+# -------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Which communities' aggregate results the user sees, and whether with comments."""
+
+    communities: list
+    comments: bool
+
+
+def results_audience(user, cycle):
+    """SPEC §1: staff over their scope once the survey is over; a secretary their own
+    community after publication, without comments. None: nothing to see."""
+    access = cycle_access(user, cycle)
+    if access.sees_others:
+        if cycle.status not in RESULT_STATUSES:
+            return None
+        return Audience(staff_communities(user, cycle), comments=True)
+    own = access.own_participant
+    if own is not None and cycle.status in VISIBLE_TO_SECRETARY:
+        return Audience([community_of(own.community)], comments=False)
+    return None
+
+
+@dataclass
+class CategoryResult:
+    name: str
+    weight: Decimal
+    satisfied: int
+    basic: int
+    unsatisfied: int
+    unknown: int
+    rate: Decimal | None
+    shown: bool
+    comments: list
+
+    @property
+    def counted(self):
+        return self.satisfied + self.basic + self.unsatisfied
+
+
+@dataclass
+class CommunityResult:
+    community: Community
+    categories: list
+    counted: int
+    rate: Decimal
+    shown: bool
+    min_group_size: int
+
+    @property
+    def no_ballots(self):
+        """SPEC §3.4: no counted ballot at all → rate 0 and a warning."""
+        return self.counted == 0
+
+
+def aggregate_results(cycle, audience):
+    """Per community: per category counts by choice and rate_c, the overall rate
+    (SPEC §3.4, by the engine), comments sorted by text; each hidden below K."""
+    k = settings_of(cycle).min_group_size
+    categories = categories_of(cycle)
+    values = cycle_settings(cycle).survey_values
+    weights = {c.name: c.weight for c in categories}
+    ids = [c.id for c in audience.communities]
+    totals = survey_counts(cycle, communities=ids)
+    comments = defaultdict(list)
+    if audience.comments:
+        for community, category, text in (
+            Ballot.objects.filter(cycle=cycle, community__in=ids)
+            .exclude(comment="")
+            .order_by("comment")
+            .values_list("community__code", "category__name", "comment")
+        ):
+            comments[community, category].append(text)
+    results = []
+    for community in audience.communities:
+        counts = [
+            engine.SurveyCount(
+                community.code, c.name, *totals.get((community.code, c.name), (0,) * 4)
+            )
+            for c in categories
+        ]
+        rows = []
+        for category, count in zip(categories, counts, strict=True):
+            counted = count.satisfied + count.basic + count.unsatisfied
+            shown = counted >= k
+            rate = engine.satisfaction_rate([count], {category.name: Decimal(1)}, values)
+            rows.append(
+                CategoryResult(
+                    category.name,
+                    category.weight,
+                    count.satisfied,
+                    count.basic,
+                    count.unsatisfied,
+                    count.unknown,
+                    engine.round2(rate.rate) if counted else None,
+                    shown,
+                    comments[community.code, category.name] if shown else [],
+                )
+            )
+        overall = engine.satisfaction_rate(counts, weights, values)
+        results.append(
+            CommunityResult(
+                community,
+                rows,
+                overall.counted,
+                engine.round2(overall.rate),
+                overall.counted >= k,
+                k,
+            )
+        )
+    return results
