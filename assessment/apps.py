@@ -13,6 +13,8 @@ class AssessmentConfig(AppConfig):
 
         from assessment import audit  # noqa: F401  (connects the audit signal)
         from assessment.audit import protect_history_tables
+        from assessment.events import inputs  # noqa: F401  (registers the event input source)
+        from assessment.rectification import services  # noqa: F401  (carry-over on opening)
 
         post_migrate.connect(protect_history_tables, dispatch_uid="protect_history_tables")
         # Django saves the whole user on login to set last_login, which would write an

@@ -81,7 +81,7 @@ class BallotViewSet(viewsets.ViewSet):
     lookup_value_regex = "[^/]+"
 
     @extend_schema(responses={200: BallotSerializer, 404: REFUSED, 409: REFUSED, 410: REFUSED})
-    def retrieve(self, request, token=None):
+    def retrieve(self, request, token=None, **kwargs):
         """What the ballot of this token asks: community, its secretary, cycle, choices."""
         try:
             opening = ballots.open_ballot(token)
@@ -93,7 +93,7 @@ class BallotViewSet(viewsets.ViewSet):
         request=CastRequest,
         responses={201: None, 400: None, 404: REFUSED, 409: REFUSED, 410: REFUSED},
     )
-    def create(self, request):
+    def create(self, request, *args, **kwargs):
         """Cast the ballot: one choice (satisfied / basic / unsatisfied / unknown) and an
         optional comment (at most 500 characters). Nothing about the respondent is kept."""
         body = CastRequest(data=request.data)

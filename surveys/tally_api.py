@@ -162,7 +162,7 @@ class SurveyResultViewSet(viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(parameters=[CYCLE_PARAM, COMMUNITY_PARAM], responses={200: dict})
-    def list(self, request):
+    def list(self, request, *args, **kwargs):
         cycle_id = request.query_params.get("cycle", "")
         if not cycle_id.isdigit():
             raise ValidationError({"cycle": [_("请用 cycle 参数指定考核周期。")]})
@@ -233,11 +233,11 @@ class SurveySettingsViewSet(VersionedViewSetMixin, viewsets.GenericViewSet):
         )
 
     @extend_schema(responses={200: dict})
-    def retrieve(self, request, pk=None):
+    def retrieve(self, request, pk=None, **kwargs):
         return Response(_settings(self.get_object()))
 
     @extend_schema(request=SurveySettingsSerializer, parameters=[IF_MATCH], responses={200: dict})
-    def partial_update(self, request, pk=None):
+    def partial_update(self, request, pk=None, **kwargs):
         cycle = self.get_object()
         version = self.expected_version(request)
         body = SurveySettingsSerializer(data=request.data)

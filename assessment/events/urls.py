@@ -1,1 +1,24 @@
-urlpatterns = []
+from django.urls import path
+
+from assessment.events import filing_views, views
+
+urlpatterns = [
+    path("cycles/<int:pk>/events/", views.EventListView.as_view(), name="event-list"),
+    path("cycles/<int:pk>/events/new/", views.EventFormView.as_view(), name="event-create"),
+    path("cycles/<int:pk>/events/bulk/", views.EventBulkView.as_view(), name="event-bulk"),
+    path("events/<int:pk>/", views.EventDetailView.as_view(), name="event-detail"),
+    path("events/<int:pk>/edit/", views.EventFormView.as_view(editing=True), name="event-edit"),
+    path("events/<int:pk>/act/", views.EventActionView.as_view(), name="event-act"),
+    path("cycles/<int:pk>/filings/", filing_views.FilingListView.as_view(), name="filing-list"),
+    path(
+        "cycles/<int:pk>/filings/new/",
+        filing_views.FilingCreateView.as_view(),
+        name="filing-create",
+    ),
+    path("filings/<int:pk>/", filing_views.FilingDetailView.as_view(), name="filing-detail"),
+    path(
+        "filings/<int:pk>/decide/",
+        filing_views.FilingDecideView.as_view(),
+        name="filing-decide",
+    ),
+]

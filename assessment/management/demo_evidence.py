@@ -99,7 +99,7 @@ def seed_evidence(cycle, *, final):
         )
         _records(cycle.year, index, participant)
         _tallies(cycle, index, community, categories, final, assessor, admin)
-        _events(cycle, index, participant, types, final, assessor)
+        _events(cycle, index, participant, types, final, assessor, admin)
     if not final:
         _online_ballots(cycle, participants[0].community, categories[0])
         _key_tasks(cycle, participants, types, assessor)
@@ -203,7 +203,7 @@ def _online_ballots(cycle, community, category):
     )
 
 
-def _events(cycle, index, participant, types, final, assessor):
+def _events(cycle, index, participant, types, final, assessor, verifier):
     """Deductions for some communities, commendations for a few, one veto in 2025; in
     2026 also events still waiting for verification and, for the demo secretary, a
     deduction exempted under an approved reform-risk filing."""
@@ -230,7 +230,8 @@ def _events(cycle, index, participant, types, final, assessor):
                 description=description,
                 status=EventStatus.REPORTED if pending else status,
                 reported_by=assessor,
-                verified_by=None if pending else assessor,
+                # Nobody verifies their own report (four eyes): the admin does here.
+                verified_by=None if pending else verifier,
                 verified_at=None if pending else timezone.now(),
             )
         )
@@ -256,7 +257,7 @@ def _events(cycle, index, participant, types, final, assessor):
                 description="托管试点期间居民投诉物业服务，经查属试点磨合问题。",
                 status=EventStatus.VERIFIED,
                 reported_by=assessor,
-                verified_by=assessor,
+                verified_by=verifier,
                 verified_at=timezone.now(),
                 filing=filing,
                 exempt=True,

@@ -22,6 +22,8 @@ def home_of(attachment):
     """The page that shows the attachment: its appeal, or its leaf on the self-evaluation."""
     if attachment.appeal_id is not None:
         return reverse("appeal-detail", args=[attachment.appeal_id]) + "#evidence"
+    if attachment.event_id is not None:
+        return reverse("event-detail", args=[attachment.event_id]) + "#evidence"
     url = reverse("selfeval", args=[attachment.participant_id])
     return f"{url}#leaf-{attachment.leaf_id}" if attachment.leaf_id else url
 

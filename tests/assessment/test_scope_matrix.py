@@ -5,6 +5,7 @@ a route with an object in its URL fails here until its model is named in OBJECT_
 """
 
 import hashlib
+from datetime import date
 
 import pytest
 from django.apps import apps
@@ -15,10 +16,19 @@ from assessment.models import (
     Appeal,
     Attachment,
     Cycle,
+    DiaryEntry,
+    Event,
+    GridEvent,
+    KeyTask,
+    KeyTaskAssignment,
     Membership,
+    MetricValue,
     OrgUnit,
     OrgUnitKind,
     Participant,
+    ProgressReport,
+    RectificationItem,
+    ReformFiling,
     Secretary,
     User,
 )
@@ -32,6 +42,7 @@ from indicators.models import (
 )
 from indicators.starter import install_starter_templates
 from scoring.models import Result, ResultVersion, ScoreEntry, Source
+from surveys.models import BallotBatch, PaperTally, SurveySettings
 from tests.conftest import PERSONAS
 from tests.factories import OrgUnitFactory
 
@@ -93,10 +104,65 @@ OBJECT_OF_ROUTE = {
     "metric-delete": MetricDefinition,
     "category-save": IndicatorTemplate,
     "category-delete": SurveyCategory,
+    "event-list": Cycle,
+    "event-create": Cycle,
+    "event-bulk": Cycle,
+    "event-detail": Event,
+    "event-edit": Event,
+    "event-act": Event,
+    "filing-list": Cycle,
+    "filing-create": Cycle,
+    "filing-detail": ReformFiling,
+    "filing-decide": ReformFiling,
+    "rectification-list": Cycle,
+    "rectification-create": Cycle,
+    "rectification-from-events": Cycle,
+    "rectification-carry-over": Cycle,
+    "rectification-detail": RectificationItem,
+    "rectification-edit": RectificationItem,
+    "rectification-progress": RectificationItem,
+    "rectification-close": RectificationItem,
+    "rectification-reopen": RectificationItem,
+    "keytask-list": Cycle,
+    "keytask-create": Cycle,
+    "keytask-board": Cycle,
+    "keytask-summons": Cycle,
+    "keytask-detail": KeyTask,
+    "keytask-edit": KeyTask,
+    "keytask-delete": KeyTask,
+    "keytask-assignment-plan": KeyTaskAssignment,
+    "keytask-assignment-remove": KeyTaskAssignment,
+    "keytask-report": KeyTaskAssignment,
+    "ballot-batch-list": Cycle,
+    "ballot-batch-create": Cycle,
+    "survey-settings": Cycle,
+    "paper-tallies": Cycle,
+    "paper-tally-entry": Cycle,
+    "survey-return-rates": Cycle,
+    "survey-results": Cycle,
+    "diary-edit": DiaryEntry,
+    "gridevent-detail": GridEvent,
+    "gridevent-move": GridEvent,
+    "metric-grid": Cycle,
+    "metric-cell": Cycle,
+    "metric-import": Cycle,
+    # API routes whose pk is not their serializer's model.
+    "api:surveysettings-detail": Cycle,
 }
 
-# Routes anyone may open without logging in.
-PUBLIC_ROUTES = {"login", "healthz", "set_language"}
+# Routes anyone may open without logging in (the ballot pages: survey respondents have
+# no account, SPEC §1).
+PUBLIC_ROUTES = {
+    "login",
+    "healthz",
+    "set_language",
+    "ballot-code",
+    "ballot",
+    "ballot-cast",
+    "ballot-thanks",
+    "api:ballot-list",
+    "api:ballot-detail",
+}
 PUBLIC_PREFIXES = ("admin:",)  # Django admin: its own login, superusers only
 
 # Where, for each persona, the nearest out-of-scope part of the tree is.
@@ -127,7 +193,9 @@ def object_routes():
         if "pk" not in kwargs or name.startswith("admin:"):
             continue
         viewset = getattr(callback, "cls", None)
-        if viewset is not None:  # DRF viewset: the model is the serializer's
+        if name in OBJECT_OF_ROUTE:
+            model = OBJECT_OF_ROUTE[name]
+        elif viewset is not None:  # DRF viewset: the model is the serializer's
             model = viewset.serializer_class.Meta.model
         else:
             assert name in OBJECT_OF_ROUTE, (
@@ -196,6 +264,7 @@ def add_foreign_cycles(world):
         for persona, participant in world.foreign_participants.items()
     }
     add_foreign_results(world)
+    add_foreign_evidence(world)
 
 
 def add_foreign_results(world):
@@ -238,6 +307,82 @@ def add_foreign_results(world):
         )[0]
 
 
+def add_foreign_evidence(world):
+    """One row of each evidence-side model (issue 6) about each foreign participant or
+    their community: an event under a filing, a metric value, diary and grid records, a
+    key task with an assignment and a progress report, a rectification item, a ballot
+    batch and a paper tally."""
+    world.foreign_evidence, made = {}, {}
+    for persona, participant in world.foreign_participants.items():
+        if participant.pk in made:
+            world.foreign_evidence[persona] = made[participant.pk]
+            continue
+        cycle, community = participant.cycle, participant.community
+        template = world.foreign_templates[persona]
+        author = participant.secretary.user
+        filing = ReformFiling.objects.create(
+            participant=participant, title="试点", description="举措", risks="风险", filed_by=author
+        )
+        event_type = template.event_types.first()
+        # The split person reads county QA's cycles (they observe town QA1): their foreign
+        # task lies in the third county's cycle; the assignment in QA's, for town QA2.
+        foreign_task = KeyTask.objects.create(
+            cycle=world.foreign_cycles[persona], title="外部任务", deadline=date(2026, 12, 31)
+        )
+        task = KeyTask.objects.create(cycle=cycle, title="外部任务", deadline=date(2026, 12, 31))
+        assignment = KeyTaskAssignment.objects.create(task=task, community=community)
+        category = template.survey_categories.first()
+        world.foreign_evidence[persona] = {
+            ReformFiling: filing,
+            Event: Event.objects.create(
+                participant=participant,
+                event_type=event_type,
+                occurred_on=date(2026, 3, 1),
+                description="外部事项",
+                reported_by=author,
+            ),
+            MetricValue: MetricValue.objects.create(
+                cycle=cycle, community=community, key="service_coverage", value=1
+            ),
+            DiaryEntry: DiaryEntry.objects.create(
+                community=community,
+                recorded_on=date(2026, 3, 1),
+                category="other",
+                content="外部民情",
+                author=author,
+            ),
+            GridEvent: GridEvent.objects.create(
+                community=community,
+                reported_on=date(2026, 3, 1),
+                category="other",
+                description="外部网格事件",
+                reported_by=author,
+            ),
+            KeyTask: foreign_task,
+            KeyTaskAssignment: assignment,
+            ProgressReport: ProgressReport.objects.create(
+                assignment=assignment, reported_on=date(2026, 3, 1), progress=10, reported_by=author
+            ),
+            RectificationItem: RectificationItem.objects.create(
+                cycle=cycle,
+                community=community,
+                participant=participant,
+                source="other",
+                problem="外部问题",
+                owner="外部",
+                deadline=date(2026, 12, 31),
+            ),
+            BallotBatch: BallotBatch.objects.create(
+                cycle=cycle, community=community, category=category, size=1
+            ),
+            PaperTally: PaperTally.objects.create(
+                cycle=cycle, community=community, category=category, keyed_by=author
+            ),
+            SurveySettings: SurveySettings.objects.get_or_create(cycle=cycle)[0],
+        }
+        made[participant.pk] = world.foreign_evidence[persona]
+
+
 def foreign_object(world, persona, model):
     secretary = world.secretaries[FOREIGN[persona]]
     template = world.foreign_templates[persona]
@@ -258,6 +403,7 @@ def foreign_object(world, persona, model):
         EventType: template.event_types.first(),
         MetricDefinition: template.metrics.first(),
         SurveyCategory: template.survey_categories.first(),
+        **world.foreign_evidence[persona],
     }[model]
 
 
@@ -383,7 +529,10 @@ def test_list_pages_and_api_lists_never_show_what_is_outside_scope(world, client
     for name, kwargs in list_routes():
         url = reverse(name, kwargs={"format": "json"} if kwargs else None)
         response = client.get(url)
-        assert response.status_code in (200, 403), f"{persona} GET {url} → {response.status_code}"
+        # 400: a list that needs a filter (survey results of one cycle); 405: a
+        # collection action that only takes POST (e.g. bulk verification).
+        allowed = (200, 400, 403, 405)
+        assert response.status_code in allowed, f"{persona} GET {url} → {response.status_code}"
         if response.status_code == 200:
             text = response.content.decode()
             for marker in markers:
