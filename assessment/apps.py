@@ -13,8 +13,13 @@ class AssessmentConfig(AppConfig):
 
         from assessment import audit  # noqa: F401  (connects the audit signal)
         from assessment.audit import protect_history_tables
-        from assessment.events import inputs  # noqa: F401  (registers the event input source)
-        from assessment.rectification import services  # noqa: F401  (carry-over on opening)
+
+        # Registration by import: the events' and metric values' scoring input sources,
+        # the counted metrics of 民情日记/网格事件, the rectification carry-over on opening.
+        from assessment.events import inputs  # noqa: F401
+        from assessment.records import counters  # noqa: F401
+        from assessment.records import inputs as record_inputs  # noqa: F401
+        from assessment.rectification import services  # noqa: F401
 
         post_migrate.connect(protect_history_tables, dispatch_uid="protect_history_tables")
         # Django saves the whole user on login to set last_login, which would write an
