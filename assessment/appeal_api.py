@@ -145,9 +145,7 @@ class AppealViewSet(
             appeal = appeals.decide_appeal(
                 actor=request.user, appeal=appeal, version=version, decision=text
             )
-        response = Response(self.get_serializer(self.get_queryset().get(pk=appeal.pk)).data)
-        response["ETag"] = f'"{appeal.version}"'
-        return response
+        return self.current(appeal)
 
     @extend_schema(request=CorrectionRequest, responses=AppealChangeSerializer)
     @action(detail=True, methods=["post"])

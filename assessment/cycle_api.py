@@ -187,9 +187,7 @@ class CycleViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
             note=body.validated_data["note"],
             version=self.expected_version(request),
         )
-        response = Response(self.get_serializer(self.get_queryset().get(pk=cycle.pk)).data)
-        response["ETag"] = f'"{cycle.version}"'
-        return response
+        return self.current(cycle)
 
     @extend_schema(responses={200: {"type": "object"}})
     @action(detail=True, methods=["get"])

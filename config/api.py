@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from assessment.services import StaleVersion
@@ -53,18 +54,23 @@ IF_MATCH = OpenApiParameter(
 
 
 class VersionedViewSetMixin:
-    """ETag on reads, If-Match on writes (DESIGN §4)."""
+    """ETag on reads, If-Match on writes (DESIGN §4). Every answer that is one record
+    (retrieve, create, update, and each action on one record, such as verify/) carries
+    the record's version as its ETag, ready for the next If-Match."""
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         data = getattr(response, "data", None)
-        if (
-            self.action in ("retrieve", "update", "partial_update", "create")
-            and isinstance(data, dict)
-            and "version" in data
-        ):
+        one_record = self.action in ("retrieve", "update", "partial_update", "create") or (
+            getattr(self, "detail", False)
+        )
+        if one_record and isinstance(data, dict) and "version" in data:
             response["ETag"] = f'"{data["version"]}"'
         return response
+
+    def current(self, obj, status=200):
+        """The record as the viewset's queryset shows it now (after a service changed it)."""
+        return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data, status=status)
 
     def get_object_at_version(self, request):
         """The object, if it is still at the version the If-Match header names."""

@@ -159,9 +159,7 @@ class EventViewSet(
             version=self.expected_version(request),
             **{field: body.validated_data["reason"]},
         )
-        response = Response(self.get_serializer(self.get_queryset().get(pk=event.pk)).data)
-        response["ETag"] = f'"{event.version}"'
-        return response
+        return self.current(event)
 
     @extend_schema(request=ReasonRequest, parameters=[IF_MATCH], responses=EventSerializer)
     @action(detail=True, methods=["post"])
@@ -298,9 +296,7 @@ class FilingViewSet(
             approve=approve,
             reason=body.validated_data["reason"],
         )
-        response = Response(self.get_serializer(filing).data)
-        response["ETag"] = f'"{filing.version}"'
-        return response
+        return self.current(filing)
 
     @extend_schema(request=ReasonRequest, parameters=[IF_MATCH], responses=FilingSerializer)
     @action(detail=True, methods=["post"])

@@ -7,7 +7,8 @@ only carry data: the rules are in `assessment.keytasks.services`."""
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, viewsets
 
 from assessment.keytasks import selectors, services
@@ -19,6 +20,7 @@ from indicators.models import EventType
 PLAN_FIELDS = ["plan_q1", "plan_q2", "plan_q3", "plan_q4"]
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedField(serializers.PrimaryKeyRelatedField):
     """A related object looked up within the requesting user's scope: anything else
     reads as "does not exist"."""

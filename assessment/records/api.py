@@ -351,9 +351,7 @@ class GridEventViewSet(
             version=self.expected_version(request),
             **body.validated_data,
         )
-        response = Response(self.get_serializer(self.get_queryset().get(pk=event.pk)).data)
-        response["ETag"] = f'"{event.version}"'
-        return response
+        return self.current(event)
 
 
 def register(router):

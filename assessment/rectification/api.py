@@ -184,10 +184,7 @@ class RectificationItemViewSet(
         serializer.instance = services.create_item(actor=self.request.user, **data)
 
     def _answer(self, item, code=status.HTTP_200_OK):
-        item = self.get_queryset().get(pk=item.pk)
-        response = Response(self.get_serializer(item).data, status=code)
-        response["ETag"] = f'"{item.version}"'
-        return response
+        return self.current(item, status=code)
 
     @extend_schema(request=ItemChangeSerializer, parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):
