@@ -99,7 +99,7 @@ def seed_evidence(cycle, *, final):
         )
         _records(cycle.year, index, participant)
         _tallies(cycle, index, community, categories, final, assessor, admin)
-        _events(cycle, index, participant, types, final, assessor, admin)
+        _events(cycle, index, participant, types, final, reporter=admin, assessor=assessor)
     if not final:
         _online_ballots(cycle, participants[0].community, categories[0])
         _key_tasks(cycle, participants, types, assessor)
@@ -203,7 +203,7 @@ def _online_ballots(cycle, community, category):
     )
 
 
-def _events(cycle, index, participant, types, final, assessor, verifier):
+def _events(cycle, index, participant, types, final, *, reporter, assessor):
     """Deductions for some communities, commendations for a few, one veto in 2025; in
     2026 also events still waiting for verification and, for the demo secretary, a
     deduction exempted under an approved reform-risk filing."""
@@ -229,9 +229,10 @@ def _events(cycle, index, participant, types, final, assessor, verifier):
                 occurred_on=_day(cycle.year, index + n * 11, spread=300),
                 description=description,
                 status=EventStatus.REPORTED if pending else status,
-                reported_by=assessor,
-                # Nobody verifies their own report (four eyes): the admin does here.
-                verified_by=None if pending else verifier,
+                # Nobody verifies their own report (four eyes): the admin reported these,
+                # so the demo county assessor can verify the pending ones.
+                reported_by=reporter,
+                verified_by=None if pending else assessor,
                 verified_at=None if pending else timezone.now(),
             )
         )
@@ -256,8 +257,8 @@ def _events(cycle, index, participant, types, final, assessor, verifier):
                 occurred_on=_day(cycle.year, 40),
                 description="托管试点期间居民投诉物业服务，经查属试点磨合问题。",
                 status=EventStatus.VERIFIED,
-                reported_by=assessor,
-                verified_by=verifier,
+                reported_by=reporter,
+                verified_by=assessor,
                 verified_at=timezone.now(),
                 filing=filing,
                 exempt=True,
@@ -352,7 +353,6 @@ def _key_tasks(cycle, participants, types, assessor):
                     description=f"重点工作“{title}”按期完成。",
                     origin=EventOrigin.KEY_TASK,
                     key_task=assignment,
-                    reported_by=assessor,
                 )
                 event._history_user = assessor
                 event.save()
