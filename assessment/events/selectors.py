@@ -2,8 +2,9 @@
 deduction leaves and type caps, §3.3 bonus and veto), and the counts of a cycle's list.
 
 The effect follows the engine's rules (`scoring.engine.rules`): only verified,
-non-exempt events count; a type's cap limits its own total, taken in date order, so the
-events past the cap are shown as not counted (超出类型上限).
+non-exempt events count; a type's cap limits its own total, and a deduction leaf stops
+at 0 (扣完为止), both taken in date order, so the events past a limit are shown as not or
+partly counted.
 """
 
 from collections import defaultdict
@@ -14,6 +15,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from assessment.models import Event, EventStatus
+from indicators.validation import plain_number
 
 ZERO = Decimal(0)
 
@@ -36,13 +38,10 @@ class ParticipantEvents:
     bonus_cap: Decimal
     vetoed: bool
 
-    @property
-    def bonus_capped(self):
-        return min(self.bonus, self.bonus_cap)
 
-
-def _effect(event, used):
-    """The event's effect given how much of its type's cap earlier events used."""
+def _effect(event, used, leaf_used):
+    """The event's effect given how much of its type's cap, and of its deduction leaf's
+    points (扣完为止), earlier events used."""
     kind = event.event_type
     if event.status == EventStatus.REPORTED:
         return EventEffect(event, ZERO, False, False, _("待核实，暂不计分"))
@@ -57,17 +56,36 @@ def _effect(event, used):
     room = size if kind.cap is None else max(abs(kind.cap) - used[kind.pk], ZERO)
     taken = min(size, room)
     used[kind.pk] += taken
+    floored = False
+    if points < 0:
+        leaf_room = max(kind.leaf.points - leaf_used[kind.leaf_id], ZERO)
+        floored = leaf_room < taken
+        taken = min(taken, leaf_room)
+        leaf_used[kind.leaf_id] += taken
     counted_points = taken if points > 0 else -taken
     if size and taken == ZERO:
-        text = _("超出类型上限（%(cap)s 分），不计分") % {"cap": abs(kind.cap)}
-        return EventEffect(event, ZERO, veto, veto, text)
-    if taken < size:
-        text = _("部分计入：达到类型上限（%(cap)s 分）") % {"cap": abs(kind.cap)}
+        if floored:
+            text = _("指标“%(leaf)s”已扣完（%(points)s 分），不再扣分")
+        else:
+            text = _("超出类型上限（%(cap)s 分），不计分")
+        return EventEffect(event, ZERO, veto, veto, text % _limits(kind))
+    if floored:
+        text = _("部分计入：指标“%(leaf)s”扣完为止（%(points)s 分）") % _limits(kind)
+    elif taken < size:
+        text = _("部分计入：达到类型上限（%(cap)s 分）") % _limits(kind)
     elif veto:
         text = _("一票否决")
     else:
         text = _("计入")
     return EventEffect(event, counted_points, True, veto, text)
+
+
+def _limits(kind):
+    return {
+        "cap": plain_number(abs(kind.cap)) if kind.cap is not None else "",
+        "leaf": kind.leaf.name if kind.leaf_id else "",
+        "points": plain_number(kind.leaf.points) if kind.leaf_id else "",
+    }
 
 
 def participant_events(user, participant):
@@ -78,8 +96,8 @@ def participant_events(user, participant):
         .select_related("event_type__leaf", "reported_by", "verified_by", "filing")
         .order_by("occurred_on", "pk")
     )
-    used = defaultdict(lambda: ZERO)
-    effects = tuple(_effect(event, used) for event in events)
+    used, leaf_used = defaultdict(lambda: ZERO), defaultdict(lambda: ZERO)
+    effects = tuple(_effect(event, used, leaf_used) for event in events)
     return ParticipantEvents(
         effects=effects,
         deducted=-sum((e.counted_points for e in effects if e.counted_points < 0), ZERO),

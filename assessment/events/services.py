@@ -14,7 +14,9 @@ Who may do what:
 - Exempt (免责) and revoke an exemption, with a reason: county assessors only, and only
   for an event linked to an approved filing of the same participant.
 - Reform-risk filings themselves: `assessment.events.filings`.
-- Edit or withdraw a pending event: its reporter.
+- Edit or withdraw a pending event: its reporter; an event raised by a key task's
+  completion is only verified or rejected (else a late completion could be withdrawn
+  by the one who reported it).
 
 A published or archived cycle refuses every write. Every change is audited; a change
 that alters what counts (a verified event, or one becoming verified) marks the cycle's
@@ -31,6 +33,7 @@ from assessment.evidence import check_uploads, delete_stored, store_files
 from assessment.models import (
     CycleStatus,
     Event,
+    EventOrigin,
     EventStatus,
     FilingStatus,
     Participant,
@@ -76,7 +79,13 @@ def may_decide(user, event):
 
 
 def may_edit(user, event):
-    return event.status == EventStatus.REPORTED and event.reported_by_id == user.pk
+    """The reporter, while pending; an event raised by a key task's completion is the
+    record's, not the person's who reported the progress: it is only decided."""
+    return (
+        event.status == EventStatus.REPORTED
+        and event.reported_by_id == user.pk
+        and event.origin != EventOrigin.KEY_TASK
+    )
 
 
 # ---------------------------------------------------------------------------- checks

@@ -221,23 +221,6 @@ def delete_task(*, actor, task, version):
 
 
 @transaction.atomic
-def add_assignments(*, actor, task, assignments):
-    """More communities for an existing task; those already assigned are refused."""
-    task = KeyTask.objects.select_for_update().select_related("cycle__county").get(pk=task.pk)
-    _check_manager(actor, task.cycle)
-    problems = _checked_assignments(task.cycle, assignments)
-    taken = set(task.assignments.values_list("community_id", flat=True))
-    problems.extend(
-        _("%(name)s 已分配了这项任务。") % {"name": community.name}
-        for community, _plans in assignments
-        if community.pk in taken
-    )
-    if problems:
-        raise ValidationError({"assignments": problems})
-    return [_assignment(task, community, plans, actor) for community, plans in assignments]
-
-
-@transaction.atomic
 def set_plans(*, actor, assignment, version, plans):
     """New planned progress for one community's part of the task."""
     assignment = _lock_at_version(KeyTaskAssignment, assignment.pk, version)

@@ -201,7 +201,15 @@ def create_item(
         raise ValidationError({"source": _("请选择问题来源。")})
     participant = _linked_participant(cycle, community, participant, event, appeal)
     if event is not None:
-        event = Event.objects.select_for_update().get(pk=event.pk)
+        event = (
+            Event.objects.select_for_update(of=("self",))
+            .select_related("event_type")
+            .get(pk=event.pk)
+        )
+        if not _is_deduction(event):
+            raise ValidationError(
+                {"event": _("只有已核实、未免责的扣分或一票否决事项才生成整改事项。")}
+            )
         if event.rectifications.exists():
             raise ValidationError({"event": _("该扣分事项已生成整改事项，不再重复生成。")})
     _check_deadline(deadline)
@@ -237,8 +245,6 @@ def create_from_event(*, actor, event):
         .select_related("participant__community", "event_type")
         .get(pk=event.pk)
     )
-    if not _is_deduction(event):
-        raise ValidationError(_("只有已核实、未免责的扣分或一票否决事项才生成整改事项。"))
     participant = event.participant
     return create_item(
         actor=actor,
@@ -295,7 +301,9 @@ def update_item(*, actor, item, version, **changes):
     if "problem" in changes:
         item.problem = _text(changes["problem"], "problem", _("请写明存在的问题。"))
     if "owner" in changes:
-        item.owner = _text(changes["owner"], "owner", _("请填写责任人。"))
+        # As when creating (and as the form says): blank → the community's secretary.
+        owner = (changes["owner"] or "").strip() or current_secretary_name(item.community)
+        item.owner = _text(owner, "owner", _("请填写责任人。"))
     if "measures" in changes:
         item.measures = (changes["measures"] or "").strip()
     item.version += 1

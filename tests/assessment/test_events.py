@@ -320,6 +320,21 @@ def test_a_type_cap_limits_its_own_total(world, scored):
     assert "超出类型上限" in effects.effects[2].explanation and effects.deducted == D(4)
 
 
+def test_a_deduction_leaf_stops_at_zero_and_the_page_says_which_events_went_past_it(world, scored):
+    """SPEC §3.1 扣完为止: 信访维稳 has 6 points; three verified 镇级信访案 (−3 each) take
+    6, not 9, and the third is shown as not counted."""
+    a1 = scored.participants.get(secretary=world.secretaries["a1"])
+    for day in (1, 2, 3):
+        verify(
+            world.county_assessor_a, report(world.town_assessor_a, a1, "ZJXF", ON.replace(day=day))
+        )
+    assert leaf_value(result_of(scored, a1), "信访维稳") == D(0)
+    effects = selectors.participant_events(world.county_assessor_a, a1)
+    assert [e.counted_points for e in effects.effects] == [D(-3), D(-3), D(0)]
+    assert effects.deducted == D(6)
+    assert effects.effects[2].explanation == "指标“信访维稳”已扣完（6 分），不再扣分"
+
+
 def test_effects_explain_pending_rejected_and_veto(world, a1):
     pending = report(world.town_assessor_a, a1, "ZJXF")
     rejected = report(world.town_assessor_a, a1, "AQSG")

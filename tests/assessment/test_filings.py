@@ -189,6 +189,28 @@ def test_revoking_an_exemption_brings_the_deduction_back(world, cycle, a1):
         )
 
 
+def test_exempting_revoking_and_reopening_a_verified_event_mark_the_inputs_changed(
+    world, cycle, a1
+):
+    """DESIGN §3: each step starts or stops the event counting, so results go stale."""
+    event = verified_event(world, a1, "ZJXF", filing=approved(world, a1))
+    steps = [
+        lambda e: exempt(world, e),
+        lambda e: services.revoke_exemption(
+            actor=world.county_assessor_a, event=e, version=e.version, reason="认定有误"
+        ),
+        lambda e: services.reopen_event(
+            actor=world.county_assessor_a, event=e, version=e.version, reason="日期有误"
+        ),
+    ]
+    for step in steps:
+        cycle.refresh_from_db()
+        before = cycle.inputs_version
+        event = step(event)
+        cycle.refresh_from_db()
+        assert cycle.inputs_version == before + 1
+
+
 def test_an_exempt_event_keeps_its_filing(world, a1):
     event = exempt(world, verified_event(world, a1, "ZJXF", filing=approved(world, a1)))
     with pytest.raises(ValidationError, match="须先撤销免责"):

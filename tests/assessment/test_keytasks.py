@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment import cycles
+from assessment.events import services as events
 from assessment.keytasks import selectors, services
 from assessment.keytasks.status import Status
 from assessment.models import (
@@ -298,6 +299,26 @@ def test_completion_after_the_deadline_raises_the_late_deduction_event(world, cy
     event = Event.objects.get()
     assert event.event_type.code == "RWZH" and "逾期完成" in event.description
     assert event.status == EventStatus.REPORTED
+
+
+def test_the_community_cannot_edit_or_withdraw_the_event_its_completion_raised(world, cycle):
+    assignment = part(new_task(world, cycle), world.community_a1)
+    report(world, assignment, 100, DEADLINE + timedelta(days=1))
+    event = Event.objects.get()
+    assert event.reported_by == world.secretary_a1
+    with pytest.raises(ValidationError, match="只有报告人可以撤回"):
+        events.withdraw_event(actor=world.secretary_a1, event=event, version=event.version)
+    with pytest.raises(ValidationError, match="只有报告人可以修改"):
+        events.edit_event(
+            actor=world.secretary_a1,
+            event=event,
+            version=event.version,
+            event_type=event_type(cycle, "RWAS"),
+            occurred_on=event.occurred_on,
+            description=event.description,
+        )
+    event.refresh_from_db()
+    assert event.event_type.code == "RWZH" and event.version == 1
 
 
 def test_no_event_when_the_type_is_not_configured(world, cycle):

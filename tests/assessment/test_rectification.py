@@ -123,6 +123,23 @@ def test_an_item_links_only_an_event_of_its_own_participant(world, cycle):
         item(world, cycle, event=other)
 
 
+def test_an_item_links_only_a_verified_non_exempt_deduction_event(world, cycle):
+    for linked in (
+        event(world, cycle, "AQSG", status=EventStatus.REPORTED),
+        event(world, cycle, "AQSG", exempt=True),
+        event(world, cycle, "SJBZ"),
+    ):
+        with pytest.raises(ValidationError, match="只有已核实、未免责"):
+            item(world, cycle, source=RectificationSource.EVENT, event=linked)
+    assert not RectificationItem.objects.exists()
+
+
+def test_a_blank_owner_on_edit_becomes_the_communitys_secretary_as_the_form_says(world, cycle):
+    made = item(world, cycle, owner="社区居委会主任")
+    made = services.update_item(actor=world.county_assessor_a, item=made, version=1, owner=" ")
+    assert made.owner == "甲书记"
+
+
 def test_items_may_be_worked_on_after_publication_but_not_once_archived(world, cycle):
     """Rectification is feedback after results, not a scoring input: a published
     cycle takes items; an archived one does not."""
