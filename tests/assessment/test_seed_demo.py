@@ -1,19 +1,40 @@
-"""`manage.py seed_demo`: a fictional county, idempotent, one account per role."""
+"""`manage.py seed_demo`: a fictional county, idempotent, one account per role, both
+years with scores and evidence.
+
+Seeding takes a while, so one seeded database serves the checks on what the demo
+holds (`test_the_demo_holds_…`), and one more run checks idempotency and the accounts.
+"""
 
 import io
+from collections import Counter
 
-import pytest
 from django.core.management import call_command
+from django.db.models import F
 
 from assessment.management.commands.seed_demo import DEMO_PASSWORD
-from assessment.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
+from assessment.models import (
+    Cycle,
+    CycleStatus,
+    DiaryEntry,
+    Event,
+    EventStatus,
+    GridEvent,
+    KeyTask,
+    Membership,
+    MetricValue,
+    OrgUnit,
+    OrgUnitKind,
+    RectificationItem,
+    RectificationSource,
+    Secretary,
+    User,
+)
 from assessment.scope import Role
+from indicators.models import IndicatorTemplate
+from indicators.services import check_template
+from scoring.models import LeafResult, Result, ResultVersion, ScoreEntry, Source
+from surveys.models import Ballot, PaperTally
 from tests.factories import logs_in
-
-
-@pytest.fixture
-def seeded(db):
-    call_command("seed_demo", stdout=io.StringIO())
 
 
 def state():
@@ -22,11 +43,15 @@ def state():
         User.objects.count(),
         Membership.objects.count(),
         Secretary.objects.count(),
-        OrgUnit.history.count() + User.history.count() + Secretary.history.count(),
+        Event.objects.count(),
+        OrgUnit.history.count() + Secretary.history.count() + Event.history.count(),
     )
 
 
-def test_the_demo_county_has_towns_communities_grids_and_secretaries(seeded):
+def test_the_demo_holds_a_county_two_years_of_scores_and_their_evidence(db):
+    call_command("seed_demo", stdout=io.StringIO())
+
+    # The org tree: towns, communities with grids, one secretary with an account each.
     assert OrgUnit.objects.filter(kind=OrgUnitKind.COUNTY).count() == 1
     assert OrgUnit.objects.filter(kind=OrgUnitKind.TOWN).count() >= 3
     communities = OrgUnit.objects.filter(kind=OrgUnitKind.COMMUNITY)
@@ -37,57 +62,22 @@ def test_the_demo_county_has_towns_communities_grids_and_secretaries(seeded):
     for community in communities:
         assert community.memberships.filter(role=Role.SECRETARY).count() == 1
 
-
-def test_running_it_again_changes_nothing(seeded, capsys):
-    before = state()
-    call_command("seed_demo")
-    assert state() == before
-    assert "演示数据已存在，未作修改" in capsys.readouterr().out
-
-
-def test_it_prints_one_account_per_role_that_can_log_in(db, client, capsys):
-    call_command("seed_demo")
-    out = capsys.readouterr().out
-    for username, role in [
-        ("admin", Role.ADMIN),
-        ("county", Role.COUNTY_ASSESSOR),
-        ("town", Role.TOWN_ASSESSOR),
-        ("secretary", Role.SECRETARY),
-        ("observer", Role.OBSERVER),
-    ]:
-        assert f"{username}" in out and str(role.label) in out
-        assert Membership.objects.filter(user__username=username, role=role).exists()
-        assert logs_in(client, username, DEMO_PASSWORD), username
-        client.logout()
-    assert DEMO_PASSWORD in out
-
-
-def test_the_demo_has_both_starting_templates_and_an_open_cycle(seeded):
-    from assessment.models import Cycle, CycleStatus
-    from indicators.models import IndicatorTemplate
-    from indicators.services import check_template
-
+    # Both starting templates; 2026 open on a frozen, valid copy, everyone enrolled.
     names = set(IndicatorTemplate.objects.filter(is_frozen=False).values_list("name", flat=True))
     assert names == {"社区书记绩效考核指标（示范）", "修水县“三张考卷”"}
-    cycle = Cycle.objects.get(year=2026)
-    assert cycle.status == CycleStatus.OPEN
-    assert cycle.frozen_template.is_frozen
-    assert check_template(cycle.frozen_template).is_valid
-    assert cycle.participants.count() == Secretary.objects.count()
-    assert cycle.participants.filter(is_graded=False).exists()  # the recent appointments
+    this = Cycle.objects.get(year=2026)
+    assert this.status == CycleStatus.OPEN
+    assert this.frozen_template.is_frozen
+    assert check_template(this.frozen_template).is_valid
+    assert this.participants.count() == Secretary.objects.count()
+    assert this.participants.filter(is_graded=False).exists()  # the recent appointments
 
-
-def test_the_demo_has_last_year_published_and_this_year_scored_in_part(seeded):
-    """Results to look at: 2025 published with every score, 2026 with 目标量评 for most
-    communities, some self-evaluations (not the demo secretary's) and current results."""
-    from assessment.models import Cycle, CycleStatus
-    from scoring.models import ResultVersion, ScoreEntry, Source
-
+    # 2025 published with every score; 2026 with 目标量评 for most communities, some
+    # self-evaluations (not the demo secretary's) and current results.
     last = Cycle.objects.get(year=2025)
     assert last.status == CycleStatus.PUBLISHED
     pinned = ResultVersion.objects.get(cycle=last, is_current=True)
     assert pinned.is_published and pinned.results.count() == last.participants.count()
-    this = Cycle.objects.get(year=2026)
     current = ResultVersion.objects.get(cycle=this, is_current=True)
     assert current.inputs_version == this.inputs_version
     entries = ScoreEntry.objects.filter(participant__cycle=this)
@@ -97,3 +87,54 @@ def test_the_demo_has_last_year_published_and_this_year_scored_in_part(seeded):
         source=Source.SELF, participant__secretary__user__username="secretary"
     ).exists()
     assert not ScoreEntry.history.filter(scope_path="").exists()
+
+    # The evidence side feeds the automatic leaves: no 缺少指标数据 or 无有效测评票 in
+    # 2025, where every community has metric values, records and paper counts.
+    for cycle in (last, this):
+        assert MetricValue.objects.filter(cycle=cycle).count() == cycle.participants.count()
+        assert PaperTally.objects.filter(cycle=cycle).exists()
+    assert GridEvent.objects.exists() and DiaryEntry.objects.exists()
+    assert Ballot.objects.filter(cycle=this).exists()
+    assert KeyTask.objects.filter(cycle=this).count() == 2
+    assert not any(
+        "缺少指标数据" in w or "无有效测评票" in w
+        for warnings in Result.objects.filter(version=pinned).values_list("warnings", flat=True)
+        for w in warnings
+    )
+    survey_leaf = LeafResult.objects.filter(result__version=pinned, leaf__method="survey")
+    assert not survey_leaf.filter(target_value=0).exists()
+    # …so last year has 优秀 (within the quota) and one veto (越级信访).
+    grades = Counter(pinned.results.values_list("grade", flat=True))
+    assert 0 < grades["优秀"] <= last.participants.filter(is_graded=True).count() // 5
+    assert pinned.results.filter(veto=True).count() == 1
+
+    # The demo secretary's exempted event (approved filing) and open items carried over.
+    exempt = Event.objects.get(exempt=True)
+    assert exempt.participant.secretary.user.username == "secretary"
+    assert exempt.filing.status == "approved" and exempt.status == EventStatus.VERIFIED
+    assert Event.objects.filter(participant__cycle=this, status=EventStatus.REPORTED).exists()
+    assert not Event.objects.filter(verified_by=F("reported_by")).exists()  # four eyes
+    carried = RectificationItem.objects.filter(cycle=this, source=RectificationSource.CARRIED)
+    assert carried.exists()
+    assert all(item.carried_from.cycle == last for item in carried)
+
+
+def test_running_it_again_changes_nothing_and_every_role_can_log_in(db, client):
+    call_command("seed_demo", stdout=io.StringIO())
+    before = state()
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert state() == before
+    assert "演示数据已存在，未作修改" in out.getvalue()
+    for username, role in [
+        ("admin", Role.ADMIN),
+        ("county", Role.COUNTY_ASSESSOR),
+        ("town", Role.TOWN_ASSESSOR),
+        ("secretary", Role.SECRETARY),
+        ("observer", Role.OBSERVER),
+    ]:
+        assert username in out.getvalue() and str(role.label) in out.getvalue()
+        assert Membership.objects.filter(user__username=username, role=role).exists()
+        assert logs_in(client, username, DEMO_PASSWORD), username
+        client.logout()
+    assert DEMO_PASSWORD in out.getvalue()
