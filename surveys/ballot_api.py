@@ -66,10 +66,7 @@ REFUSED = OpenApiResponse(
 
 
 def _refused(refused):
-    response = Response({"token": [refused.message]}, status=REFUSAL_STATUS[refused.reason])
-    # The path may carry the token: keep this refusal out of Django's request log.
-    response._has_been_logged = True
-    return response
+    return Response({"token": [refused.message]}, status=REFUSAL_STATUS[refused.reason])
 
 
 @extend_schema(tags=[_("民主评议")])
@@ -79,6 +76,14 @@ class BallotViewSet(viewsets.ViewSet):
     throttle_classes = [BallotThrottle]
     lookup_field = "token"
     lookup_value_regex = "[^/]+"
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.action == "retrieve":
+            # The path carries the token: keep every answer to it (refusals, throttling)
+            # out of Django's request log.
+            response._has_been_logged = True
+        return response
 
     @extend_schema(responses={200: BallotSerializer, 404: REFUSED, 409: REFUSED, 410: REFUSED})
     def retrieve(self, request, token=None, **kwargs):

@@ -69,3 +69,14 @@ def test_the_endpoint_is_throttled_per_client(code, monkeypatch):
     client = APIClient()
     statuses = [client.get("/api/v1/ballots/GUESS/").status_code for _ in range(4)]
     assert statuses == [404, 404, 404, 429]
+
+
+def test_no_answer_to_a_token_in_the_path_reaches_the_request_log(code, monkeypatch, caplog):
+    """The token is the path of GET: refusals and throttling must not log it (DESIGN §4)."""
+    monkeypatch.setattr(BallotThrottle, "rate", "2/min")
+    caplog.set_level("DEBUG", logger="django.request")
+    client = APIClient()
+    statuses = [client.get(f"/api/v1/ballots/{code}/").status_code for _ in range(2)]
+    statuses.append(client.get("/api/v1/ballots/GUESSGUESS/").status_code)
+    assert statuses == [200, 200, 429]
+    assert "GUESSGUESS" not in caplog.text and code not in caplog.text
