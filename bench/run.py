@@ -25,7 +25,7 @@ def main():
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from bench import engine, foundation, scoring
+    from bench import engine, excel_hostile, foundation, scoring
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -39,6 +39,7 @@ def main():
         f"foundation-{connection.vendor}": report,
         f"scoring-{connection.vendor}": scoring_report,
         "engine": engine.run(),
+        "excel-hostile": excel_hostile.run(),
     }
     for name, text in reports.items():
         print(text + "\n")
