@@ -25,19 +25,21 @@ def main():
     from django.db import connection
     from django.test.utils import setup_test_environment, teardown_test_environment
 
-    from bench import engine, excel_hostile, foundation, scoring
+    from bench import engine, excel_hostile, excel_import, foundation, scoring
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         report = foundation.run()
         scoring_report = scoring.run()
+        excel_report = excel_import.run()
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
         teardown_test_environment()
     reports = {
         f"foundation-{connection.vendor}": report,
         f"scoring-{connection.vendor}": scoring_report,
+        f"excel-import-{connection.vendor}": excel_report,
         "engine": engine.run(),
         "excel-hostile": excel_hostile.run(),
     }
