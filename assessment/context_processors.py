@@ -20,6 +20,7 @@ NAVIGATION = [
         "bi-person-badge",
         (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR, Role.OBSERVER),
     ),
+    ("import-list", _("数据导入"), "bi-file-earmark-arrow-up", (Role.ADMIN, Role.COUNTY_ASSESSOR)),
     ("user-list", _("用户管理"), "bi-people", (Role.ADMIN,)),
     ("audit-log", _("审计日志"), "bi-journal-text", (Role.ADMIN, Role.OBSERVER)),
     ("api-docs", _("API 文档"), "bi-braces", (Role.ADMIN, Role.COUNTY_ASSESSOR)),

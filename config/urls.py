@@ -71,6 +71,7 @@ urlpatterns = [
     path("indicators/", include("indicators.urls")),
     path("scoring/", include("scoring.urls")),
     path("surveys/", include("surveys.urls")),
+    path("", include("reports.urls")),
     # Ballot slips' QR codes point here: short, public, no login (SPEC §1 评议人).
     path("b/", include("surveys.public_urls")),
     path("", include("assessment.urls")),

@@ -1,0 +1,47 @@
+"""Workbooks to download (SPEC §4): a cycle's results and the empty import template."""
+
+import io
+
+from assessment.scope import Role, scope_of
+from reports.excel.export import results_filename, write_results
+from reports.excel.template import TEMPLATE_FILENAME, write_template
+from scoring.services import compute_cycle, results_are_stale
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The whole county's results: the same people as the results preview page (its admins,
+# assessors and county-level observers). A town's staff see only their town's rows on
+# the ranking page, and a secretary only their own, so neither gets the workbook.
+EXPORT_ROLES = (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.OBSERVER)
+RECOMPUTE_ATTEMPTS = 3
+
+
+def may_export_results(user, cycle):
+    return scope_of(user).covers_path(cycle.county.path, EXPORT_ROLES)
+
+
+def bring_results_up_to_date(cycle):
+    """Recompute when inputs changed since the current results (DESIGN §3), so the
+    export never shows 待更新 numbers. `compute_cycle` gives up when inputs change while
+    it computes; then it tries again from the newer inputs."""
+    for _attempt in range(RECOMPUTE_ATTEMPTS):
+        cycle.refresh_from_db(fields=["inputs_version"])
+        if not results_are_stale(cycle) or compute_cycle(cycle.pk) is not None:
+            return
+
+
+def results_workbook(cycle, *, user, by_town=False):
+    """(file, name) of the cycle's current results as `user` reaches them: 排名 and 明细,
+    and a sheet per town when asked. A ValidationError when there are no results."""
+    bring_results_up_to_date(cycle)
+    buffer = io.BytesIO()
+    write_results(cycle, buffer, by_town=by_town, user=user)
+    buffer.seek(0)
+    return buffer, results_filename(cycle, by_town=by_town)
+
+
+def template_workbook():
+    """(file, name) of the empty import template."""
+    buffer = io.BytesIO()
+    write_template(buffer)
+    buffer.seek(0)
+    return buffer, TEMPLATE_FILENAME

@@ -1,0 +1,24 @@
+"""Job transport (DESIGN §5): the row in `reports.models.Job` is the record, Celery only
+carries its id. Without a broker (the demo) the job runs in-process right after the
+request that queued it commits."""
+
+from celery import shared_task
+from django.conf import settings
+
+from reports import jobs
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_job(job_id):
+    """Run one job (`reports.jobs.run_job`): idempotent, so a redelivered message after
+    a lost worker is safe."""
+    job = jobs.run_job(job_id)
+    return job.state if job else None
+
+
+def enqueue(job_id):
+    """Hand the job to a worker; call once the job's row is committed."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        jobs.run_job(job_id)
+        return
+    run_job.delay(job_id)
