@@ -2,21 +2,12 @@
 
 import io
 
-from assessment.scope import Role, scope_of
 from reports.excel.export import results_filename, write_results
 from reports.excel.template import TEMPLATE_FILENAME, write_template
 from scoring.services import compute_cycle, results_are_stale
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The whole county's results: the same people as the results preview page (its admins,
-# assessors and county-level observers). A town's staff see only their town's rows on
-# the ranking page, and a secretary only their own, so neither gets the workbook.
-EXPORT_ROLES = (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.OBSERVER)
 RECOMPUTE_ATTEMPTS = 3
-
-
-def may_export_results(user, cycle):
-    return scope_of(user).covers_path(cycle.county.path, EXPORT_ROLES)
 
 
 def bring_results_up_to_date(cycle):

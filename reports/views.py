@@ -22,6 +22,7 @@ from assessment.views.mixins import BreadcrumbsMixin, RoleRequiredMixin
 from reports import jobs, selectors, services
 from reports.forms import ImportForm, PartialImportForm
 from reports.models import IMPORT_KINDS, Job
+from scoring.access import COUNTY_STAFF, reads_whole_county
 
 # Who imports: admins (a whole cycle) and county assessors (parts of their cycles).
 IMPORTERS = (Role.ADMIN, Role.COUNTY_ASSESSOR)
@@ -221,13 +222,13 @@ class ResultsExportView(RoleRequiredMixin, View):
     """导出排名 (Excel): the cycle's current results, recomputed first if 待更新;
     `?by_town=1` adds a sheet per town."""
 
-    roles = services.EXPORT_ROLES
+    roles = COUNTY_STAFF
 
     def get(self, request, pk):
         cycle = get_object_or_404(
             Cycle.objects.for_user(request.user).select_related("county"), pk=pk
         )
-        if not services.may_export_results(request.user, cycle):
+        if not reads_whole_county(request.user, cycle):
             raise Http404
         by_town = request.GET.get("by_town") == "1"
         try:

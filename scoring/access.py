@@ -12,6 +12,13 @@ from assessment.scope import Role, scope_of
 from scoring.models import VISIBLE_TO_SECRETARY
 
 STAFF_ROLES = (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR, Role.OBSERVER)
+# The whole county's results (the quota preview, the results workbook): its admins,
+# assessors and county-level observers. Town staff and secretaries see only their rows.
+COUNTY_STAFF = (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.OBSERVER)
+
+
+def reads_whole_county(user, cycle):
+    return scope_of(user).covers_path(cycle.county.path, COUNTY_STAFF)
 
 
 @dataclass(frozen=True)

@@ -22,26 +22,20 @@ from django.views.generic import TemplateView
 
 from assessment.cycles import may_manage
 from assessment.models import Cycle, CycleStatus, Participant
-from assessment.scope import Role, scope_of
+from assessment.scope import Role
 from assessment.services import StaleVersion
 from assessment.views.mixins import BreadcrumbsMixin, RoleRequiredMixin
 from assessment.views.util import apply_validation_error, int_or_none
 from scoring import overrides, selectors
-from scoring.access import cycle_access
+from scoring.access import COUNTY_STAFF, cycle_access, reads_whole_county
 from scoring.models import VISIBLE_TO_SECRETARY, CriticalIncident, GradeOverride, Result
 from scoring.services import current_results
 
 MANAGERS = (Role.ADMIN, Role.COUNTY_ASSESSOR)
-# The preview is the county's: its admins, assessors and county-level observers.
-COUNTY_STAFF = (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.OBSERVER)
 
 
 def readable_cycle(user, pk):
     return get_object_or_404(Cycle.objects.for_user(user).select_related("county"), pk=pk)
-
-
-def reads_whole_county(user, cycle):
-    return scope_of(user).covers_path(cycle.county.path, COUNTY_STAFF)
 
 
 def readable_participant(user, pk):
