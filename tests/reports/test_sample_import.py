@@ -17,7 +17,16 @@ from scoring.services import compute_cycle
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SAMPLE = FIXTURES / "sample-county.xlsx"
-RANKING_NUMBERS = ("自评", "目标量评", "组织考评", "综合得分", "加分", "最终得分", "系数", "绩效报酬")
+RANKING_NUMBERS = (
+    "自评",
+    "目标量评",
+    "组织考评",
+    "综合得分",
+    "加分",
+    "最终得分",
+    "系数",
+    "绩效报酬",
+)
 
 
 def sheet_rows(path, name):
@@ -48,7 +57,11 @@ def test_sample_import_creates_the_whole_county(exported):
     """SPEC §4: one workbook describes the cycle; the import creates what it names."""
     outcome, _path = exported
     cycle = Cycle.objects.get(pk=outcome.cycle_id)
-    assert (cycle.name, cycle.year, cycle.county.code) == ("2026年度示例县社区书记考核", 2026, "360400")
+    assert (cycle.name, cycle.year, cycle.county.code) == (
+        "2026年度示例县社区书记考核",
+        2026,
+        "360400",
+    )
     assert cycle.participants.count() == 40
     assert Participant.objects.filter(cycle=cycle, is_graded=False).count() == 3
     assert ScoreEntry.objects.filter(participant__cycle=cycle).count() == 2561
@@ -106,7 +119,11 @@ def test_importing_the_same_file_again_changes_nothing(exported):
     assert again.cycle_id == outcome.cycle_id
     assert not again.changed_anything, again.as_dict()
     assert all(c.created == c.changed == c.deleted == 0 for c in again.changes.values())
-    assert (ScoreEntry.history.count(), Event.history.count(), Participant.history.count()) == before
+    assert (
+        ScoreEntry.history.count(),
+        Event.history.count(),
+        Participant.history.count(),
+    ) == before
 
 
 def test_import_cycle_command_prints_the_cycle_id_last(db, capsys):

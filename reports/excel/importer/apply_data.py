@@ -21,9 +21,9 @@ from assessment.models import (
 )
 from indicators.models import EventType, IndicatorNode, SurveyCategory
 from reports.excel.errors import CellError, ImportRejected
-from reports.excel.importer.writes import Batch, save_one
+from reports.excel.importer.writes import Batch, differences, save_one
 from scoring.models import ScoreEntry
-from surveys.models import PaperTally
+from surveys.models import PaperTally, SurveySettings
 
 IMPORT_NOTE = "Excel 导入"
 
@@ -225,11 +225,16 @@ def write_scores(rows, index, actor, changes):
 
 def write_tallies(rows, index, keyer, actor, changes):
     """Paper counts as one keying by whoever imports (SPEC §3.4, 双人录入: with double
-    entry on, a second person's keying must agree before they count)."""
-    existing = {
-        (t.community_id, t.category_id): t
-        for t in PaperTally.objects.filter(cycle=index.cycle, keyed_by=keyer)
-    }
+    entry on, a second person's keying must agree before they count). With single
+    entry the latest keying counts: when it already holds the file's counts, the file
+    changes nothing, whoever keyed it (SPEC §4: re-importing changes nothing)."""
+    existing, latest = {}, {}
+    for t in PaperTally.objects.filter(cycle=index.cycle).order_by("updated_at", "pk"):
+        if t.keyed_by_id == keyer.pk:
+            existing[t.community_id, t.category_id] = t
+        latest[t.community_id, t.category_id] = t
+    settings = SurveySettings.objects.filter(cycle=index.cycle).first()
+    single_entry = settings is not None and not settings.double_entry
     batch = Batch(PaperTally, actor, changes, touch=("updated_at",))
     for row in rows:
         community = index.communities[row.community_code]
@@ -242,6 +247,10 @@ def write_tallies(rows, index, keyer, actor, changes):
             "unknown": unknown,
         }
         current = existing.get((community.pk, category.pk))
+        counted = latest.get((community.pk, category.pk))
+        if single_entry and counted is not None and not differences(counted, values):
+            changes.unchanged += 1
+            continue
         if current is None:
             values.update(cycle=index.cycle, community=community, category=category, keyed_by=keyer)
         batch.put(current, values, community.path)

@@ -16,10 +16,16 @@ COUNT_HEADERS = ("满意", "基本满意", "不满意", "不了解")
 MAX_COUNT = 100_000
 
 
+def _refused(context, header, code):
+    """The code's own row was refused (and reported) in a setup sheet."""
+    return (header, code) in context.refused
+
+
 def _participant(row, header, context):
     staff_no = row.text(header)
     if staff_no and staff_no not in context.staff:
-        row.error(header, _("工号 %(no)s 不是本周期的参评书记") % {"no": staff_no})
+        if not _refused(context, "工号", staff_no):
+            row.error(header, _("工号 %(no)s 不是本周期的参评书记") % {"no": staff_no})
         return ""
     return staff_no
 
@@ -27,7 +33,10 @@ def _participant(row, header, context):
 def _community(row, context):
     code = row.text("社区编码")
     if code and code not in set(context.staff.values()):
-        row.error("社区编码", _("社区编码 %(code)s 不是本周期参评书记所在的社区") % {"code": code})
+        if not _refused(context, "社区编码", code):
+            row.error(
+                "社区编码", _("社区编码 %(code)s 不是本周期参评书记所在的社区") % {"code": code}
+            )
         return ""
     return code
 
@@ -44,9 +53,11 @@ def read_events(sheet, context):
         status = row.read("状态", cells.choice, EVENT_STATUSES)
         exempt = row.read("免责", cells.choice, YES_NO)
         if type_code and type_code not in context.event_types:
-            row.error(
-                "事项类型编码", _("事项类型编码 %(code)s 不在事项类型表中") % {"code": type_code}
-            )
+            if not _refused(context, "事项类型编码", type_code):
+                row.error(
+                    "事项类型编码",
+                    _("事项类型编码 %(code)s 不在事项类型表中") % {"code": type_code},
+                )
             type_code = ""
         if staff_no and type_code and on and status and exempt:
             found.append(
@@ -103,7 +114,7 @@ def read_scores(sheet, context):
         value = row.read("分数", cells.number)
         note = row.text("备注", required=False)
         leaf = context.leaves.get(code)
-        if code and leaf is None:
+        if code and leaf is None and not _refused(context, "指标编码", code):
             if code in context.parents:
                 row.error(
                     "指标编码", _("指标 %(code)s 有下级指标，只能给末级指标打分") % {"code": code}

@@ -79,3 +79,6 @@ class Context:
     event_types: set
     categories: set
     metric_keys: set
+    # (header, code) the file gives in a row refused for a fault of its own, such as
+    # ("工号", "S009"): other sheets do not report the code again as unknown.
+    refused: frozenset = frozenset()

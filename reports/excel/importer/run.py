@@ -3,8 +3,9 @@
 so its counts are exactly what confirming would do."""
 
 import re
+from contextlib import closing
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -42,7 +43,7 @@ def import_workbook(source, *, actor=None, cycle=None, only=None, dry_run=False,
     if cycle is not None and actor is not None and not may_manage(actor, cycle):
         raise PermissionDenied
     report(5, _("正在读取文件"))
-    with open_workbook(source) as workbook:
+    with closing(open_workbook(source)) as workbook:
         sheets = read_workbook(workbook, wanted)
     report(30, _("正在检查数据"))
     plan, errors = _check(sheets, wanted, cycle, actor)
@@ -136,7 +137,8 @@ def _whole_plan(plan, sheets, structural, actor):
         plan.units, plan.county_code = setup_sheets.read_units(sheets["单位"])
         _check_county(sheets["单位"], plan, actor)
     if "书记" in sheets and plan.units is not None and not _header_faults(sheets["书记"]):
-        plan.secretaries = setup_sheets.read_secretaries(sheets["书记"], plan.units)
+        refused_units = sheets["单位"].faulty("编码") - {u.code for u in plan.units}
+        plan.secretaries = setup_sheets.read_secretaries(sheets["书记"], plan.units, refused_units)
     if "指标" in sheets and not _header_faults(sheets["指标"]):
         plan.nodes = setup_sheets.read_nodes(sheets["指标"])
     if "事项类型" in sheets and plan.nodes is not None and not _header_faults(sheets["事项类型"]):
@@ -146,6 +148,18 @@ def _whole_plan(plan, sheets, structural, actor):
     if plan.secretaries is None or plan.nodes is None:
         return None
     parents = {n.parent_code for n in plan.nodes if n.parent_code}
+    taken = {
+        ("工号", "书记", "工号"): {s.staff_no for s in plan.secretaries},
+        ("社区编码", "书记", "社区编码"): {s.community_code for s in plan.secretaries},
+        ("指标编码", "指标", "编码"): {n.code for n in plan.nodes if n.points is not None},
+        ("事项类型编码", "事项类型", "编码"): {e.code for e in plan.event_types or ()},
+    }
+    refused = frozenset(
+        (header, code)
+        for (header, name, column), codes in taken.items()
+        if name in sheets
+        for code in sheets[name].faulty(column) - codes
+    )
     categories = plan.categories
     if categories is None:
         categories = DEFAULT_SURVEY_CATEGORIES
@@ -158,6 +172,7 @@ def _whole_plan(plan, sheets, structural, actor):
         metric_keys={
             n.metric_key for n in plan.nodes if n.method in Method.NEEDS_METRIC and n.metric_key
         },
+        refused=refused,
     )
 
 
@@ -217,13 +232,23 @@ def _cycle_context(cycle):
 
 def _check_raters(sheet, scores, actor):
     """Rater names must be usable account names; an existing account outside the
-    importer's reach may not be named (it would put scores in someone else's name)."""
+    importer's reach may not be named (it would put scores in someone else's name).
+    The accounts an import makes for raters (`apply_data.rater_accounts`: inactive, no
+    password, no role, no secretary) are nobody's and may be named again."""
     pattern = re.compile(RATER_NAME)
     names = {s.rater for s in scores if s.source != "self"}
     bad = {n for n in names if not pattern.match(n)}
     foreign = set()
     if actor is not None and not scope_of(actor).is_global:
-        existing = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+        named = User.objects.filter(username__in=names)
+        made = named.filter(
+            is_active=False,
+            is_superuser=False,
+            password__startswith=UNUSABLE_PASSWORD_PREFIX,
+            memberships__isnull=True,
+            secretary__isnull=True,
+        )
+        existing = set(named.exclude(pk__in=made.values("pk")).values_list("username", flat=True))
         reachable = set(
             User.objects.for_user(actor)
             .filter(username__in=existing)

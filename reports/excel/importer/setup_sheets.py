@@ -172,6 +172,7 @@ def read_units(sheet):
             rows[code] = row
             units.append(UnitRow(code, name, KIND_OF_WORD[word], parent))
     by_code = {u.code: u for u in units}
+    refused = sheet.faulty("编码") - set(by_code)  # reported on their own rows
     parent_codes = {u.parent_code for u in units if u.parent_code and u.parent_code not in by_code}
     known = {
         u.code: u
@@ -180,7 +181,7 @@ def read_units(sheet):
         .select_related("parent")
     }
     for unit in units:
-        _check_unit(rows[unit.code], unit, by_code, known)
+        _check_unit(rows[unit.code], unit, by_code, known, refused)
     counties = [
         u
         for u in units
@@ -202,7 +203,7 @@ def read_units(sheet):
     return units, county_code
 
 
-def _check_unit(row, unit, by_code, known):
+def _check_unit(row, unit, by_code, known, refused):
     existing = known.get(unit.code)
     if existing is not None and existing.kind != unit.kind:
         row.error(
@@ -227,6 +228,8 @@ def _check_unit(row, unit, by_code, known):
             row.error("上级编码", _("只有县/区可以不填上级编码"))
         return
     parent = by_code.get(unit.parent_code) or known.get(unit.parent_code)
+    if parent is None and unit.parent_code in refused:
+        return
     if parent is None:
         row.error(
             "上级编码",
@@ -254,9 +257,10 @@ def _check_unit(row, unit, by_code, known):
         code = by_code[code].parent_code
 
 
-def read_secretaries(sheet, units):
-    """书记 → SecretaryRow list; each community must be a 社区 of the file."""
-    communities = {u.code for u in units if u.kind == OrgUnitKind.COMMUNITY}
+def read_secretaries(sheet, units, refused=()):
+    """书记 → SecretaryRow list; each community must be a 社区 of the file. A unit in
+    `refused` (its 单位 row has a fault of its own) is not reported again here."""
+    communities = {u.code for u in units if u.kind == OrgUnitKind.COMMUNITY} | set(refused)
     found, where = [], {}
     for row in sheet.rows:
         staff_no = row.text("工号")
@@ -356,11 +360,19 @@ def read_nodes(sheet):
         if code:
             rows[code] = row
             nodes.append(spec)
+    # A node whose 分值 could not be read is reported on its row; the sums it is part
+    # of (None: the total of 100) and its children's parent are not reported again.
+    unread = {n.code: n.parent_code for n in nodes if n.points is None}
+    parents = {n.code: n.parent_code for n in nodes}
     report = validate_tree([n for n in nodes if n.points is not None])
     for problem in report.errors:
+        if (problem.field == "points" and problem.subject in unread.values()) or (
+            problem.field == "parent" and parents.get(problem.subject) in unread
+        ):
+            continue
         row = rows.get(problem.subject)
         if row is None:
-            sheet.error(problem.message.rstrip("。"))
+            sheet.error(problem.message.rstrip("。"), header=NODE_FIELDS.get(problem.field))
         else:
             row.error(NODE_FIELDS.get(problem.field, "编码"), problem.message.rstrip("。"))
     return nodes
@@ -396,7 +408,7 @@ def read_event_types(sheet, nodes):
     for problem in validate_event_types(found, nodes).errors:
         row = rows.get(problem.subject)
         if row is None:
-            sheet.error(problem.message.rstrip("。"))
+            sheet.error(problem.message.rstrip("。"), header=fields.get(problem.field))
         else:
             row.error(fields.get(problem.field, "编码"), problem.message.rstrip("。"))
     return found

@@ -57,6 +57,12 @@ class Sheet:
             CellError(self.name, row, header, message, self.letters.get(header) if header else None)
         )
 
+    def faulty(self, header):
+        """The texts under `header` in rows with a fault: codes the file gives but could
+        not take, which other sheets need not report again as unknown."""
+        numbers = {e.row for e in self.errors}
+        return {cells.text(r.raw(header)) for r in self.rows if r.number in numbers} - {""}
+
 
 def read_sheet(worksheet, name):
     """The §4 sheet `name` from an openpyxl worksheet."""
@@ -78,7 +84,9 @@ def read_sheet(worksheet, name):
         return sheet
     for column in SHEETS[name]:
         if column.required and column.header not in header_index:
-            sheet.error(_("缺少列“%(column)s”") % {"column": column.header}, row=1)
+            sheet.error(
+                _("缺少列“%(column)s”") % {"column": column.header}, header=column.header, row=1
+            )
     return sheet
 
 

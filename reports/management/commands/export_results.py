@@ -2,6 +2,7 @@
 (SPEC §4: 排名, 明细), recomputing first if the results are stale."""
 
 from django.core.management.base import BaseCommand, CommandError
+from xlsxwriter.exceptions import FileCreateError
 
 from assessment.models import Cycle
 from reports.excel.export import write_results
@@ -33,6 +34,9 @@ class Command(BaseCommand):
         cycle.refresh_from_db()
         try:
             write_results(cycle, path, by_town=by_town)
-        except OSError as problem:
-            raise CommandError(f"无法写入 {path}：{problem.strerror or problem}") from None
+        except (OSError, FileCreateError) as problem:
+            # xlsxwriter wraps the OSError of creating the file
+            cause = problem.args[0] if isinstance(problem, FileCreateError) else problem
+            reason = getattr(cause, "strerror", None) or cause
+            raise CommandError(f"无法写入 {path}：{reason}") from None
         self.stdout.write(f"已写入 {path}")
