@@ -37,7 +37,7 @@ from assessment.models import Cycle
 from assessment.scope import Role, scope_of
 from reports import tasks
 from reports.excel.errors import CellError, ImportRejected
-from reports.excel.importer import import_workbook
+from reports.excel.importer import closed_reason, import_workbook
 from reports.excel.layout import PARTIAL_SHEETS
 from reports.excel.safety import ZIP_MAGIC, limits
 from reports.models import FINISHED_STATES, Job, JobKind, JobState
@@ -157,12 +157,9 @@ def start_import(*, actor, upload, cycle=None, only=None):
 
 def _check_writable(cycle):
     """A published cycle refuses every write (DESIGN §4), an import included; checked
-    when it is started and again when it is confirmed."""
-    if cycle.is_locked:
-        raise ValidationError(
-            _("考核周期“%(name)s”%(status)s，不能再导入数据；如需更正请走复核程序。")
-            % {"name": cycle.name, "status": cycle.get_status_display()}
-        )
+    when it is started and again when it is confirmed (and by the importer itself)."""
+    if closed_reason(cycle):
+        raise ValidationError(closed_reason(cycle))
 
 
 def confirmable(job):

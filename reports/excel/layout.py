@@ -40,6 +40,27 @@ SETTING_KEYS = (
     "去极值人数",
 )
 
+# 设置 key → the Cycle field it sets.
+SETTING_FIELDS = {
+    "考核名称": "name",
+    "年度": "year",
+    "自评权重": "weight_self",
+    "目标权重": "weight_target",
+    "组织权重": "weight_org",
+    "加分上限": "bonus_cap",
+    "优秀线": "threshold_excellent",
+    "合格线": "threshold_qualified",
+    "基本合格线": "threshold_basic",
+    "优秀比例": "excellent_share",
+    "一档比例": "tier_top_share",
+    "三档比例": "tier_bottom_share",
+    "一档系数": "coefficient_top",
+    "二档系数": "coefficient_middle",
+    "三档系数": "coefficient_bottom",
+    "绩效基数": "pay_base",
+    "去极值人数": "trim_threshold",
+}
+
 SHEETS = {
     "设置": (
         Column("项目", hint="设置项名称，见下方各行", choices=SETTING_KEYS, width=16),

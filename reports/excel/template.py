@@ -9,31 +9,16 @@ from django.utils.translation import gettext as _
 from assessment.models import Cycle
 from indicators.services import DEFAULT_SURVEY_CATEGORIES
 from reports.excel.cells import Formats, write_header, write_text
-from reports.excel.layout import SETTING_KEYS, SHEETS
+from reports.excel.layout import SETTING_FIELDS, SETTING_KEYS, SHEETS
 
 TEMPLATE_FILENAME = "社区书记考核导入模板.xlsx"
 
 # Rows 2..LAST_ROW carry the drop-down lists and number checks.
 LAST_ROW = 2000
 
-# 设置 key → the Cycle field whose default pre-fills its 值. 考核名称 and 年度 have none;
-# 绩效基数's default 0 only means "not set", so each county enters its own.
-SETTING_FIELDS = {
-    "自评权重": "weight_self",
-    "目标权重": "weight_target",
-    "组织权重": "weight_org",
-    "加分上限": "bonus_cap",
-    "优秀线": "threshold_excellent",
-    "合格线": "threshold_qualified",
-    "基本合格线": "threshold_basic",
-    "优秀比例": "excellent_share",
-    "一档比例": "tier_top_share",
-    "三档比例": "tier_bottom_share",
-    "一档系数": "coefficient_top",
-    "二档系数": "coefficient_middle",
-    "三档系数": "coefficient_bottom",
-    "去极值人数": "trim_threshold",
-}
+# 设置 keys whose 值 is pre-filled with the Cycle field's default. 考核名称 and 年度 have
+# none; 绩效基数's default 0 only means "not set", so each county enters its own.
+PREFILLED = tuple(k for k in SETTING_FIELDS if k not in ("考核名称", "年度", "绩效基数"))
 
 # (sheet, column) → Excel's check: type, criteria, bounds, and what the error asks for.
 NUMBER_RULES = {
@@ -56,7 +41,7 @@ NUMBER_RULES = {
 def setting_defaults():
     """设置 key → the value a new cycle gets (SPEC §4 设置; Cycle's field defaults), for
     the keys that have one."""
-    return {key: Cycle._meta.get_field(name).get_default() for key, name in SETTING_FIELDS.items()}
+    return {key: Cycle._meta.get_field(SETTING_FIELDS[key]).get_default() for key in PREFILLED}
 
 
 def write_template(target):

@@ -361,8 +361,8 @@ def test_a_published_cycle_takes_no_import(world, cycle, login, media):
     page = client.get(url).content.decode()
     assert 'data-testid="read-only"' in page and 'data-testid="cycle-import-form"' not in page
     response = client.post(url, {"only": ["评分"], "file": scores_workbook(cycle, [])})
-    assert "不能再导入数据" in " ".join(response.context["form"].errors["file"])
-    with pytest.raises(ValidationError, match="不能再导入数据"):
+    assert "不能再导入修改" in " ".join(response.context["form"].errors["file"])
+    with pytest.raises(ValidationError, match="不能再导入修改"):
         jobs.confirm_import(actor=world.county_assessor_a, job=preview)
     assert Job.objects.count() == 1
 

@@ -184,6 +184,29 @@ def test_only_metrics_rejects_an_unknown_item(tmp_path, cycle):
     assert_fault(error, "指标数据", 3, "数据项", "B", "“党员人数”不是任何指标使用的数据项")
 
 
+def test_only_metrics_refuses_a_counted_item(tmp_path, cycle):
+    """A counted 数据项 comes from the records kept in the product, never from a file."""
+    cycle.frozen_template.metrics.filter(key="化解矛盾数").update(source="counted")
+    errors = rejected(SAMPLE, cycle=cycle, only={"指标数据"})
+    assert len(errors) == 40  # one row per community
+    assert_fault(
+        errors[0], "指标数据", 3, "数据项", "B", "“化解矛盾数”由系统按民情日记、网格事件等记录统计"
+    )
+
+
+@pytest.mark.parametrize("status", ["review", "published", "archived"])
+def test_a_cycle_in_review_or_published_refuses_any_import(cycle, status):
+    """DESIGN §4: a published cycle refuses every write; in 公示 the results are under
+    review. Checked before reading on, and again under the cycle's lock when writing."""
+    Cycle.objects.filter(pk=cycle.pk).update(status=status)
+    cycle.refresh_from_db()
+    before = table_counts()
+    error = only_error(rejected(SAMPLE, cycle=cycle, only={"评分"}))
+    assert (error.sheet, error.row, error.column) == ("周期", None, None)
+    assert "不能再导入修改" in error.message
+    assert table_counts() == before
+
+
 # --- only 事项 ----------------------------------------------------------------------------
 
 

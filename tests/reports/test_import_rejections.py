@@ -451,6 +451,20 @@ def test_setting_out_of_range(tmp_path, unchanged):
     assert_fault(error, "设置", 11, "值", "B", "120 超出允许范围 0–100")
 
 
+def test_setting_rules_are_the_cycle_forms(tmp_path, unchanged):
+    """Coefficients 一档 ≥ 二档 ≥ 三档 and grade lines 优秀 > 合格 > 基本合格, as the
+    cycle's settings form requires (Cycle.clean), placed at the rows that break them."""
+
+    def change(wb):
+        set_cell(wb["设置"], row_where(wb["设置"], 项目="一档系数"), "值", 0.8)
+        set_cell(wb["设置"], row_where(wb["设置"], 项目="合格线"), "值", 60)
+
+    errors = rejected(mutated(tmp_path, change))
+    assert [(e.sheet, e.row, e.column) for e in errors] == [("设置", 10, "值"), ("设置", 16, "值")]
+    assert "优秀线 > 合格线 > 基本合格线" in errors[0].message
+    assert "一档 ≥ 二档 ≥ 三档" in errors[1].message
+
+
 # --- status words and dates --------------------------------------------------------------
 
 

@@ -8,7 +8,8 @@ Raises `ImportRejected` (every fault, sheet/row/column) or its subclass
 `WorkbookRefused` (a hostile or oversized file); nothing is written then.
 """
 
+from reports.excel.importer.apply_setup import closed_reason
 from reports.excel.importer.outcome import ImportOutcome, SheetChanges
 from reports.excel.importer.run import import_workbook
 
-__all__ = ["ImportOutcome", "SheetChanges", "import_workbook"]
+__all__ = ["ImportOutcome", "SheetChanges", "closed_reason", "import_workbook"]

@@ -70,6 +70,17 @@ def find_cycle(county, settings):
     )
 
 
+def closed_reason(cycle):
+    """Why nothing may be imported into `cycle` now, or "" (DESIGN §4: a published
+    cycle refuses every write; in 公示 the results are under review)."""
+    if cycle.is_locked or cycle.status == CycleStatus.REVIEW:
+        return _("周期“%(name)s”处于“%(status)s”状态，不能再导入修改") % {
+            "name": cycle.name,
+            "status": cycle.get_status_display(),
+        }
+    return ""
+
+
 def write_cycle(plan, county, actor, changes: SheetChanges):
     """The cycle the file names (county, 年度, 考核名称): created open, or its
     settings updated."""
@@ -90,18 +101,8 @@ def write_cycle(plan, county, actor, changes: SheetChanges):
         # The workbook's paper counts are the department's agreed record (one keying).
         SurveySettings.objects.create(cycle=cycle, double_entry=False)
         return cycle, True
-    if cycle.is_locked or cycle.status == CycleStatus.REVIEW:
-        raise ImportRejected(
-            [
-                CellError(
-                    "设置",
-                    None,
-                    None,
-                    _("周期“%(name)s”处于“%(status)s”状态，不能再导入修改")
-                    % {"name": cycle.name, "status": cycle.get_status_display()},
-                )
-            ]
-        )
+    if closed_reason(cycle):
+        raise ImportRejected([CellError("设置", None, None, closed_reason(cycle))])
     save_one(cycle, actor, changes, plan.settings)
     return cycle, False
 

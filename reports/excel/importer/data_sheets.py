@@ -75,7 +75,13 @@ def read_metrics(sheet, context):
         community = _community(row, context)
         key = row.text("数据项")
         value = row.read("实际值", cells.number)
-        if key and key not in context.metric_keys:
+        if key in context.counted_keys:
+            row.error(
+                "数据项",
+                _("数据项“%(key)s”由系统按民情日记、网格事件等记录统计，不能导入") % {"key": key},
+            )
+            key = ""
+        elif key and key not in context.metric_keys:
             row.error(
                 "数据项",
                 _("数据项“%(key)s”不是任何指标使用的数据项（可用：%(keys)s）")

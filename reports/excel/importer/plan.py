@@ -82,3 +82,5 @@ class Context:
     # (header, code) the file gives in a row refused for a fault of its own, such as
     # ("工号", "S009"): other sheets do not report the code again as unknown.
     refused: frozenset = frozenset()
+    # 数据项 counted from the records kept in the product (never taken from a file).
+    counted_keys: frozenset = frozenset()

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from assessment.cycles import mark_inputs_changed, may_manage
-from assessment.models import OrgUnit, User
+from assessment.models import Cycle, OrgUnit, User
 from assessment.scope import Role, scope_of
-from indicators.models import IndicatorNode
+from indicators.models import IndicatorNode, MetricDefinition
 from indicators.services import DEFAULT_SURVEY_CATEGORIES
 from indicators.validation import Method, NodeSpec
 from reports.excel.errors import CellError, ImportRejected
@@ -25,6 +25,7 @@ from reports.excel.layout import PARTIAL_SHEETS, SHEETS
 from reports.excel.safety import open_workbook
 
 ORDER = tuple(SHEETS)
+CYCLE = "周期"  # where a fault about the target cycle itself is reported
 SETUP_SHEETS = ("设置", "单位", "书记", "指标")
 IMPORT_ACCOUNT = "excel-import"
 RATER_NAME = r"^[\w.@+-]+\Z"
@@ -106,6 +107,8 @@ def _check(sheets, wanted, cycle, actor):
     if cycle is None:
         context = _whole_plan(plan, sheets, structural, actor)
     else:
+        if apply_setup.closed_reason(cycle):
+            errors.append(CellError(CYCLE, None, None, apply_setup.closed_reason(cycle)))
         context = _cycle_context(cycle)
     if context is not None:
         readers = {
@@ -136,6 +139,19 @@ def _whole_plan(plan, sheets, structural, actor):
     if "单位" in sheets and not _header_faults(sheets["单位"]):
         plan.units, plan.county_code = setup_sheets.read_units(sheets["单位"])
         _check_county(sheets["单位"], plan, actor)
+    if plan.settings is not None and {"name", "year"} <= plan.settings.keys():
+        existing = (
+            Cycle.objects.filter(
+                county__code=plan.county_code,
+                year=plan.settings["year"],
+                name=plan.settings["name"],
+            )
+            .order_by("pk")
+            .first()
+        )
+        if existing is not None and apply_setup.closed_reason(existing):
+            sheets["设置"].error(apply_setup.closed_reason(existing))
+        setup_sheets.check_cycle_rules(sheets["设置"], plan.settings, existing or Cycle())
     if "书记" in sheets and plan.units is not None and not _header_faults(sheets["书记"]):
         refused_units = sheets["单位"].faulty("编码") - {u.code for u in plan.units}
         plan.secretaries = setup_sheets.read_secretaries(sheets["书记"], plan.units, refused_units)
@@ -225,9 +241,26 @@ def _cycle_context(cycle):
         categories=set(template.survey_categories.values_list("name", flat=True))
         if template
         else set(),
-        metric_keys={n.metric_key for n in leaves.values() if n.metric_key}
-        | (set(template.metrics.values_list("key", flat=True)) if template else set()),
+        metric_keys=_entered_metric_keys(template, leaves),
+        counted_keys=_counted_metric_keys(template),
     )
+
+
+def _counted_metric_keys(template):
+    """Items counted from the records kept in the product (e.g. 化解矛盾数 from grid
+    events): a file never sets them."""
+    if template is None:
+        return frozenset()
+    counted = template.metrics.filter(source=MetricDefinition.Source.COUNTED)
+    return frozenset(counted.values_list("key", flat=True))
+
+
+def _entered_metric_keys(template, leaves):
+    if template is None:
+        return set()
+    keys = {n.metric_key for n in leaves.values() if n.metric_key}
+    keys |= set(template.metrics.values_list("key", flat=True))
+    return keys - _counted_metric_keys(template)
 
 
 def _check_raters(sheet, scores, actor):
@@ -302,6 +335,11 @@ def _write(plan, cycle, actor, report):
         apply_setup.write_template(plan, cycle, writer, _Sheets(sheet))
         apply_setup.write_people(plan, cycle, units, writer, sheet("书记"))
         report(65, _("正在写入事项与数据"))
+    else:
+        # The cycle may have moved on since it was checked: decide under its row lock.
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        if apply_setup.closed_reason(cycle):
+            raise ImportRejected([CellError(CYCLE, None, None, apply_setup.closed_reason(cycle))])
     for name in ORDER:
         if name in PARTIAL_SHEETS and getattr(plan, _ATTR[name]) is not None:
             sheet(name)

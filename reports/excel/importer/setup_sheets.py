@@ -5,13 +5,14 @@ on the sheet; nothing here writes."""
 import re
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from assessment.models import ALLOWED_PARENT_KINDS, OrgUnit, OrgUnitKind
 from indicators.validation import EventTypeSpec, NodeSpec, validate_event_types, validate_tree
 from reports.excel.importer import cells
 from reports.excel.importer.plan import SecretaryRow, UnitRow
-from reports.excel.layout import METHODS, SETTING_KEYS, UNIT_KINDS, YES_NO
+from reports.excel.layout import METHODS, SETTING_FIELDS, SETTING_KEYS, UNIT_KINDS, YES_NO
 
 UNIT_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 KIND_OF_WORD = {
@@ -28,22 +29,23 @@ METHOD_OF_WORD = dict(
 )
 HUNDRED = Decimal(100)
 
-# 设置 key → (Cycle field, lowest, highest, decimal places); None bounds are open.
-SETTINGS = {
-    "自评权重": ("weight_self", 0, 100, 2),
-    "目标权重": ("weight_target", 0, 100, 2),
-    "组织权重": ("weight_org", 0, 100, 2),
-    "加分上限": ("bonus_cap", 0, 100, 2),
-    "优秀线": ("threshold_excellent", 0, 200, 2),
-    "合格线": ("threshold_qualified", 0, 200, 2),
-    "基本合格线": ("threshold_basic", 0, 200, 2),
-    "优秀比例": ("excellent_share", 0, 100, 2),
-    "一档比例": ("tier_top_share", 0, 100, 2),
-    "三档比例": ("tier_bottom_share", 0, 100, 2),
-    "一档系数": ("coefficient_top", 0, 10, 3),
-    "二档系数": ("coefficient_middle", 0, 10, 3),
-    "三档系数": ("coefficient_bottom", 0, 10, 3),
-    "绩效基数": ("pay_base", 0, 10**9, 2),
+# 设置 field → (lowest, highest, decimal places) a cell may hold; the rules between
+# settings are the cycle's own (`Cycle.clean`, applied by `check_cycle_rules`).
+BOUNDS = {
+    "weight_self": (0, 100, 2),
+    "weight_target": (0, 100, 2),
+    "weight_org": (0, 100, 2),
+    "bonus_cap": (0, 100, 2),
+    "threshold_excellent": (0, 200, 2),
+    "threshold_qualified": (0, 200, 2),
+    "threshold_basic": (0, 200, 2),
+    "excellent_share": (0, 100, 2),
+    "tier_top_share": (0, 100, 2),
+    "tier_bottom_share": (0, 100, 2),
+    "coefficient_top": (0, 10, 3),
+    "coefficient_middle": (0, 10, 3),
+    "coefficient_bottom": (0, 10, 3),
+    "pay_base": (0, 10**9, 2),
 }
 
 
@@ -109,39 +111,52 @@ def read_settings(sheet):
             if trim is not None:
                 found["trim_threshold"] = trim
         else:
-            field, low, high, places = SETTINGS[key]
+            field = SETTING_FIELDS[key]
+            low, high, places = BOUNDS[field]
             value = _bounded(row, "值", row.read("值", cells.number), low, high, places)
             if value is not None:
                 found[field] = value
     for key in ("考核名称", "年度"):
         if key not in where:
             sheet.error(_("缺少设置项“%(key)s”") % {"key": key})
-    _check_settings(sheet, found, where)
+    _check_weights(sheet, found, where)
     return found
 
 
-def _check_settings(sheet, found, where):
-    weights = ("weight_self", "weight_target", "weight_org")
+def _check_weights(sheet, found, where):
     keys = ("自评权重", "目标权重", "组织权重")
     given = [k for k in keys if k in where]
     if given and len(given) < len(keys):
         sheet.error(_("自评权重、目标权重、组织权重应同时填写（合计 100）"))
-    elif given and all(f in found for f in weights):
-        total = sum(found[f] for f in weights)
-        if total != HUNDRED:
-            where["组织权重"].error(
-                "值",
-                _("自评、目标、组织三项权重合计 %(total)s，应为 100")
-                % {"total": cells.shown(total)},
-            )
-    lines = [
-        found.get(f) for f in ("threshold_basic", "threshold_qualified", "threshold_excellent")
-    ]
-    if all(v is not None for v in lines) and not lines[0] <= lines[1] <= lines[2]:
-        where["优秀线"].error("值", _("应满足 基本合格线 ≤ 合格线 ≤ 优秀线"))
-    top, bottom = found.get("tier_top_share"), found.get("tier_bottom_share")
-    if top is not None and bottom is not None and top + bottom > HUNDRED:
-        where["三档比例"].error("值", _("一档比例与三档比例合计不能超过 100"))
+        return
+    weights = [found.get(SETTING_FIELDS[k]) for k in keys]
+    if given and None not in weights and sum(weights) != HUNDRED:
+        where["组织权重"].error(
+            "值",
+            _("自评、目标、组织三项权重合计 %(total)s，应为 100")
+            % {"total": cells.shown(sum(weights))},
+        )
+
+
+def check_cycle_rules(sheet, settings, cycle):
+    """The rules between settings (grade lines in order, tier shares, coefficients in
+    order …) exactly as the cycle form applies them: `cycle` (the existing one, or a new
+    one with the defaults) takes the file's values and is cleaned. Each finding is put
+    at the row of the setting it names."""
+    for field, value in settings.items():
+        setattr(cycle, field, value)
+    try:
+        cycle.clean()
+    except ValidationError as problem:
+        rows = {SETTING_FIELDS.get(cells.text(r.raw("项目"))): r for r in sheet.rows}
+        for field, messages in problem.message_dict.items():
+            if field in ("weight_org", "county"):
+                continue  # weights are checked by row above; the county on 单位
+            message = "；".join(m.rstrip("。") for m in messages)
+            if field in rows:
+                rows[field].error("值", message)
+            else:
+                sheet.error(message, header="值")
 
 
 def read_units(sheet):
