@@ -4,7 +4,7 @@ import io
 
 from reports.excel.export import results_filename, write_results
 from reports.excel.template import TEMPLATE_FILENAME, write_template
-from scoring.services import compute_cycle, results_are_stale
+from scoring.services import compute_until_current
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RECOMPUTE_ATTEMPTS = 3
@@ -12,12 +12,8 @@ RECOMPUTE_ATTEMPTS = 3
 
 def bring_results_up_to_date(cycle):
     """Recompute when inputs changed since the current results (DESIGN §3), so the
-    export never shows 待更新 numbers. `compute_cycle` gives up when inputs change while
-    it computes; then it tries again from the newer inputs."""
-    for _attempt in range(RECOMPUTE_ATTEMPTS):
-        cycle.refresh_from_db(fields=["inputs_version"])
-        if not results_are_stale(cycle) or compute_cycle(cycle.pk) is not None:
-            return
+    export never shows 待更新 numbers."""
+    compute_until_current(cycle.pk, attempts=RECOMPUTE_ATTEMPTS)
 
 
 def results_workbook(cycle, *, user, by_town=False):

@@ -231,6 +231,16 @@ def compute_cycle(cycle_id):
     return version
 
 
+def compute_until_current(cycle_id, attempts=5):
+    """`compute_cycle`, again while the inputs keep changing under it: the current
+    version, or None when they never held still for `attempts` runs."""
+    for _attempt in range(attempts):
+        version = compute_cycle(cycle_id)
+        if version is not None:
+            return version
+    return None
+
+
 @transaction.atomic
 def _store(cycle, read_version, outcome, started):
     leaf_ids = dict(

@@ -6,9 +6,7 @@ from xlsxwriter.exceptions import FileCreateError
 
 from assessment.models import Cycle
 from reports.excel.export import write_results
-from scoring.services import compute_cycle, results_are_stale
-
-ATTEMPTS = 5
+from scoring.services import compute_until_current
 
 
 class Command(BaseCommand):
@@ -25,11 +23,7 @@ class Command(BaseCommand):
             raise CommandError(f"周期 {cycle_id} 不存在")
         if cycle.frozen_template_id is None:
             raise CommandError(f"周期 {cycle_id} 还没有冻结的指标体系（草稿），没有结果")
-        for _attempt in range(ATTEMPTS):
-            if not results_are_stale(cycle) or compute_cycle(cycle_id) is not None:
-                break
-            cycle.refresh_from_db()
-        else:
+        if compute_until_current(cycle_id) is None:
             raise CommandError("计算期间数据一直在变化，请稍后再试")
         cycle.refresh_from_db()
         try:

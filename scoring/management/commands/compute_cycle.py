@@ -4,10 +4,7 @@ process (SPEC §3), and make them current."""
 from django.core.management.base import BaseCommand, CommandError
 
 from assessment.models import Cycle
-from scoring.services import compute_cycle
-
-# Inputs written while computing discard the run; a few retries outlast a burst.
-ATTEMPTS = 5
+from scoring.services import compute_until_current
 
 
 class Command(BaseCommand):
@@ -22,11 +19,8 @@ class Command(BaseCommand):
             raise CommandError(f"周期 {cycle_id} 不存在")
         if cycle.frozen_template_id is None:
             raise CommandError(f"周期 {cycle_id} 还没有冻结的指标体系（草稿），无法计算")
-        for _attempt in range(ATTEMPTS):
-            version = compute_cycle(cycle_id)
-            if version is not None:
-                break
-        else:
+        version = compute_until_current(cycle_id)
+        if version is None:
             raise CommandError("计算期间数据一直在变化，请稍后再试")
         self.stdout.write(
             f"周期 {cycle_id}：{version.n} 人参加排名，结果版本 {version.pk}"
