@@ -26,7 +26,7 @@ def upload_path(instance, filename):
 
 class JobKind(models.TextChoices):
     IMPORT_PREVIEW = "import_preview", _("导入检查")
-    IMPORT_APPLY = "import_apply", _("导入")
+    IMPORT_APPLY = "import_apply", _("正式导入")
 
 
 IMPORT_KINDS = frozenset({JobKind.IMPORT_PREVIEW, JobKind.IMPORT_APPLY})
@@ -34,7 +34,7 @@ IMPORT_KINDS = frozenset({JobKind.IMPORT_PREVIEW, JobKind.IMPORT_APPLY})
 
 class JobState(models.TextChoices):
     QUEUED = "queued", _("排队中")
-    RUNNING = "running", _("进行中")
+    RUNNING = "running", _("处理中")
     DONE = "done", _("已完成")
     FAILED = "failed", _("失败")
 

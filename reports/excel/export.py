@@ -14,6 +14,7 @@ import xlsxwriter
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from indicators.models import IndicatorNode
 from reports.excel.cells import Formats, display_width, safe_text, text_format, write_header
@@ -68,7 +69,7 @@ class RankingRow:
 def results_filename(cycle, by_town=False):
     """The export's file name, e.g. 2026年度青山县社区书记考核-排名.xlsx: no path, quote or
     control characters, so it is safe in a Content-Disposition header."""
-    suffix = _("排名（分镇街）") if by_town else _("排名")
+    suffix = _("排名（分镇街）") if by_town else pgettext("file name", "排名")
     name = _("%(year)s年度%(county)s社区书记考核-%(suffix)s") % {
         "year": cycle.year,
         "county": cycle.county.name,

@@ -5,6 +5,7 @@ numeric ones; 设置 and 测评类别 pre-filled with the defaults a new cycle g
 
 import xlsxwriter
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from assessment.models import Cycle
 from indicators.services import DEFAULT_SURVEY_CATEGORIES
@@ -22,19 +23,19 @@ PREFILLED = tuple(k for k in SETTING_FIELDS if k not in ("考核名称", "年度
 
 # (sheet, column) → Excel's check: type, criteria, bounds, and what the error asks for.
 NUMBER_RULES = {
-    ("指标", "分值"): ("decimal", "between", 0, 100, "0 到 100 之间的数字"),
-    ("指标", "目标值"): ("decimal", ">", 0, None, "大于 0 的数字"),
-    ("指标", "下限"): ("decimal", "between", 0, 100, "0 到 100 之间的数字"),
-    ("指标", "上限"): ("decimal", "between", 0, 100, "0 到 100 之间的数字"),
-    ("事项类型", "分值"): ("decimal", "between", -100, 100, "-100 到 100 之间的数字"),
-    ("事项类型", "上限"): ("decimal", "between", 0, 100, "0 到 100 之间的数字"),
-    ("指标数据", "实际值"): ("decimal", "between", -(10**15), 10**15, "数字"),
-    ("评分", "分数"): ("decimal", "between", 0, 100, "0 到 100 之间的数字"),
-    ("测评", "满意"): ("whole", ">=", 0, None, "不小于 0 的整数"),
-    ("测评", "基本满意"): ("whole", ">=", 0, None, "不小于 0 的整数"),
-    ("测评", "不满意"): ("whole", ">=", 0, None, "不小于 0 的整数"),
-    ("测评", "不了解"): ("whole", ">=", 0, None, "不小于 0 的整数"),
-    ("测评类别", "权重"): ("decimal", "between", 0, 100, "0 到 100 之间的数字"),
+    ("指标", "分值"): ("decimal", "between", 0, 100, gettext_noop("0 到 100 之间的数字")),
+    ("指标", "目标值"): ("decimal", ">", 0, None, gettext_noop("大于 0 的数字")),
+    ("指标", "下限"): ("decimal", "between", 0, 100, gettext_noop("0 到 100 之间的数字")),
+    ("指标", "上限"): ("decimal", "between", 0, 100, gettext_noop("0 到 100 之间的数字")),
+    ("事项类型", "分值"): ("decimal", "between", -100, 100, gettext_noop("-100 到 100 之间的数字")),
+    ("事项类型", "上限"): ("decimal", "between", 0, 100, gettext_noop("0 到 100 之间的数字")),
+    ("指标数据", "实际值"): ("decimal", "between", -(10**15), 10**15, gettext_noop("数字")),
+    ("评分", "分数"): ("decimal", "between", 0, 100, gettext_noop("0 到 100 之间的数字")),
+    ("测评", "满意"): ("whole", ">=", 0, None, gettext_noop("不小于 0 的整数")),
+    ("测评", "基本满意"): ("whole", ">=", 0, None, gettext_noop("不小于 0 的整数")),
+    ("测评", "不满意"): ("whole", ">=", 0, None, gettext_noop("不小于 0 的整数")),
+    ("测评", "不了解"): ("whole", ">=", 0, None, gettext_noop("不小于 0 的整数")),
+    ("测评类别", "权重"): ("decimal", "between", 0, 100, gettext_noop("0 到 100 之间的数字")),
 }
 
 
@@ -88,7 +89,7 @@ def _validation(column, rule):
         check = {
             "validate": kind,
             "criteria": criteria,
-            "error_message": _("请填写%(wanted)s。") % {"wanted": wanted},
+            "error_message": _("请填写%(wanted)s。") % {"wanted": _(wanted)},
         }
         if high is None:
             check["value"] = low

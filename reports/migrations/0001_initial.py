@@ -20,8 +20,8 @@ class Migration(migrations.Migration):
             name='Job',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('import_preview', '导入检查'), ('import_apply', '导入')], max_length=32, verbose_name='类型')),
-                ('state', models.CharField(choices=[('queued', '排队中'), ('running', '进行中'), ('done', '已完成'), ('failed', '失败')], default='queued', max_length=16, verbose_name='状态')),
+                ('kind', models.CharField(choices=[('import_preview', '导入检查'), ('import_apply', '正式导入')], max_length=32, verbose_name='类型')),
+                ('state', models.CharField(choices=[('queued', '排队中'), ('running', '处理中'), ('done', '已完成'), ('failed', '失败')], default='queued', max_length=16, verbose_name='状态')),
                 ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='进度')),
                 ('message', models.CharField(blank=True, max_length=500, verbose_name='说明')),
                 ('upload', models.FileField(blank=True, max_length=200, upload_to=reports.models.upload_path, verbose_name='文件')),

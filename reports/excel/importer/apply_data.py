@@ -25,7 +25,10 @@ from reports.excel.importer.writes import Batch, differences, save_one
 from scoring.models import ScoreEntry
 from surveys.models import PaperTally, SurveySettings
 
+# Stored words, the same whatever the importing user's language (the filing is found
+# again by its title).
 IMPORT_NOTE = "Excel 导入"
+FILING_TITLE = "Excel 导入的免责事项"
 
 
 class CycleIndex:
@@ -116,12 +119,12 @@ def _filing(participant, actor, filings, now):
     always names a filing), one per participant."""
     if participant.pk not in filings:
         filing = ReformFiling.objects.filter(
-            participant=participant, title=_("Excel 导入的免责事项")
+            participant=participant, title=FILING_TITLE
         ).first() or ReformFiling(
             participant=participant,
-            title=_("Excel 导入的免责事项"),
-            description=_("免责认定随考核数据由 Excel 导入。"),
-            risks=_("见导入文件。"),
+            title=FILING_TITLE,
+            description="免责认定随考核数据由 Excel 导入。",
+            risks="见导入文件。",
             status=FilingStatus.APPROVED,
             filed_by=actor,
             decided_by=actor,
