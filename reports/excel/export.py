@@ -28,6 +28,8 @@ DETAIL_SHEET = "明细"
 
 SCORE = "0.00"
 MONEY = "#,##0.00"
+# Coefficients are kept to 3 decimals (1.125); two show, a third only when there is one.
+COEFFICIENT = "0.00#"
 RANKING_FORMATS = {
     "自评": SCORE,
     "目标量评": SCORE,
@@ -35,7 +37,7 @@ RANKING_FORMATS = {
     "综合得分": SCORE,
     "加分": SCORE,
     "最终得分": SCORE,
-    "系数": SCORE,
+    "系数": COEFFICIENT,
     "绩效报酬": MONEY,
 }
 DETAIL_FORMATS = {"分值": SCORE, "自评": SCORE, "目标量评": SCORE, "组织考评": SCORE}

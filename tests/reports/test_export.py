@@ -243,7 +243,7 @@ def test_detail_rows_follow_the_ranking_and_each_participants_leaves_in_reading_
 def test_number_cells_are_numbers_with_two_decimal_formats(scored):
     book = workbook(exported(scored))
     _headers, ranking = table(book["排名"])
-    formats = dict.fromkeys(RANKING_NUMBERS, "0.00") | {"绩效报酬": "#,##0.00"}
+    formats = dict.fromkeys(RANKING_NUMBERS, "0.00") | {"绩效报酬": "#,##0.00", "系数": "0.00#"}
     for row in ranking[:-1]:  # the non-graded row has blanks
         for header, number_format in formats.items():
             assert row[header].data_type == "n"

@@ -19,6 +19,7 @@ from assessment.models import (
     MetricValue,
     OrgUnit,
     Participant,
+    User,
 )
 from assessment.scope import Role
 from indicators.models import EventType
@@ -28,7 +29,7 @@ from reports.excel.layout import DETAIL_COLUMNS, RANKING_COLUMNS
 from scoring.models import LeafResult, Result, ScoreEntry
 from scoring.services import compute_cycle, current_results, results_are_stale
 from surveys.models import PaperTally
-from tests.factories import MembershipFactory, OrgUnitFactory, UserFactory
+from tests.factories import MembershipFactory, OrgUnitFactory, SecretaryFactory, UserFactory
 from tests.reports import test_import_rejections
 from tests.reports.test_import_rejections import (
     SAMPLE,
@@ -507,3 +508,75 @@ def test_reimport_after_export_is_a_no_op(tmp_path, cycle, county_admin):
     assert not results_are_stale(cycle)
     after = history_counts(), table_counts(), result_rows(cycle.pk), cycle.inputs_version
     assert after == before
+
+
+# --- another county's units, people and accounts ---------------------------------------
+
+
+@pytest.fixture
+def other_county(db):
+    county = OrgUnitFactory(code="QZ", name="邻县")
+    town = OrgUnitFactory(code="QZ1", name="邻镇", kind="town", parent=county)
+    community = OrgUnitFactory(code="QZ101", name="邻社区", kind="community", parent=town)
+    return community
+
+
+def test_a_new_unit_may_not_hang_under_another_countys_unit(tmp_path, cycle, other_county):
+    """The file describes one county: a unit under a unit of another county is refused
+    (whoever imports), so nobody grows another county's tree through a workbook."""
+
+    def change(wb):
+        return add_row(wb["单位"], 编码="NEWC", 名称="新社区", 类型="社区", 上级编码="QZ1")
+
+    before = table_counts()
+    error = only_error(rejected(mutated(tmp_path, change)))
+    assert_fault(error, "单位", 87, "上级编码", "D", "上级单位 QZ1 属于其他县/区")
+    assert table_counts() == before
+
+
+def test_an_admin_may_not_take_over_a_secretary_of_another_county(
+    tmp_path, cycle, county_admin, other_county
+):
+    """工号 is unique across the deployment: listing another county's secretary would
+    move and rename them."""
+    SecretaryFactory(staff_no="QZS1", name="邻县书记", community=other_county)
+
+    def change(wb):
+        add_row(wb["书记"], 工号="QZS1", 姓名="改名", 社区编码="36040001001", 参加评定="是")
+
+    before = table_counts()
+    error = only_error(rejected(mutated(tmp_path, change), actor=county_admin))
+    assert_fault(error, "书记", 42, "工号", "A", "工号 QZS1 是其他县/区的书记")
+    assert table_counts() == before
+
+
+def test_a_real_account_never_becomes_a_secretarys_own_by_its_username(tmp_path, cycle):
+    """自评 rows are the secretary's own: an existing person's account that happens to
+    be named like the 工号 is not linked (that would score in their name)."""
+    person = UserFactory(username="SNEW")
+    MembershipFactory(user=person, role=Role.COUNTY_ASSESSOR, org_unit=other_county_unit())
+
+    def change(wb):
+        add_row(wb["书记"], 工号="SNEW", 姓名="新书记", 社区编码="36040001001", 参加评定="是")
+        add_row(wb["评分"], 工号="SNEW", 指标编码="1.1", 来源="自评", 评分人="SNEW", 分数=5)
+
+    before = table_counts()
+    error = only_error(rejected(mutated(tmp_path, change)))
+    assert (error.sheet, error.column) == ("评分", "评分人")
+    assert "已是他人的登录账号" in error.message
+    assert table_counts() == before
+    assert not hasattr(User.objects.get(pk=person.pk), "secretary")
+
+
+def other_county_unit():
+    return OrgUnitFactory(code="QW", name="另一个县")
+
+
+def test_a_whole_reimport_takes_no_counted_item_from_the_file(cycle):
+    """Counted 数据项 come from the records kept in the product, in a whole re-import too."""
+    cycle.frozen_template.metrics.filter(key="化解矛盾数").update(source="counted")
+    errors = rejected(SAMPLE)
+    assert len(errors) == 40
+    assert_fault(
+        errors[0], "指标数据", 3, "数据项", "B", "“化解矛盾数”由系统按民情日记、网格事件等记录统计"
+    )

@@ -176,14 +176,16 @@ def rater_accounts(rows, index, actor):
         secretary = index.participants[staff_no].secretary
         if secretary.user_id is None:
             user = User.objects.filter(username=staff_no).first()
-            if user is not None and hasattr(user, "secretary"):
+            if user is not None and (hasattr(user, "secretary") or not _import_made(user)):
                 raise ImportRejected(
                     [
                         CellError(
                             "评分",
                             None,
                             "评分人",
-                            _("账号 %(no)s 已是另一名书记的登录账号，无法作为 %(no)s 的自评账号")
+                            _(
+                                "账号 %(no)s 已是他人的登录账号，不能作为书记 %(no)s 的自评账号；请先在系统中为该书记关联登录账号"
+                            )
                             % {"no": staff_no},
                         )
                     ]
@@ -203,6 +205,17 @@ def rater_accounts(rows, index, actor):
             secretary.save(update_fields=["user"])
         own[staff_no] = secretary.user
     return accounts, own
+
+
+def _import_made(user):
+    """An account an import made for a rater (inactive, no password, no role): nobody's,
+    so it may become a secretary's own. A real person's account never does."""
+    return (
+        not user.is_active
+        and not user.is_superuser
+        and not user.has_usable_password()
+        and not user.memberships.exists()
+    )
 
 
 def write_scores(rows, index, actor, changes):

@@ -62,6 +62,9 @@ def write_units(plan, actor, changes: SheetChanges):
 
 
 def find_cycle(county, settings):
+    # Two imports of one county at once: the second waits for the first, then finds
+    # the cycle the first created instead of making a twin.
+    OrgUnit.objects.select_for_update().filter(pk=county.pk).first()
     return (
         Cycle.objects.select_for_update()
         .filter(county=county, year=settings["year"], name=settings["name"])

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from assessment.cycles import mark_inputs_changed, may_manage
-from assessment.models import Cycle, OrgUnit, User
+from assessment.models import Cycle, OrgUnit, Secretary, User
 from assessment.scope import Role, scope_of
 from indicators.models import IndicatorNode, MetricDefinition
 from indicators.services import DEFAULT_SURVEY_CATEGORIES
@@ -139,6 +139,7 @@ def _whole_plan(plan, sheets, structural, actor):
     if "单位" in sheets and not _header_faults(sheets["单位"]):
         plan.units, plan.county_code = setup_sheets.read_units(sheets["单位"])
         _check_county(sheets["单位"], plan, actor)
+    existing = None
     if plan.settings is not None and {"name", "year"} <= plan.settings.keys():
         existing = (
             Cycle.objects.filter(
@@ -155,6 +156,7 @@ def _whole_plan(plan, sheets, structural, actor):
     if "书记" in sheets and plan.units is not None and not _header_faults(sheets["书记"]):
         refused_units = sheets["单位"].faulty("编码") - {u.code for u in plan.units}
         plan.secretaries = setup_sheets.read_secretaries(sheets["书记"], plan.units, refused_units)
+        _check_secretaries_reach(sheets["书记"], plan, actor)
     if "指标" in sheets and not _header_faults(sheets["指标"]):
         plan.nodes = setup_sheets.read_nodes(sheets["指标"])
     if "事项类型" in sheets and plan.nodes is not None and not _header_faults(sheets["事项类型"]):
@@ -176,8 +178,13 @@ def _whole_plan(plan, sheets, structural, actor):
         if name in sheets
         for code in sheets[name].faulty(column) - codes
     )
+    # Re-importing into a cycle whose template counts some 数据项 from records.
+    counted = _counted_metric_keys(existing.frozen_template if existing else None)
     categories = plan.categories
-    if categories is None:
+    if categories is None and existing is not None and existing.frozen_template_id:
+        # No 测评类别 sheet: the cycle keeps the categories it has.
+        categories = existing.frozen_template.survey_categories.values_list("name", "weight")
+    elif categories is None:
         categories = DEFAULT_SURVEY_CATEGORIES
     return Context(
         staff={s.staff_no: s.community_code for s in plan.secretaries},
@@ -187,8 +194,10 @@ def _whole_plan(plan, sheets, structural, actor):
         categories={name for name, _w in categories},
         metric_keys={
             n.metric_key for n in plan.nodes if n.method in Method.NEEDS_METRIC and n.metric_key
-        },
+        }
+        - counted,
         refused=refused,
+        counted_keys=counted,
     )
 
 
@@ -208,6 +217,22 @@ def _check_county(sheet, plan, actor):
                     "编码",
                     _("单位 %(code)s 已属于其他县/区，不能在本文件中导入") % {"code": unit.code},
                 )
+        # A new unit hangs under the file's county, never under another county's unit.
+        in_file = {u.code for u in plan.units}
+        parents = {
+            u.code: u
+            for u in OrgUnit.objects.filter(
+                code__in={u.parent_code for u in plan.units if u.parent_code} - in_file
+            )
+        }
+        for unit in plan.units:
+            parent = parents.get(unit.parent_code)
+            if unit.code != county.code and parent and not parent.path.startswith(county.path):
+                rows[unit.code].error(
+                    "上级编码",
+                    _("上级单位 %(code)s 属于其他县/区，不能在本文件中挂接")
+                    % {"code": unit.parent_code},
+                )
     if actor is None or scope_of(actor).is_global:
         return
     allowed = county is not None and scope_of(actor).covers_path(county.path, {Role.ADMIN})
@@ -216,6 +241,24 @@ def _check_county(sheet, plan, actor):
             _("您不是县/区 %(code)s 的管理员，不能导入该县/区的数据") % {"code": plan.county_code},
             header="编码",
         )
+
+
+def _check_secretaries_reach(sheet, plan, actor):
+    """A 工号 is unique across the deployment: an admin may not take over (move,
+    rename) a secretary who is recorded in another county."""
+    if actor is None or scope_of(actor).is_global or plan.county_code is None:
+        return
+    county = OrgUnit.objects.filter(code=plan.county_code).first()
+    elsewhere = Secretary.objects.filter(staff_no__in=[s.staff_no for s in plan.secretaries])
+    if county is not None:
+        elsewhere = elsewhere.exclude(community__path__startswith=county.path)
+    foreign = set(elsewhere.values_list("staff_no", flat=True))
+    for row in sheet.rows:
+        staff_no = cells.text(row.raw("工号"))
+        if staff_no in foreign:
+            row.error(
+                "工号", _("工号 %(no)s 是其他县/区的书记，不能在本文件中导入") % {"no": staff_no}
+            )
 
 
 def _cycle_context(cycle):
