@@ -22,7 +22,7 @@ from assessment.models import (
     User,
 )
 from assessment.scope import Role
-from indicators.models import EventType
+from indicators.models import BarsLevel, EventType
 from reports.excel.export import write_results
 from reports.excel.importer import import_workbook
 from reports.excel.layout import DETAIL_COLUMNS, RANKING_COLUMNS
@@ -580,3 +580,44 @@ def test_a_whole_reimport_takes_no_counted_item_from_the_file(cycle):
     assert_fault(
         errors[0], "指标数据", 3, "数据项", "B", "“化解矛盾数”由系统按民情日记、网格事件等记录统计"
     )
+
+
+# --- behaviour anchors (BARS) -----------------------------------------------------------
+
+
+@pytest.fixture
+def anchored(cycle):
+    """Leaf 1.1 (6 points) of the cycle scored by levels: 优秀 6, 良好 4, 一般 2."""
+    leaf = cycle.frozen_template.nodes.get(code="1.1")
+    for position, (label, value) in enumerate((("优秀", 6), ("良好", 4), ("一般", 2))):
+        BarsLevel.objects.create(node=leaf, position=position, label=label, value=value)
+    return leaf
+
+
+def test_on_an_anchored_leaf_a_value_must_be_a_levels(tmp_path, cycle, anchored):
+    """As in the score grid, a rater picks a level: 5.8 is no level of 1.1."""
+
+    def change(wb):
+        ws = wb["评分"]
+        ws.delete_rows(2, ws.max_row)
+        add_row(ws, 工号="S001", 指标编码="1.1", 来源="组织", 评分人="O1", 分数=5.8)
+
+    error = only_error(rejected(mutated(tmp_path, change), cycle=cycle, only={"评分"}))
+    assert_fault(error, "评分", 2, "分数", "E", "5.8 不是指标 1.1 的行为锚定等级分值", "6（优秀）")
+
+
+def test_an_anchored_value_is_stored_with_its_level(tmp_path, cycle, anchored):
+    def change(wb):
+        ws = wb["评分"]
+        ws.delete_rows(2, ws.max_row)
+        add_row(ws, 工号="S001", 指标编码="1.1", 来源="组织", 评分人="O2", 分数=4)
+
+    import_workbook(mutated(tmp_path, change), cycle=cycle, only={"评分"})
+    entry = ScoreEntry.objects.get(
+        participant__cycle=cycle,
+        participant__secretary__staff_no="S001",
+        leaf=anchored,
+        source="org",
+        rater__username="O2",
+    )
+    assert (entry.value, entry.level.label) == (Decimal("4.00"), "良好")

@@ -19,7 +19,7 @@ from assessment.models import (
     ReformFiling,
     User,
 )
-from indicators.models import EventType, IndicatorNode, SurveyCategory
+from indicators.models import BarsLevel, EventType, IndicatorNode, SurveyCategory
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer.writes import Batch, differences, save_one
 from scoring.models import ScoreEntry
@@ -224,17 +224,24 @@ def write_scores(rows, index, actor, changes):
         (e.participant_id, e.leaf_id, e.source, e.rater_id): e
         for e in ScoreEntry.objects.filter(participant__cycle=index.cycle)
     }
+    levels = {
+        (level.node_id, level.value): level.pk
+        for level in BarsLevel.objects.filter(node__template_id=index.cycle.frozen_template_id)
+    }
     batch = Batch(ScoreEntry, actor, changes, touch=("updated_at",))
     for row in rows:
         participant = index.participants[row.staff_no]
         leaf = index.leaves[row.leaf_code]
         rater = own[row.staff_no] if row.source == "self" else accounts[row.rater]
         current = existing.get((participant.pk, leaf.pk, row.source, rater.pk))
-        values = {"value": row.value, "note": row.note}
+        # On an anchored (BARS) leaf the value is one level's; the entry names that level.
+        values = {
+            "value": row.value,
+            "note": row.note,
+            "level_id": levels.get((leaf.pk, row.value)),
+        }
         if current is None:
             values.update(participant=participant, leaf=leaf, source=row.source, rater=rater)
-        elif current.level_id is not None:
-            values["level_id"] = None if current.level.value != row.value else current.level_id
         batch.put(current, values, participant.community.path)
     batch.flush()
 

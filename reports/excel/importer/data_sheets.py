@@ -143,6 +143,17 @@ def read_scores(sheet, context):
                 else _("%(value)s 不能小于 0") % {"value": cells.shown(value)},
             )
             continue
+        if leaf.bars and leaf.method == Method.RATING and value not in {v for _l, v in leaf.bars}:
+            row.error(
+                "分数",
+                _("%(value)s 不是指标 %(code)s 的行为锚定等级分值，应为：%(levels)s")
+                % {
+                    "value": cells.shown(value),
+                    "code": code,
+                    "levels": "、".join(f"{plain_number(v)}（{label}）" for label, v in leaf.bars),
+                },
+            )
+            continue
         if -value.as_tuple().exponent > 2:
             row.error("分数", _("%(value)s 最多保留两位小数") % {"value": cells.shown(value)})
             continue

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from assessment.cycles import mark_inputs_changed, may_manage
 from assessment.models import Cycle, OrgUnit, Secretary, User
 from assessment.scope import Role, scope_of
-from indicators.models import IndicatorNode, MetricDefinition
-from indicators.services import DEFAULT_SURVEY_CATEGORIES
-from indicators.validation import Method, NodeSpec
+from indicators.models import MetricDefinition
+from indicators.services import DEFAULT_SURVEY_CATEGORIES, node_specs
+from indicators.validation import Method
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer import apply_data, apply_setup, cells, data_sheets, setup_sheets
 from reports.excel.importer.outcome import ImportOutcome, SheetChanges
@@ -262,20 +262,10 @@ def _check_secretaries_reach(sheet, plan, actor):
 
 
 def _cycle_context(cycle):
-    nodes = list(
-        IndicatorNode.objects.filter(template_id=cycle.frozen_template_id).values_list(
-            "code", "name", "points", "parent__code", "method", "metric_key"
-        )
-    )
-    parents = {parent for *_rest, parent, _m, _k in nodes if parent}
-    leaves = {
-        code: NodeSpec(
-            code=code, name=name, points=points, parent_code=parent, method=method, metric_key=key
-        )
-        for code, name, points, parent, method, key in nodes
-        if code not in parents
-    }
     template = cycle.frozen_template
+    nodes = node_specs(template) if template else []
+    parents = {n.parent_code for n in nodes if n.parent_code}
+    leaves = {n.code: n for n in nodes if n.code not in parents}
     return Context(
         staff=dict(cycle.participants.values_list("secretary__staff_no", "community__code")),
         leaves=leaves,
