@@ -351,17 +351,23 @@ def _outcome_message(job, outcome):
 
 
 def _finish(job, state, message, result, outcome=None):
+    """Record how the run ended — only if this run still holds the job (its claim's
+    version): a second delivery of the same job never overwrites the first's result."""
     job.state, job.message, job.result = state, message, result
     job.progress = 100 if state == JobState.DONE else job.progress
     job.finished_at = timezone.now()
-    job.version += 1
-    fields = ["state", "message", "result", "progress", "finished_at", "version"]
+    fields = ["state", "message", "result", "progress", "finished_at"]
     if outcome is not None and outcome.applied and outcome.cycle_id:
         cycle = Cycle.objects.filter(pk=outcome.cycle_id).only("county_id").first()
         if cycle is not None:
             job.cycle_id, job.county_id = cycle.pk, cycle.county_id
-            fields += ["cycle", "county"]
-    job.save(update_fields=fields)
+            fields += ["cycle_id", "county_id"]
+    held = Job.objects.filter(pk=job.pk, version=job.version).update(
+        version=F("version") + 1, **{field: getattr(job, field) for field in fields}
+    )
+    if not held:
+        return
+    job.version += 1
     cache.delete(PROGRESS_KEY.format(job.pk))
     if not confirmable(job):
         discard_upload(job.upload.name)

@@ -470,6 +470,23 @@ def test_a_job_whose_worker_vanished_runs_again(world, media):
         assert tasks.run_job.apply(args=[job.pk]).get() == JobState.DONE
 
 
+def test_a_superseded_run_never_overwrites_the_result_of_the_run_that_holds_the_job(world, media):
+    """Two deliveries of one job (the first thought dead): the run that claimed it last
+    records the result; the earlier one, finishing later, changes nothing."""
+    job = queued_job(world.admin_a, media, state=JobState.RUNNING, progress=40)
+    stale = Job.objects.get(pk=job.pk)  # as the first run saw it
+    with mock.patch("reports.jobs.import_workbook", return_value=outcome()):
+        jobs.run_job(job.pk)
+    done = Job.objects.get(pk=job.pk)
+    jobs._finish(stale, JobState.FAILED, "late failure", {})
+    after = Job.objects.get(pk=job.pk)
+    assert (after.state, after.message, after.version) == (
+        JobState.DONE,
+        done.message,
+        done.version,
+    )
+
+
 def test_the_task_is_acknowledged_late():
     assert tasks.run_job.acks_late is True
 
