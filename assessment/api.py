@@ -1,11 +1,7 @@
-"""REST API of the org tree, accounts and memberships (/api/v1/).
+"""REST API of cycles, their transitions and participants (/api/v1/). Scoped like the
+pages; writes by the county's admins and county assessors through `assessment.cycles`,
+each with If-Match (DESIGN §4)."""
 
-Every queryset starts from `for_user`; writes go through the same services as the
-browser. Editable records use optimistic locking: responses carry an `ETag` with the
-record's version, and PUT/PATCH/DELETE require `If-Match` (missing → 428, stale → 412).
-"""
-
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -13,224 +9,279 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from assessment import services
-from assessment.models import Membership, OrgUnit, Secretary, User
-from assessment.scope import Role
-from config.api import IF_MATCH, VersionedViewSetMixin, writes_only_for
+from assessment import services as cycles
+from assessment.models import Cycle, CycleTransition, Participant, Quarter
+from core.api import IF_MATCH, VersionedViewSetMixin
+from indicators.models import IndicatorTemplate
+from org.access import writes_only_for
+from org.models import OrgUnit, OrgUnitKind, Secretary
 
-ADMIN_ONLY = {Role.ADMIN}
-
-
-# Reading follows scope; changing the org tree and accounts is for admins.
-AdminWritesOnly = writes_only_for({Role.ADMIN})
+ManagerWritesOnly = writes_only_for(cycles.MANAGER_ROLES)
 
 
-class OrgUnitSerializer(serializers.ModelSerializer):
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    parent = serializers.PrimaryKeyRelatedField(
-        queryset=OrgUnit.objects.none(), allow_null=True, required=False
-    )
+class CycleFilter(filters.FilterSet):
+    # Numbers, not choices: no answer may tell whether an object outside scope exists.
+    county = filters.NumberFilter(field_name="county_id")
 
     class Meta:
-        model = OrgUnit
-        fields = ["id", "code", "name", "kind", "kind_label", "parent", "path", "depth", "version"]
-        read_only_fields = ["path", "depth", "version"]
-        # Uniqueness is checked by the service, which reports it in Chinese.
-        extra_kwargs = {"code": {"validators": []}}
+        model = Cycle
+        fields = ["year", "status", "county"]
+
+
+class ParticipantFilter(filters.FilterSet):
+    cycle = filters.NumberFilter(field_name="cycle_id")
+
+    class Meta:
+        model = Participant
+        fields = ["cycle", "is_graded"]
+
+
+class QuarterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Quarter
+        fields = ["number", "starts_on", "ends_on"]
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = CycleTransition
+        fields = ["from_status", "to_status", "actor", "at", "note"]
+
+
+SETTINGS_FIELDS = [
+    "weight_self",
+    "weight_target",
+    "weight_org",
+    "bonus_cap",
+    "threshold_excellent",
+    "threshold_qualified",
+    "threshold_basic",
+    "excellent_share",
+    "label_excellent",
+    "label_qualified",
+    "label_basic",
+    "label_failed",
+    "tier_top_share",
+    "tier_bottom_share",
+    "coefficient_top",
+    "coefficient_middle",
+    "coefficient_bottom",
+    "pay_base",
+    "trim_threshold",
+    "ranking_group",
+    "consecutive_years",
+    "target_entry",
+    "value_satisfied",
+    "value_basic",
+    "value_unsatisfied",
+]
+
+
+class CycleSerializer(serializers.ModelSerializer):
+    county = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.none())
+    template = serializers.PrimaryKeyRelatedField(
+        queryset=IndicatorTemplate.objects.none(), allow_null=True, required=False
+    )
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    quarters = QuarterSerializer(many=True, required=False)
+    transitions = TransitionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Cycle
+        fields = [
+            "id",
+            "county",
+            "name",
+            "year",
+            "status",
+            "status_label",
+            "template",
+            "frozen_template",
+            *SETTINGS_FIELDS,
+            "quarters",
+            "transitions",
+            "version",
+        ]
+        read_only_fields = ["status", "frozen_template", "version"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["parent"].queryset = OrgUnit.objects.for_user(
-                request.user, roles=ADMIN_ONLY
-            )
+            self.fields["county"].queryset = OrgUnit.objects.for_user(
+                request.user, roles=cycles.MANAGER_ROLES
+            ).filter(kind=OrgUnitKind.COUNTY)
+            self.fields["template"].queryset = IndicatorTemplate.objects.for_user(
+                request.user
+            ).filter(is_frozen=False)
 
 
-class OrgUnitFilter(filters.FilterSet):
-    # Plain numbers, not choice fields: a choice field would check the id against all
-    # rows and so tell whether an out-of-scope object exists.
-    parent = filters.NumberFilter(field_name="parent_id")
-
-    class Meta:
-        model = OrgUnit
-        fields = ["kind", "parent"]
+class TransitionRequest(serializers.Serializer):
+    name = serializers.ChoiceField(choices=list(cycles.TRANSITIONS))
+    note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-@extend_schema(tags=[_("组织架构")])
-class OrgUnitViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
-    serializer_class = OrgUnitSerializer
-    permission_classes = [permissions.IsAuthenticated, AdminWritesOnly]
-    filterset_class = OrgUnitFilter
-    search_fields = ["code", "name"]
-    ordering_fields = ["code", "name", "path", "depth"]
+@extend_schema(tags=[_("考核周期")])
+class CycleViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
+    serializer_class = CycleSerializer
+    permission_classes = [permissions.IsAuthenticated, ManagerWritesOnly]
+    filterset_class = CycleFilter
+    search_fields = ["name"]
+    ordering_fields = ["year", "name"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        user = self.request.user
+        qs = Cycle.objects.prefetch_related("quarters", "transitions__actor").order_by(
+            "-year", "pk"
+        )
         if self.request.method in permissions.SAFE_METHODS:
-            return OrgUnit.objects.for_user(user).select_related("parent")
-        return OrgUnit.objects.for_user(user, roles=ADMIN_ONLY)
+            return qs.for_user(self.request.user)
+        return qs.for_user(self.request.user, roles=cycles.MANAGER_ROLES)
 
     def perform_create(self, serializer):
-        serializer.instance = services.create_org_unit(
-            actor=self.request.user, **serializer.validated_data
-        )
-
-    @extend_schema(parameters=[IF_MATCH])
-    def update(self, request, *args, **kwargs):
-        unit = self.get_object()
-        serializer = self.get_serializer(
-            unit, data=request.data, partial=kwargs.get("partial", False)
-        )
-        serializer.is_valid(raise_exception=True)
-        unit = services.update_org_unit(
-            actor=request.user,
-            unit=unit,
-            version=self.expected_version(request),
-            **serializer.validated_data,
-        )
-        return Response(self.get_serializer(unit).data)
+        data = dict(serializer.validated_data)
+        data.pop("quarters", None)
+        serializer.instance = cycles.create_cycle(actor=self.request.user, **data)
 
     @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):
-        return self.update(request, *args, partial=True, **kwargs)
+        cycle = self.get_object()
+        serializer = self.get_serializer(cycle, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("county", None)
+        data.pop("year", None)
+        quarters = data.pop("quarters", None)
+        version = self.expected_version(request)
+        if quarters is not None:
+            cycle = cycles.update_settings(
+                actor=request.user,
+                cycle=cycle,
+                version=version,
+                quarters=[(q["number"], q["starts_on"], q["ends_on"]) for q in quarters],
+                **data,
+            )
+        else:
+            cycle = cycles.update_cycle(actor=request.user, cycle=cycle, version=version, **data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=cycle.pk)).data)
 
-    @extend_schema(parameters=[IF_MATCH])
-    def destroy(self, request, *args, **kwargs):
-        unit = self.get_object()
-        services.delete_org_unit(
-            actor=request.user, unit=unit, version=self.expected_version(request)
+    @extend_schema(request=TransitionRequest, parameters=[IF_MATCH], responses=CycleSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None, **kwargs):
+        """Move the cycle along its lifecycle; 400 lists what blocks the move."""
+        cycle = self.get_object()
+        body = TransitionRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        cycle = cycles.transition(
+            actor=request.user,
+            cycle=cycle,
+            name=body.validated_data["name"],
+            note=body.validated_data["note"],
+            version=self.expected_version(request),
         )
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.current(cycle)
+
+    @extend_schema(responses={200: {"type": "object"}})
+    @action(detail=True, methods=["get"])
+    def blockers(self, request, pk=None, **kwargs):
+        """For each move available now, what (if anything) stops it."""
+        cycle = self.get_object()
+        return Response(
+            {t.name: cycles.blockers(cycle, t.name) for t in cycles.available_transitions(cycle)}
+        )
+
+    @extend_schema(request=None, responses={200: {"type": "object"}})
+    @action(detail=True, methods=["post"])
+    def enrol(self, request, pk=None, **kwargs):
+        """Enrol every secretary of the county in post during the year."""
+        added = cycles.enrol_county(actor=request.user, cycle=self.get_object())
+        return Response({"added": added})
 
 
-class MembershipSerializer(serializers.ModelSerializer):
-    role_label = serializers.CharField(source="get_role_display", read_only=True)
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.none())
-    org_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.none())
+class ParticipantSerializer(serializers.ModelSerializer):
+    cycle = serializers.PrimaryKeyRelatedField(queryset=Cycle.objects.none())
+    secretary = serializers.PrimaryKeyRelatedField(queryset=Secretary.objects.none())
+    secretary_name = serializers.CharField(source="secretary.name", read_only=True)
+    community_name = serializers.CharField(source="community.name", read_only=True)
 
     class Meta:
-        model = Membership
-        fields = ["id", "user", "role", "role_label", "org_unit", "is_active", "version"]
-        read_only_fields = ["is_active", "version"]
+        model = Participant
+        fields = [
+            "id",
+            "cycle",
+            "secretary",
+            "secretary_name",
+            "community",
+            "community_name",
+            "is_graded",
+            "not_graded_reason",
+            "version",
+        ]
+        read_only_fields = ["community", "version"]
         validators = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["user"].queryset = User.objects.manageable_by(request.user)
-            self.fields["org_unit"].queryset = OrgUnit.objects.for_user(
-                request.user, roles=ADMIN_ONLY
+            self.fields["cycle"].queryset = Cycle.objects.for_user(
+                request.user, roles=cycles.MANAGER_ROLES
+            )
+            self.fields["secretary"].queryset = Secretary.objects.for_user(
+                request.user, roles=cycles.MANAGER_ROLES
             )
 
 
-class MembershipFilter(filters.FilterSet):
-    org_unit = filters.NumberFilter(field_name="org_unit_id")
-    user = filters.NumberFilter(field_name="user_id")
-
-    class Meta:
-        model = Membership
-        fields = ["role", "org_unit", "user", "is_active"]
-
-
-@extend_schema(tags=[_("用户与授权")])
-class MembershipViewSet(
+@extend_schema(tags=[_("考核周期")])
+class ParticipantViewSet(
     VersionedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    serializer_class = MembershipSerializer
-    permission_classes = [permissions.IsAuthenticated, AdminWritesOnly]
-    filterset_class = MembershipFilter
-    search_fields = ["user__username", "user__full_name", "org_unit__name"]
-    ordering_fields = ["role", "org_unit__path", "user__username"]
+    serializer_class = ParticipantSerializer
+    permission_classes = [permissions.IsAuthenticated, ManagerWritesOnly]
+    filterset_class = ParticipantFilter
+    search_fields = ["secretary__name", "secretary__staff_no", "community__name"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        user = self.request.user
+        qs = Participant.objects.select_related("secretary", "community").order_by("pk")
         if self.request.method in permissions.SAFE_METHODS:
-            return Membership.objects.for_user(user).select_related("org_unit", "user")
-        return Membership.objects.manageable_by(user)
+            return qs.for_user(self.request.user)
+        return qs.filter(
+            cycle__in=Cycle.objects.for_user(self.request.user, roles=cycles.MANAGER_ROLES)
+        )
 
     def perform_create(self, serializer):
-        serializer.instance = services.grant_membership(
-            actor=self.request.user, **serializer.validated_data
+        serializer.instance = cycles.enrol_secretary(
+            actor=self.request.user,
+            cycle=serializer.validated_data["cycle"],
+            secretary=serializer.validated_data["secretary"],
         )
 
     @extend_schema(parameters=[IF_MATCH])
+    def partial_update(self, request, *args, **kwargs):
+        participant = self.get_object()
+        serializer = self.get_serializer(participant, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        saved = cycles.set_grading(
+            actor=request.user,
+            participant=participant,
+            version=self.expected_version(request),
+            is_graded=data.get("is_graded", participant.is_graded),
+            reason=data.get("not_graded_reason", participant.not_graded_reason),
+        )
+        return Response(self.get_serializer(saved).data)
+
+    @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
-        membership = self.get_object()
-        services.revoke_membership(
-            actor=request.user, membership=membership, version=self.expected_version(request)
-        )
+        participant = self.get_object_at_version(request)
+        cycles.withdraw_participant(actor=request.user, participant=participant)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class UserSerializer(serializers.ModelSerializer):
-    memberships = MembershipSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = User
-        fields = ["id", "username", "full_name", "phone", "email", "is_active", "memberships"]
-        read_only_fields = fields
-
-
-@extend_schema(tags=[_("用户与授权")])
-class UserViewSet(viewsets.ReadOnlyModelViewSet):
-    """Accounts in scope. Accounts are created in the browser, where the password is set."""
-
-    serializer_class = UserSerializer
-    search_fields = ["username", "full_name"]
-    ordering_fields = ["username", "full_name"]
-
-    def get_queryset(self):
-        # Each person's memberships are listed only where the caller may see them.
-        visible = Membership.objects.for_user(self.request.user)
-        return User.objects.for_user(self.request.user).prefetch_related(
-            Prefetch("memberships", queryset=visible)
-        )
-
-    @action(detail=False)
-    def me(self, request, *args, **kwargs):
-        return Response(self.get_serializer(request.user).data)
-
-
-class SecretarySerializer(serializers.ModelSerializer):
-    community_name = serializers.CharField(source="community.name", read_only=True)
-
-    class Meta:
-        model = Secretary
-        fields = [
-            "id",
-            "staff_no",
-            "name",
-            "community",
-            "community_name",
-            "tenure_start",
-            "tenure_end",
-            "has_social_work_certificate",
-            "certificate_date",
-        ]
-        read_only_fields = fields
-
-
-class SecretaryFilter(filters.FilterSet):
-    community = filters.NumberFilter(field_name="community_id")
-
-    class Meta:
-        model = Secretary
-        fields = ["community"]
-
-
-@extend_schema(tags=[_("社区书记")])
-class SecretaryViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = SecretarySerializer
-    filterset_class = SecretaryFilter
-    search_fields = ["staff_no", "name", "community__name"]
-    ordering_fields = ["staff_no", "name", "community__path", "tenure_start"]
-
-    def get_queryset(self):
-        return Secretary.objects.for_user(self.request.user).select_related("community")

@@ -1,163 +1,154 @@
-"""Browser forms. They only collect input; the services decide and write.
-
-Choice fields are built from the acting user's scope, never from all rows.
-"""
+"""Browser forms of the cycle pages (考核周期). They only collect input; the services in
+`assessment.cycles` decide and write. Choice fields are built from the acting user's
+scope, never from all rows."""
 
 from django import forms
-from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models import OrgUnit, OrgUnitKind, User
-from assessment.scope import Role
+from assessment.models import Cycle
+from core.forms import VersionedForm
+from indicators.models import IndicatorTemplate
+from org.models import OrgUnit, Secretary
+
+DATE_WIDGET = {"attrs": {"type": "date"}, "format": "%Y-%m-%d"}
+
+# The settings page, group by group (SPEC §3).
+SETTINGS_GROUPS = [
+    (_("基本信息"), ["name", "template"]),
+    (_("三评权重"), ["weight_self", "weight_target", "weight_org"]),
+    (_("加分"), ["bonus_cap"]),
+    (
+        _("等次"),
+        [
+            "threshold_excellent",
+            "threshold_qualified",
+            "threshold_basic",
+            "excellent_share",
+            "label_excellent",
+            "label_qualified",
+            "label_basic",
+            "label_failed",
+        ],
+    ),
+    (
+        _("档次与绩效"),
+        [
+            "tier_top_share",
+            "tier_bottom_share",
+            "coefficient_top",
+            "coefficient_middle",
+            "coefficient_bottom",
+            "pay_base",
+        ],
+    ),
+    (_("测评计分"), ["value_satisfied", "value_basic", "value_unsatisfied"]),
+    (_("其他"), ["trim_threshold", "ranking_group", "consecutive_years", "target_entry"]),
+]
+SETTINGS_FIELDS = [name for _label, names in SETTINGS_GROUPS for name in names]
+QUARTERS = (1, 2, 3, 4)
 
 
-class VersionedForm(forms.Form):
-    """Carries the version the user read, for optimistic locking."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput)
+def quarter_field_names(number):
+    return f"q{number}_starts_on", f"q{number}_ends_on"
 
 
-class OrgUnitForm(VersionedForm):
-    code = forms.CharField(label=_("编码"), max_length=32)
+class TemplateChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj}（{obj.county.name}）"
+
+
+class CycleCreateForm(forms.Form):
+    county = forms.ModelChoiceField(label=_("县/区"), queryset=OrgUnit.objects.none())
     name = forms.CharField(label=_("名称"), max_length=100)
-    kind = forms.ChoiceField(label=_("类型"), choices=OrgUnitKind.choices)
-    parent = forms.ModelChoiceField(
-        label=_("上级单位"), queryset=OrgUnit.objects.none(), required=False
-    )
-
-    def __init__(self, *args, parent_choices, editing=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["parent"].queryset = parent_choices.exclude(kind=OrgUnitKind.GRID)
-        if editing:
-            # Codes are stable identifiers (SPEC §2).
-            self.fields["code"].disabled = True
-            self.fields["code"].help_text = _("编码是单位的固定标识，创建后不能修改。")
-        else:
-            self.fields["version"].required = False
-
-
-class UserCreateForm(forms.Form):
-    username = forms.CharField(label=_("用户名"), max_length=150)
-    full_name = forms.CharField(label=_("姓名"), max_length=50)
-    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
-    email = forms.EmailField(label=_("电子邮箱"), required=False)
-    password1 = forms.CharField(
-        label=_("初始密码"),
-        widget=forms.PasswordInput(render_value=False),
-        help_text=password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(label=_("确认密码"), widget=forms.PasswordInput)
-    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
-    org_unit = forms.ModelChoiceField(label=_("所属单位"), queryset=OrgUnit.objects.none())
-
-    def __init__(self, *args, unit_choices, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["org_unit"].queryset = unit_choices.exclude(kind=OrgUnitKind.GRID)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("password1") and data.get("password1") != data.get("password2"):
-            self.add_error("password2", _("两次输入的密码不一致。"))
-        return data
-
-
-class UserEditForm(VersionedForm):
-    full_name = forms.CharField(label=_("姓名"), max_length=50)
-    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
-    email = forms.EmailField(label=_("电子邮箱"), required=False)
-    is_active = forms.BooleanField(label=_("账号启用"), required=False)
-
-
-class SetPasswordForm(forms.Form):
-    password1 = forms.CharField(
-        label=_("新密码"),
-        widget=forms.PasswordInput,
-        help_text=password_validators_help_text_html(),
-    )
-    password2 = forms.CharField(label=_("确认新密码"), widget=forms.PasswordInput)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("password1") and data.get("password1") != data.get("password2"):
-            self.add_error("password2", _("两次输入的密码不一致。"))
-        return data
-
-
-class MembershipForm(forms.Form):
-    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
-    org_unit = forms.ModelChoiceField(label=_("所属单位"), queryset=OrgUnit.objects.none())
-
-    def __init__(self, *args, unit_choices, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["org_unit"].queryset = unit_choices.exclude(kind=OrgUnitKind.GRID)
-
-
-class AuditFilterForm(forms.Form):
-    actor = forms.CharField(
-        label=_("操作人"),
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    template = TemplateChoiceField(
+        label=_("指标体系"),
+        queryset=IndicatorTemplate.objects.none(),
         required=False,
-        max_length=150,
-        widget=forms.TextInput(attrs={"placeholder": _("用户名或姓名")}),
-    )
-    object_type = forms.ChoiceField(label=_("对象类型"), required=False)
-    date_from = forms.DateField(
-        label=_("起始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        help_text=_("可以稍后在“设置”中选择；开始考核前必须选定。"),
     )
 
-    def __init__(self, *args, type_choices, **kwargs):
+    def __init__(self, *args, county_choices, template_choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["object_type"].choices = [("", _("全部"))] + list(type_choices)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", _("截止日期不能早于起始日期。"))
-        return data
+        self.fields["county"].queryset = county_choices
+        self.fields["template"].queryset = template_choices.select_related("county")
 
 
-class SecretaryForm(VersionedForm):
-    """A secretary's post record (书记任职). Communities and accounts are the editor's
-    scope only; the staff number is fixed once the record exists."""
+class CycleSettingsForm(VersionedForm):
+    """Every setting of a cycle (the model's fields, labels and limits) and the four
+    quarters' dates. The template can be changed only while the cycle is a draft."""
 
-    staff_no = forms.CharField(label=_("工号"), max_length=32)
-    name = forms.CharField(label=_("姓名"), max_length=50)
-    community = forms.ModelChoiceField(label=_("社区"), queryset=OrgUnit.objects.none())
-    tenure_start = forms.DateField(
-        label=_("任职开始"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    tenure_end = forms.DateField(
-        label=_("任职结束"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text=_("填写后即为离任。继任者请另行新增一条任职记录。"),
-    )
-    has_social_work_certificate = forms.BooleanField(label=_("持社工证"), required=False)
-    certificate_date = forms.DateField(
-        label=_("取证日期"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    user = forms.ModelChoiceField(
-        label=_("登录账号"),
-        queryset=User.objects.none(),
-        required=False,
-        help_text=_("只列出本范围内持有“社区书记”角色、且未关联其他任职记录的账号。"),
-    )
-
-    def __init__(self, *args, community_choices, account_choices, editing=False, **kwargs):
+    def __init__(self, *args, template_choices, template_locked=False, read_only=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = community_choices.filter(kind=OrgUnitKind.COMMUNITY)
-        self.fields["user"].queryset = account_choices.order_by("username")
-        self.fields["user"].label_from_instance = _account_label
-        if editing:
-            self.fields["staff_no"].disabled = True
-            self.fields["staff_no"].help_text = _("工号是书记的固定标识，创建后不能修改。")
-        else:
-            self.fields["version"].required = False
+        fields = fields_for_model(Cycle, fields=SETTINGS_FIELDS)
+        fields["template"] = forms.ModelChoiceField(
+            label=fields["template"].label, queryset=template_choices, required=False
+        )
+        if template_locked:
+            fields["template"].disabled = True
+            fields["template"].help_text = _("考核开始后不能更换指标体系。")
+        for number in QUARTERS:
+            starts, ends = quarter_field_names(number)
+            fields[starts] = forms.DateField(
+                label=_("第 %(n)d 季度开始") % {"n": number},
+                widget=forms.DateInput(**DATE_WIDGET),
+            )
+            fields[ends] = forms.DateField(
+                label=_("第 %(n)d 季度结束") % {"n": number},
+                widget=forms.DateInput(**DATE_WIDGET),
+            )
+        if read_only:
+            for field in fields.values():
+                field.disabled = True
+        self.fields.update(fields)
+
+    def groups(self):
+        """(title, bound fields) per group, the quarters last, for the template."""
+        grouped = [(title, [self[name] for name in names]) for title, names in SETTINGS_GROUPS]
+        quarter_fields = [self[name] for n in QUARTERS for name in quarter_field_names(n)]
+        return [*grouped, (_("季度"), quarter_fields)]
+
+    def quarters(self):
+        """[(number, starts_on, ends_on)] from the cleaned data, as the service takes it."""
+        data = self.cleaned_data
+        return [(n, *(data[name] for name in quarter_field_names(n))) for n in QUARTERS]
+
+    def changes(self):
+        """The settings from the cleaned data (a locked template field is left out)."""
+        return {
+            name: self.cleaned_data[name]
+            for name in SETTINGS_FIELDS
+            if not self.fields[name].disabled
+        }
 
 
-def _account_label(user):
-    return f"{user.full_name}（{user.username}）" if user.full_name else user.username
+class TransitionForm(VersionedForm):
+    name = forms.CharField(max_length=32)
+    note = forms.CharField(label=_("说明"), max_length=500, required=False)
+
+
+class SecretaryChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.community.name} · {obj.staff_no}）"
+
+
+class ParticipantAddForm(forms.Form):
+    secretary = SecretaryChoiceField(
+        label=_("书记"),
+        queryset=Secretary.objects.none(),
+        empty_label=_("选择要登记的书记"),
+        error_messages={
+            "required": _("请选择要登记的书记。"),
+            "invalid_choice": _("所选书记不能登记到本周期。"),
+        },
+    )
+
+    def __init__(self, *args, secretary_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["secretary"].queryset = secretary_choices
+
+
+class GradingForm(VersionedForm):
+    is_graded = forms.BooleanField(label=_("参加评定"), required=False)
+    reason = forms.CharField(label=_("不参加评定的原因"), max_length=200, required=False)

@@ -1,340 +1,436 @@
-"""Writes to the org tree, accounts and memberships: one function per use case.
+"""Cycle services: create, configure, enrol participants, and walk the lifecycle
+草稿 → 进行中 → 评分中 → 公示中 → 已发布 → 已归档 (SPEC §2).
 
-Every function validates everything first and writes in one transaction, so a refused
-request changes nothing. The acting user is recorded in the audit trail; `actor=None`
-means the system itself (demo data, imports run by a command).
-
-Scope is enforced here too, not only in views: an admin places units, manages accounts
-and grants roles only inside their own subtrees (`PermissionDenied` otherwise).
-Optimistic locking (DESIGN §4): callers pass the `version` they read; a different
-current version raises `StaleVersion` and nothing is written.
+State changes only through `transition()`, which checks the move is in TRANSITIONS,
+that the actor may make it, and its guards; then records who and when. A published or
+archived cycle refuses every write here (`_check_writable`), whatever path calls.
 """
 
-from axes.models import AccessAttempt
-from axes.utils import reset as axes_reset
-from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Value
-from django.db.models.functions import Concat, Substr
-from django.utils import timezone
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
+from django.utils.translation import gettext_lazy
 
-from assessment.models import Membership, OrgUnit, Secretary, User, common_path
-from assessment.scope import Role, forget_scope, scope_of
+from assessment.models import Cycle, CycleStatus, CycleTransition, Participant, Quarter
+from core.versioning import StaleVersion
+from indicators.services import check_template, freeze_template
+from org.models import OrgUnitKind, Secretary
+from org.scope import Role, scope_of
+
+MANAGER_ROLES = frozenset({Role.ADMIN, Role.COUNTY_ASSESSOR})
+# Fewer months in post than this in the cycle's year → suggested 不定等次 (SPEC §2).
+MIN_MONTHS_FOR_GRADING = 6
 
 
-class StaleVersion(Exception):
-    """The record changed since the caller read it ("已被他人修改")."""
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    source: str
+    target: str
+    label: str
 
-    def __init__(self, current):
-        super().__init__(_("该记录已被他人修改，请查看最新内容后再保存。"))
-        self.current = current
+
+TRANSITIONS = {
+    t.name: t
+    for t in [
+        Transition("open", CycleStatus.DRAFT, CycleStatus.OPEN, gettext_lazy("开始考核")),
+        Transition(
+            "start_scoring", CycleStatus.OPEN, CycleStatus.SCORING, gettext_lazy("进入评分")
+        ),
+        Transition("reopen_entry", CycleStatus.SCORING, CycleStatus.OPEN, gettext_lazy("退回填报")),
+        Transition(
+            "start_review", CycleStatus.SCORING, CycleStatus.REVIEW, gettext_lazy("开始公示")
+        ),
+        Transition(
+            "withdraw_review", CycleStatus.REVIEW, CycleStatus.SCORING, gettext_lazy("撤回公示")
+        ),
+        Transition("publish", CycleStatus.REVIEW, CycleStatus.PUBLISHED, gettext_lazy("发布结果")),
+        Transition("archive", CycleStatus.PUBLISHED, CycleStatus.ARCHIVED, gettext_lazy("归档")),
+    ]
+}
 
 
-def _lock_at_version(model, pk, version):
-    """The row, locked, if it is still at `version`. A missing version is refused too:
-    every edit must say which version it was made on."""
-    obj = model.objects.select_for_update().get(pk=pk)
+# Listeners told (after commit) that a cycle's scoring inputs changed: the scoring app
+# schedules a recompute (DESIGN §3). Each takes the cycle's id.
+INPUTS_LISTENERS = []
+
+
+def on_inputs_changed(listener):
+    if listener not in INPUTS_LISTENERS:
+        INPUTS_LISTENERS.append(listener)
+    return listener
+
+
+def mark_inputs_changed(cycle):
+    """One more write to the cycle's scoring inputs (scores, events, metrics, surveys,
+    settings, participants): results computed before it are stale until recomputed.
+    Call inside the writing transaction; listeners run once it commits."""
+    Cycle.objects.filter(pk=cycle.pk).update(inputs_version=F("inputs_version") + 1)
+    for listener in INPUTS_LISTENERS:
+        # robust: a listener that fails (say the broker is down) is logged; the change
+        # itself is committed and the results simply stay 待更新 until recomputed.
+        transaction.on_commit(_call(listener, cycle.pk), robust=True)
+
+
+def _call(listener, cycle_id):
+    def inputs_changed():
+        listener(cycle_id)
+
+    inputs_changed.__qualname__ = f"{listener.__qualname__}({cycle_id})"
+    return inputs_changed
+
+
+def may_manage(user, cycle):
+    return scope_of(user).covers_path(cycle.county.path, MANAGER_ROLES)
+
+
+def _check_manager(actor, county):
+    if actor is not None and not scope_of(actor).covers_path(county.path, MANAGER_ROLES):
+        raise PermissionDenied
+
+
+ENROLMENT_STATUSES = frozenset({CycleStatus.DRAFT, CycleStatus.OPEN, CycleStatus.SCORING})
+
+
+def _check_enrolment_open(cycle):
+    """Once results are in 公示, a newcomer would have no scores and block publication."""
+    if cycle.status not in ENROLMENT_STATUSES:
+        raise ValidationError(
+            _("当前状态为“%(status)s”，不能再登记参评书记；如确需补登，请先撤回公示。")
+            % {"status": cycle.get_status_display()}
+        )
+
+
+def _check_writable(cycle):
+    if cycle.is_locked:
+        raise ValidationError(
+            _("考核周期“%(name)s”%(status)s，不能再修改；如需更正请走复核程序。")
+            % {"name": cycle.name, "status": cycle.get_status_display()}
+        )
+
+
+def _locked(cycle, version):
+    current = Cycle.objects.select_for_update().get(pk=cycle.pk)
     if version is None:
         raise ValidationError(_("缺少版本号，无法确认您修改的是最新内容，请刷新后重试。"))
-    if obj.version != version:
-        raise StaleVersion(obj)
-    return obj
+    if current.version != version:
+        raise StaleVersion(current)
+    return current
 
 
-def _save(obj, actor, **save_kwargs):
+def _stamp(obj, actor):
     obj._history_user = actor
-    obj.full_clean()
-    obj.save(**save_kwargs)
     return obj
 
 
-def _check_manages(actor, user):
-    if actor is not None and not User.objects.manageable_by(actor).filter(pk=user.pk).exists():
-        raise PermissionDenied
-
-
-def _check_may_place(actor, parent):
-    """Admins create and move units only inside their subtree; top-level units are for
-    superusers, so no admin can create a unit they could not see."""
-    if actor is None:
-        return
-    scope = scope_of(actor)
-    if scope.is_global:
-        return
-    if parent is None or not scope.covers_path(parent.path, {Role.ADMIN}):
-        raise ValidationError({"parent": _("请选择您管理范围内的上级单位。")})
-
-
-def _locked_parent(parent):
-    # The parent's path is read under a lock so a concurrent move cannot leave the new
-    # or moved unit with a stale path.
-    return OrgUnit.objects.select_for_update().get(pk=parent.pk) if parent else None
-
-
-def _place(unit):
-    parent_path = unit.parent.path if unit.parent_id else "/"
-    unit.path = f"{parent_path}{unit.code}/"
-    unit.depth = unit.path.count("/") - 2
+def default_quarters(year):
+    return [
+        (1, date(year, 1, 1), date(year, 3, 31)),
+        (2, date(year, 4, 1), date(year, 6, 30)),
+        (3, date(year, 7, 1), date(year, 9, 30)),
+        (4, date(year, 10, 1), date(year, 12, 31)),
+    ]
 
 
 @transaction.atomic
-def create_org_unit(*, actor, code, name, kind, parent=None):
-    parent = _locked_parent(parent)
-    _check_may_place(actor, parent)
-    unit = OrgUnit(code=code, name=name, kind=kind, parent=parent)
-    unit.full_clean()
-    _place(unit)
-    return _save(unit, actor)
+def create_cycle(*, actor, county, name, year, template=None, **settings):
+    """A draft cycle with the default settings of SPEC §3 (overridable) and the four
+    calendar quarters of its year."""
+    _check_manager(actor, county)
+    if template is not None and template.county_id != county.pk:
+        raise ValidationError({"template": _("请选择本县/区的指标体系。")})
+    cycle = Cycle(county=county, name=name, year=year, template=template, **settings)
+    _stamp(cycle, actor).full_clean()
+    cycle.save()
+    for number, starts_on, ends_on in default_quarters(year):
+        _stamp(
+            Quarter(cycle=cycle, number=number, starts_on=starts_on, ends_on=ends_on), actor
+        ).save()
+    return cycle
 
 
 @transaction.atomic
-def update_org_unit(*, actor, unit, version, **changes):
-    """Change name, kind or parent. Codes are stable identifiers (SPEC §2) and do not
-    change. Moving a unit rewrites its subtree's paths; the move is audited where both
-    the old and the new place can see it."""
-    unit = _lock_at_version(OrgUnit, unit.pk, version)
-    if "code" in changes and changes["code"] != unit.code:
-        raise ValidationError({"code": _("编码是单位的固定标识，创建后不能修改。")})
-    changes.pop("code", None)
-    old_path = unit.path
-    if "parent" in changes and changes["parent"] != unit.parent:
-        changes["parent"] = _locked_parent(changes["parent"])
-        _check_may_place(actor, changes["parent"])
+def update_cycle(*, actor, cycle, version, **changes):
+    """Settings and name; the template only while the cycle is a draft."""
+    cycle = _locked(cycle, version)
+    _check_manager(actor, cycle.county)
+    _check_writable(cycle)
+    if "template" in changes and changes["template"] != cycle.template:
+        if cycle.status != CycleStatus.DRAFT:
+            raise ValidationError({"template": _("考核开始后不能更换指标体系。")})
+        if changes["template"] is not None and changes["template"].county_id != cycle.county_id:
+            raise ValidationError({"template": _("请选择本县/区的指标体系。")})
     for field, value in changes.items():
-        setattr(unit, field, value)
-    unit.full_clean()
-    _place(unit)
-    new_path = unit.path
-    if new_path != old_path:
-        unit._audit_scope_hint = common_path([old_path, new_path])
-    unit.version += 1
-    _save(unit, actor)
-    if new_path != old_path:
-        depth_change = unit.depth - (old_path.count("/") - 2)
-        OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=unit.pk).update(
-            path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
-            depth=F("depth") + depth_change,
-        )
-    return unit
+        setattr(cycle, field, value)
+    cycle.version += 1
+    _stamp(cycle, actor).full_clean()
+    cycle.save()
+    mark_inputs_changed(cycle)
+    return cycle
 
 
 @transaction.atomic
-def delete_org_unit(*, actor, unit, version):
-    unit = _lock_at_version(OrgUnit, unit.pk, version)
-    _check_may_place(actor, unit)
-    if unit.children.exists():
-        raise ValidationError(_("“%(name)s”下还有下级单位，不能删除。") % {"name": unit.name})
-    if unit.memberships.exists() or unit.secretaries.exists():
-        raise ValidationError(
-            _("“%(name)s”仍有用户授权或书记任职记录，不能删除。") % {"name": unit.name}
-        )
-    if unit.templates.exists() or unit.cycles.exists():
-        raise ValidationError(
-            _("“%(name)s”已有指标体系或考核周期，不能删除。") % {"name": unit.name}
-        )
-    unit._history_user = actor
-    unit.delete()
+def set_quarters(*, actor, cycle, quarters):
+    """quarters = [(number, starts_on, ends_on)] for 1..4: ordered, inside the year, not
+    overlapping."""
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    _check_manager(actor, cycle.county)
+    _check_writable(cycle)
+    problems = quarter_problems(cycle.year, quarters)
+    if problems:
+        raise ValidationError(problems)
+    for number, starts_on, ends_on in quarters:
+        quarter = cycle.quarters.get(number=number)
+        if (quarter.starts_on, quarter.ends_on) != (starts_on, ends_on):
+            quarter.starts_on, quarter.ends_on = starts_on, ends_on
+            _stamp(quarter, actor).save()
+    return cycle
+
+
+def quarter_problems(year, quarters):
+    problems = []
+    numbers = sorted(n for n, _s, _e in quarters)
+    if numbers != [1, 2, 3, 4]:
+        return [_("需要第 1 至第 4 季度各一个。")]
+    previous_end = None
+    for number, starts_on, ends_on in sorted(quarters):
+        if starts_on > ends_on:
+            problems.append(_("第 %(n)d 季度的开始日期晚于结束日期。") % {"n": number})
+        if starts_on.year != year or ends_on.year != year:
+            problems.append(_("第 %(n)d 季度不在 %(year)d 年度内。") % {"n": number, "year": year})
+        if previous_end and starts_on <= previous_end:
+            problems.append(_("第 %(n)d 季度与上一季度重叠。") % {"n": number})
+        previous_end = ends_on
+    return problems
+
+
+def months_in_post(secretary, year):
+    """Whole months of the year the secretary held the post (a started month counts)."""
+    start = max(secretary.tenure_start, date(year, 1, 1))
+    end = min(secretary.tenure_end or date(year, 12, 31), date(year, 12, 31))
+    if end < start:
+        return 0
+    return (end.year - start.year) * 12 + end.month - start.month + 1
+
+
+def grading_suggestion(secretary, year):
+    """(is_graded, reason): fewer than six months in post → 不定等次 (SPEC §2)."""
+    months = months_in_post(secretary, year)
+    if months < MIN_MONTHS_FOR_GRADING:
+        return False, _("本年度任职 %(m)d 个月，不满六个月") % {"m": months}
+    return True, ""
 
 
 @transaction.atomic
-def create_user(*, actor, username, full_name, password, role, org_unit, phone="", email=""):
-    """A new account together with its first role: no account is left without scope."""
-    if actor is not None and not scope_of(actor).covers_path(org_unit.path, {Role.ADMIN}):
-        raise PermissionDenied
-    user = User(username=username, full_name=full_name, phone=phone, email=email)
+def enrol_county(*, actor, cycle):
+    """Enrol every secretary who held a post in the county's communities during the
+    cycle's year. A community whose secretary changed lists both; the grading flag is
+    suggested from the months in post, and the cycle then decides. Returns how many
+    were added; those already enrolled are left as they are."""
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    _check_manager(actor, cycle.county)
+    _check_writable(cycle)
+    _check_enrolment_open(cycle)
+    year_start, year_end = date(cycle.year, 1, 1), date(cycle.year, 12, 31)
+    secretaries = (
+        Secretary.objects.filter(
+            community__path__startswith=cycle.county.path,
+            community__kind=OrgUnitKind.COMMUNITY,
+            tenure_start__lte=year_end,
+        )
+        .filter(Q(tenure_end__isnull=True) | Q(tenure_end__gte=year_start))
+        .exclude(participations__cycle=cycle)
+        .select_related("community")
+    )
+    added = 0
+    for secretary in secretaries:
+        is_graded, reason = grading_suggestion(secretary, cycle.year)
+        participant = Participant(
+            cycle=cycle,
+            secretary=secretary,
+            community=secretary.community,
+            is_graded=is_graded,
+            not_graded_reason=reason,
+        )
+        _stamp(participant, actor).save()
+        added += 1
+    if added:
+        mark_inputs_changed(cycle)
+    return added
+
+
+@transaction.atomic
+def enrol_secretary(*, actor, cycle, secretary):
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    _check_manager(actor, cycle.county)
+    _check_writable(cycle)
+    _check_enrolment_open(cycle)
+    if not secretary.community.path.startswith(cycle.county.path):
+        raise ValidationError(_("只能登记本县/区社区的书记。"))
+    if cycle.participants.filter(secretary=secretary).exists():
+        raise ValidationError(_("%(name)s 已在本周期的参评名单中。") % {"name": secretary.name})
+    is_graded, reason = grading_suggestion(secretary, cycle.year)
+    participant = Participant(
+        cycle=cycle,
+        secretary=secretary,
+        community=secretary.community,
+        is_graded=is_graded,
+        not_graded_reason=reason,
+    )
+    _stamp(participant, actor).full_clean()
+    participant.save()
+    mark_inputs_changed(cycle)
+    return participant
+
+
+@transaction.atomic
+def set_grading(*, actor, participant, version, is_graded, reason=""):
+    participant = (
+        Participant.objects.select_for_update()
+        .select_related("cycle__county")
+        .get(pk=participant.pk)
+    )
+    _check_manager(actor, participant.cycle.county)
+    _check_writable(participant.cycle)
+    if version is None or participant.version != version:
+        raise StaleVersion(participant)
+    participant.is_graded = is_graded
+    participant.not_graded_reason = "" if is_graded else reason
+    participant.version += 1
+    _stamp(participant, actor).full_clean()
+    participant.save()
+    mark_inputs_changed(participant.cycle)
+    return participant
+
+
+@transaction.atomic
+def withdraw_participant(*, actor, participant):
+    participant = Participant.objects.select_related("cycle__county").get(pk=participant.pk)
+    _check_manager(actor, participant.cycle.county)
+    _check_writable(participant.cycle)
+    if participant.cycle.status not in (CycleStatus.DRAFT, CycleStatus.OPEN):
+        raise ValidationError(_("评分开始后不能再移出参评书记，可改为“不参加评定”。"))
+    _stamp(participant, actor).delete()
+    mark_inputs_changed(participant.cycle)
+
+
+def blockers(cycle, transition_name):
+    """What stops this transition now, as readable sentences (empty: it may go)."""
+    problems = []
+    if transition_name == "open":
+        if cycle.template is None:
+            problems.append(_("尚未选择指标体系。"))
+        else:
+            report = check_template(cycle.template)
+            problems.extend(
+                _("指标体系有误：%(problem)s") % {"problem": p.message} for p in report.errors
+            )
+        if not cycle.participants.exists():
+            problems.append(_("还没有参评书记，请先登记参评名单。"))
+        quarters = cycle.quarters.values_list("number", "starts_on", "ends_on")
+        problems.extend(quarter_problems(cycle.year, list(quarters)))
+        try:
+            cycle.full_clean()
+        except ValidationError as exc:
+            problems.extend(exc.messages)
+    if transition_name in ("start_review", "publish"):
+        problems.extend(result_blockers(cycle))
+    if transition_name == "publish":
+        problems.extend(problem for check in PUBLISH_CHECKS for problem in check(cycle))
+    return problems
+
+
+# Checks other apps add for review and publication (the scoring app: results current,
+# required scores present). Each takes the cycle and returns readable problems.
+RESULT_CHECKS = []
+
+
+def register_result_check(check):
+    if check not in RESULT_CHECKS:
+        RESULT_CHECKS.append(check)
+    return check
+
+
+# Checks other apps add for publication only (the scoring app: appeals not yet decided).
+PUBLISH_CHECKS = []
+
+
+def register_publish_check(check):
+    if check not in PUBLISH_CHECKS:
+        PUBLISH_CHECKS.append(check)
+    return check
+
+
+# Listeners called inside a transition's transaction, after the state changed: each
+# takes (cycle, transition name, actor). The scoring app locks the published results.
+TRANSITION_LISTENERS = []
+
+
+def on_transition(listener):
+    if listener not in TRANSITION_LISTENERS:
+        TRANSITION_LISTENERS.append(listener)
+    return listener
+
+
+def result_blockers(cycle):
+    return [problem for check in RESULT_CHECKS for problem in check(cycle)]
+
+
+@transaction.atomic
+def transition(*, actor, cycle, name, version, note=""):
+    """Move the cycle along TRANSITIONS, after its guards; record who, when and why.
+    Opening freezes a deep copy of the template into the cycle."""
+    move = TRANSITIONS.get(name)
+    if move is None:
+        raise ValidationError(_("未知的操作。"))
+    cycle = _locked(cycle, version)
+    _check_manager(actor, cycle.county)
+    if cycle.status != move.source:
+        raise ValidationError(
+            _("当前状态为“%(status)s”，不能执行“%(action)s”。")
+            % {"status": cycle.get_status_display(), "action": move.label}
+        )
+    problems = blockers(cycle, name)
+    if problems:
+        raise ValidationError(problems)
+    if name == "open":
+        cycle.frozen_template = freeze_template(actor=actor, template=cycle.template)
+        mark_inputs_changed(cycle)
+    previous = cycle.status
+    cycle.status = move.target
+    cycle.version += 1
+    _stamp(cycle, actor)
+    cycle._change_reason = str(move.label)
+    cycle.save()
+    CycleTransition.objects.create(
+        cycle=cycle, from_status=previous, to_status=move.target, actor=actor, note=note
+    )
+    for listener in TRANSITION_LISTENERS:
+        listener(cycle, name, actor)
+    return cycle
+
+
+def available_transitions(cycle):
+    return [t for t in TRANSITIONS.values() if t.source == cycle.status]
+
+
+@transaction.atomic
+def update_settings(*, actor, cycle, version, quarters, **changes):
+    """The settings page in one go: settings (as `update_cycle`) and the quarters' dates
+    (as `set_quarters`) are saved together or not at all, and the problems of both are
+    reported together."""
     errors = {}
     try:
-        user.full_clean(exclude=["password"])
+        cycle = update_cycle(actor=actor, cycle=cycle, version=version, **changes)
     except ValidationError as exc:
-        errors.update(exc.message_dict)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        errors["password"] = exc.messages
-    membership = Membership(role=role, org_unit=org_unit)
-    try:
-        membership.clean()
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+        errors = exc.update_error_dict(errors)
+    problems = quarter_problems(cycle.year, quarters)
+    if problems:
+        errors.setdefault(NON_FIELD_ERRORS, []).extend(problems)
     if errors:
         raise ValidationError(errors)
-    user.set_password(password)
-    user._history_user = actor
-    user._audit_scope_hint = org_unit.path
-    user.save()
-    membership.user = user
-    _save(membership, actor)
-    return user
-
-
-@transaction.atomic
-def update_user(*, actor, user, version, **changes):
-    _check_manages(actor, user)
-    if actor is not None and actor.pk == user.pk and changes.get("is_active") is False:
-        raise ValidationError({"is_active": _("不能停用自己的账号。")})
-    user = _lock_at_version(User, user.pk, version)
-    for field, value in changes.items():
-        setattr(user, field, value)
-    user.version += 1
-    user._history_user = actor
-    user.full_clean(exclude=["password"])
-    user.save()
-    return user
-
-
-@transaction.atomic
-def set_password(*, actor, user, password):
-    """An admin sets a new password: it also lifts a lockout and revokes the API token,
-    since a reset usually means the old credentials are no longer the person's."""
-    _check_manages(actor, user)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
-    user.set_password(password)
-    user._history_user = actor
-    user._change_reason = _("管理员重设密码")
-    user.save(update_fields=["password"])
-    Token.objects.filter(user=user).delete()
-    axes_reset(username=user.username)
-    return user
-
-
-@transaction.atomic
-def unlock_login(*, actor, user):
-    """Lift a lockout (django-axes) of this user name before its cool-off ends; the
-    unlock is audited on the account."""
-    _check_manages(actor, user)
-    axes_reset(username=user.username)
-    user = User.objects.select_for_update().get(pk=user.pk)
-    user.version += 1
-    user._history_user = actor
-    user._change_reason = _("解除登录锁定")
-    user.save(update_fields=["version"])
-    return user
-
-
-def is_locked_out(user):
-    return AccessAttempt.objects.filter(
-        username=user.username,
-        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
-        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
-    ).exists()
-
-
-@transaction.atomic
-def grant_membership(*, actor, user, role, org_unit):
-    _check_manages(actor, user)
-    if actor is not None and not scope_of(actor).covers_path(org_unit.path, {Role.ADMIN}):
-        raise PermissionDenied
-    if Membership.objects.filter(user=user, role=role, org_unit=org_unit).exists():
-        raise ValidationError(_("该用户在此单位已有这个角色。"))
-    membership = _save(Membership(user=user, role=role, org_unit=org_unit), actor)
-    forget_scope(user)
-    return membership
-
-
-def _check_may_change_membership(actor, membership, *, taking_away):
-    if actor is None:
-        return
-    if not Membership.objects.manageable_by(actor).filter(pk=membership.pk).exists():
-        raise PermissionDenied
-    if taking_away and membership.user_id == actor.pk and membership.role == Role.ADMIN:
-        raise ValidationError(_("不能停用或撤销自己的系统管理员授权，请由其他管理员操作。"))
-
-
-@transaction.atomic
-def set_membership_active(*, actor, membership, version, is_active):
-    membership = _lock_at_version(Membership, membership.pk, version)
-    _check_may_change_membership(actor, membership, taking_away=not is_active)
-    membership.is_active = is_active
-    membership.version += 1
-    _save(membership, actor)
-    forget_scope(membership.user)
-    return membership
-
-
-@transaction.atomic
-def revoke_membership(*, actor, membership, version):
-    membership = _lock_at_version(Membership, membership.pk, version)
-    _check_may_change_membership(actor, membership, taking_away=True)
-    membership._history_user = actor
-    membership.delete()
-    forget_scope(membership.user)
-
-
-@transaction.atomic
-def save_secretary(*, actor, secretary, version=None):
-    """Create (no pk) or update (pk and the version read) a secretary's post record."""
-    if secretary.pk:
-        current = _lock_at_version(Secretary, secretary.pk, version)
-        secretary.version = current.version + 1
-    return _save(secretary, actor)
-
-
-# Who records secretaries' posts (书记任职): admins and county assessors, in their subtree.
-SECRETARY_EDITORS = frozenset({Role.ADMIN, Role.COUNTY_ASSESSOR})
-
-
-def linkable_secretary_accounts(actor, secretary=None):
-    """Accounts a post record may be linked to: holding an active 社区书记 membership at a
-    community in the actor's scope, and not linked to another post record."""
-    memberships = Membership.objects.active().filter(role=Role.SECRETARY)
-    accounts = User.objects.all()
-    if actor is not None:
-        scope = scope_of(actor)
-        accounts = User.objects.for_user(actor, roles=SECRETARY_EDITORS)
-        if not scope.is_global:
-            memberships = memberships.filter(scope.path_q("org_unit__path", SECRETARY_EDITORS))
-    linked = Secretary.objects.exclude(user=None)
-    if secretary is not None and secretary.pk:
-        linked = linked.exclude(pk=secretary.pk)
-    return accounts.filter(pk__in=memberships.values("user_id")).exclude(
-        pk__in=linked.values("user_id")
-    )
-
-
-def _check_may_record_post(actor, secretary, *, account_changed):
-    if actor is None:
-        return
-    if secretary.community_id and not scope_of(actor).covers_path(
-        secretary.community.path, SECRETARY_EDITORS
-    ):
-        raise PermissionDenied
-    if (
-        account_changed
-        and secretary.user_id
-        and not linkable_secretary_accounts(actor, secretary).filter(pk=secretary.user_id).exists()
-    ):
-        raise PermissionDenied
-
-
-@transaction.atomic
-def create_secretary(*, actor, **fields):
-    """Record a secretary's post at a community (SPEC §2). A successor is recorded as a
-    new record for the same community with a later tenure start; both stay on file."""
-    secretary = Secretary(**fields)
-    _check_may_record_post(actor, secretary, account_changed=True)
-    return save_secretary(actor=actor, secretary=secretary)
-
-
-@transaction.atomic
-def update_secretary(*, actor, secretary, version, **changes):
-    """Change a post record; setting the tenure end ends the post. The staff number is a
-    fixed identifier. The record must lie in the actor's scope before and after."""
-    secretary = _lock_at_version(Secretary, secretary.pk, version)
-    _check_may_record_post(actor, secretary, account_changed=False)
-    if "staff_no" in changes and changes["staff_no"] != secretary.staff_no:
-        raise ValidationError({"staff_no": _("工号是书记的固定标识，创建后不能修改。")})
-    changes.pop("staff_no", None)
-    account_changed = (
-        "user" in changes and getattr(changes["user"], "pk", None) != secretary.user_id
-    )
-    for field, value in changes.items():
-        setattr(secretary, field, value)
-    _check_may_record_post(actor, secretary, account_changed=account_changed)
-    return save_secretary(actor=actor, secretary=secretary, version=version)
+    return set_quarters(actor=actor, cycle=cycle, quarters=quarters)

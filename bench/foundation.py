@@ -17,8 +17,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
-from assessment.scope import Role
+from org.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
+from org.scope import Role
 
 SIZES = {"county": (4, 8), "city": (30, 100)}
 REPEAT = 15

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from django.db import connection
 
-from assessment import cycles
-from assessment.models import OrgUnit
+from assessment import services as cycles
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
+from org.models import OrgUnit
 from scoring import engine
 from scoring.inputs import load_inputs
 from scoring.models import ScoreEntry, Source

@@ -44,11 +44,16 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_celery_beat",
-    "assessment",
+    # The project's apps, bottom layer first (docs/architecture.md).
+    "core",
+    "org",
     "indicators",
+    "assessment",
     "scoring",
+    "evidence",
     "surveys",
     "reports",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -82,7 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "assessment.context_processors.navigation",
+                "org.context_processors.navigation",
             ],
         },
     },
@@ -99,7 +104,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_USER_MODEL = "assessment.User"
+AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -143,7 +148,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
-AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 
 # HTTPS: on by default outside DEBUG. Set HTTPS=false only when the intranet has no TLS.
 HTTPS = env.bool("HTTPS", default=not DEBUG)
@@ -214,14 +219,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "社区书记绩效考核系统 API",
@@ -232,7 +237,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"CycleStatusEnum": "assessment.models.cycles.CycleStatus"},
+    "ENUM_NAME_OVERRIDES": {"CycleStatusEnum": "assessment.models.CycleStatus"},
 }
 
 # Celery: with no broker configured, tasks run eagerly in the web process (make run).

@@ -6,23 +6,24 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from assessment import api as assessment_api
-from assessment import appeal_api, cycle_api
-from assessment.events import api as events_api
-from assessment.keytasks import api as keytasks_api
-from assessment.records import api as records_api
-from assessment.rectification import api as rectification_api
-from assessment.views.auth import LoginView, PasswordChangeView
+from assessment import api as cycle_api
 from config.health import healthz
+from evidence.events import api as events_api
+from evidence.keytasks import api as keytasks_api
+from evidence.records import api as records_api
+from evidence.rectification import api as rectification_api
 from indicators import api as indicators_api
+from org import api as org_api
+from org.views.auth import LoginView, PasswordChangeView
 from scoring import api as scoring_api
+from scoring.appeals import api as appeal_api
 from surveys import api as surveys_api
 
 router = DefaultRouter()
-router.register("org-units", assessment_api.OrgUnitViewSet, basename="orgunit")
-router.register("users", assessment_api.UserViewSet, basename="user")
-router.register("memberships", assessment_api.MembershipViewSet, basename="membership")
-router.register("secretaries", assessment_api.SecretaryViewSet, basename="secretary")
+router.register("org-units", org_api.OrgUnitViewSet, basename="orgunit")
+router.register("users", org_api.UserViewSet, basename="user")
+router.register("memberships", org_api.MembershipViewSet, basename="membership")
+router.register("secretaries", org_api.SecretaryViewSet, basename="secretary")
 router.register("cycles", cycle_api.CycleViewSet, basename="cycle")
 router.register("participants", cycle_api.ParticipantViewSet, basename="participant")
 router.register("templates", indicators_api.TemplateViewSet, basename="template")
@@ -74,5 +75,8 @@ urlpatterns = [
     path("", include("reports.urls")),
     # Ballot slips' QR codes point here: short, public, no login (SPEC §1 评议人).
     path("b/", include("surveys.public_urls")),
+    path("", include("org.urls")),
     path("", include("assessment.urls")),
+    path("", include("scoring.appeals.urls")),
+    path("", include("evidence.urls")),
 ]

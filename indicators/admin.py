@@ -3,7 +3,7 @@ editor's services keep codes, editions and frozen copies right."""
 
 from django.contrib import admin
 
-from assessment.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from indicators.models import EventType, IndicatorNode, IndicatorTemplate
 
 

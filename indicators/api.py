@@ -16,8 +16,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from assessment.models import OrgUnit, OrgUnitKind
-from config.api import IF_MATCH, VersionedViewSetMixin, writes_only_for
+from core.api import IF_MATCH, VersionedViewSetMixin
 from indicators import services
 from indicators.forms import parse_bands
 from indicators.models import (
@@ -27,6 +26,8 @@ from indicators.models import (
     MetricDefinition,
     SurveyCategory,
 )
+from org.access import writes_only_for
+from org.models import OrgUnit, OrgUnitKind
 
 # Reading follows scope; changing templates is for admins and county assessors.
 EditorWritesOnly = writes_only_for(services.EDITOR_ROLES)

@@ -6,8 +6,8 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models import OrgUnit
 from indicators.models import IndicatorNode, IndicatorTemplate, MetricDefinition
+from org.models import OrgUnit
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
 

@@ -13,9 +13,9 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models import OrgUnit, audit_history
-from assessment.scope import Role, county_q, scope_of
 from indicators.validation import Method
+from org.models import OrgUnit, audit_history
+from org.scope import Role, county_q, scope_of
 
 POINTS = {"max_digits": 7, "decimal_places": 2}
 

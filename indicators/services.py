@@ -13,8 +13,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from assessment.scope import Role, scope_of
-from assessment.services import StaleVersion
+from core.versioning import StaleVersion
 from indicators.models import (
     BarsLevel,
     EventType,
@@ -24,6 +23,7 @@ from indicators.models import (
     SurveyCategory,
 )
 from indicators.validation import EventTypeSpec, NodeSpec, validate_event_types, validate_tree
+from org.scope import Role, scope_of
 
 EDITOR_ROLES = frozenset({Role.ADMIN, Role.COUNTY_ASSESSOR})
 

@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from core.numbers import plain_number
+
 TOTAL_POINTS = Decimal(100)
 CODE_PATTERN = re.compile(r"^[1-9]\d*(\.[1-9]\d*)*$")
 # The seed warns against 一票否决泛化: more veto types than this is flagged, not refused.
@@ -92,12 +94,6 @@ class Report:
 
 def _label(node):
     return _("指标 %(code)s（%(name)s）") % {"code": node.code, "name": node.name}
-
-
-def plain_number(value):
-    """A Decimal as people write it: 10, 2.5 (no trailing zeros, no exponent)."""
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def validate_tree(nodes, metric_keys=None):

@@ -17,10 +17,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
-from assessment.models import OrgUnit, OrgUnitKind
-from assessment.scope import scope_of
-from assessment.services import StaleVersion
-from assessment.views.mixins import BreadcrumbsMixin, RoleRequiredMixin
+from core.versioning import StaleVersion
+from core.views import BreadcrumbsMixin
 from indicators import services
 from indicators.forms import (
     BarsForm,
@@ -42,6 +40,9 @@ from indicators.models import (
 )
 from indicators.selectors import editor_state
 from indicators.starter import STARTERS, build
+from org.access import RoleRequiredMixin
+from org.models import OrgUnit, OrgUnitKind
+from org.scope import scope_of
 
 EDITORS = tuple(services.EDITOR_ROLES)
 

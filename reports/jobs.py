@@ -32,9 +32,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from assessment.cycles import may_manage
 from assessment.models import Cycle
-from assessment.scope import Role, scope_of
+from assessment.services import may_manage
+from org.scope import Role, scope_of
 from reports import tasks
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer import closed_reason, import_workbook

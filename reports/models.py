@@ -14,8 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models import Cycle, OrgUnit, User
-from assessment.scope import Role, scope_of
+from assessment.models import Cycle
+from org.models import OrgUnit, User
+from org.scope import Role, scope_of
 
 
 def upload_path(instance, filename):

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from assessment.cycles import may_manage
 from assessment.models import Cycle
-from assessment.scope import Role, scope_of
-from assessment.views.mixins import BreadcrumbsMixin, RoleRequiredMixin
+from assessment.services import may_manage
+from core.views import BreadcrumbsMixin
+from org.access import RoleRequiredMixin
+from org.scope import Role, scope_of
 from reports import jobs, selectors, services
 from reports.forms import ImportForm, PartialImportForm
 from reports.models import IMPORT_KINDS, Job

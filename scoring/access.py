@@ -6,9 +6,9 @@ services check the same rules again (`scoring.services.may_enter` and friends).
 
 from dataclasses import dataclass
 
-from assessment.cycles import may_manage
 from assessment.models import CycleStatus, Participant, TargetEntry
-from assessment.scope import Role, scope_of
+from assessment.services import may_manage
+from org.scope import Role, scope_of
 from scoring.models import VISIBLE_TO_SECRETARY
 
 STAFF_ROLES = (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR, Role.OBSERVER)

@@ -11,9 +11,9 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
 from assessment.models import Participant
-from assessment.scope import scope_of
-from config.api import IF_MATCH, VersionedViewSetMixin
+from core.api import IF_MATCH, VersionedViewSetMixin
 from indicators.models import BarsLevel, IndicatorNode
+from org.scope import scope_of
 from scoring.access import STAFF_ROLES
 from scoring.models import LeafResult, Result, ResultVersion, ScoreEntry
 from scoring.services import enter_score

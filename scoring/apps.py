@@ -6,10 +6,17 @@ class ScoringConfig(AppConfig):
     name = "scoring"
 
     def ready(self):
-        from assessment.cycles import on_inputs_changed, on_transition, register_result_check
+        from assessment.services import (
+            on_inputs_changed,
+            on_transition,
+            register_publish_check,
+            register_result_check,
+        )
         from scoring import counters, guards, tasks  # noqa: F401 (counters register)
+        from scoring.appeals.services import open_appeal_problems
 
         on_inputs_changed(tasks.schedule_recompute)
         register_result_check(guards.results_current)
         register_result_check(guards.required_scores_present)
+        register_publish_check(open_appeal_problems)
         on_transition(guards.lock_published_results)

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from assessment.models import Secretary
 from indicators.models import MetricDefinition
+from org.models import Secretary
 from scoring import engine
 from scoring.inputs import InputContribution, register_input_source
 

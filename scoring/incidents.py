@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.models import Participant
-from assessment.scope import Role, scope_of
+from org.scope import Role, scope_of
 from scoring.models import CriticalIncident
 
 RECORDER_ROLES = frozenset({Role.ADMIN, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR})

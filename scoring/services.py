@@ -19,12 +19,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from assessment.cycles import mark_inputs_changed
 from assessment.models import Cycle, CycleStatus, RankingGroup, TargetEntry
-from assessment.scope import Role, scope_of
-from assessment.services import StaleVersion
+from assessment.services import mark_inputs_changed
+from core.numbers import plain_number
+from core.versioning import StaleVersion
 from indicators.models import IndicatorNode
-from indicators.validation import plain_number
+from org.scope import Role, scope_of
 from scoring import engine
 from scoring.inputs import load_inputs
 from scoring.models import (

@@ -1,4 +1,6 @@
-from scoring.views import grid, results, selfeval
+from scoring.grid import views as grid
+from scoring.results import views as results
+from scoring.selfeval import views as selfeval
 
 urlpatterns = [
     *selfeval.urlpatterns,

@@ -4,7 +4,7 @@ them anonymous; tokens and single ballots are not listed at all."""
 
 from django.contrib import admin
 
-from assessment.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from surveys.models import BallotBatch, PaperTally, SurveySettings
 
 

@@ -14,7 +14,7 @@ from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
-from config.client_ip import client_ip
+from core.client_ip import client_ip
 from surveys import ballots
 from surveys.models import Choice
 

@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessment.cycles import mark_inputs_changed
-from assessment.models import Cycle, CycleStatus, OrgUnit, Participant
-from assessment.scope import Role, scope_of
+from assessment.models import Cycle, CycleStatus, Participant
+from assessment.services import mark_inputs_changed
+from org.models import OrgUnit
+from org.scope import Role, scope_of
 from surveys import slips, tokens
 from surveys.models import Ballot, BallotBatch, BallotToken, Choice
 

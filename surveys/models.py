@@ -20,7 +20,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from assessment.models import Cycle, OrgUnit, User, audit_history
+from assessment.models import Cycle
+from org.models import OrgUnit, User, audit_history
 
 
 class Choice(models.TextChoices):

@@ -22,8 +22,9 @@ from decimal import Decimal
 
 from django.db.models import Count, Sum
 
-from assessment.models import CycleStatus, OrgUnit
+from assessment.models import CycleStatus
 from indicators.models import SurveyCategory
+from org.models import OrgUnit
 from scoring import engine
 from scoring.access import STAFF_ROLES, cycle_access
 from scoring.inputs import cycle_settings

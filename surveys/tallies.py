@@ -24,11 +24,11 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessment.cycles import mark_inputs_changed, may_manage
 from assessment.models import Cycle, CycleStatus
-from assessment.scope import Role, scope_of
-from assessment.services import StaleVersion
+from assessment.services import mark_inputs_changed, may_manage
+from core.versioning import StaleVersion
 from indicators.models import SurveyCategory
+from org.scope import Role, scope_of
 from surveys.models import PaperTally, SurveySettings
 
 COUNT_FIELDS = ("satisfied", "basic", "unsatisfied", "unknown")

@@ -13,10 +13,12 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from assessment.models import Cycle, OrgUnit
-from assessment.scope import Role
-from config.api import IF_MATCH, VersionedViewSetMixin, writes_only_for
+from assessment.models import Cycle
+from core.api import IF_MATCH, VersionedViewSetMixin
 from indicators.models import SurveyCategory
+from org.access import writes_only_for
+from org.models import OrgUnit
+from org.scope import Role
 from scoring.access import STAFF_ROLES, cycle_access
 from surveys import selectors, tallies
 from surveys.models import PaperTally

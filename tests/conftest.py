@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pytest
 from django.core.cache import cache
 
-from assessment.models import OrgUnitKind
-from assessment.scope import Role
+from org.models import OrgUnitKind
+from org.scope import Role
 from tests.factories import MembershipFactory, OrgUnitFactory, SecretaryFactory, UserFactory
 
 

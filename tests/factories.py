@@ -6,8 +6,8 @@ import factory
 from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 
-from assessment import services
-from assessment.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
+from org import services
+from org.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
 
 TEST_PASSWORD = "Test-pass-2026"
 # Hashed once with the real (argon2) hasher and shared, so each account costs no hashing.
@@ -76,7 +76,7 @@ def complete_scoring(cycle, rater):
     on every `rating` leaf, then compute the results, so the cycle may go to 公示."""
     from decimal import Decimal
 
-    from assessment.cycles import mark_inputs_changed
+    from assessment.services import mark_inputs_changed
     from scoring.models import ScoreEntry, Source
     from scoring.services import compute_cycle
 
@@ -106,7 +106,7 @@ def open_seed_cycle(county, *, direct=("违建管控",), **settings):
     """The county's 2026 cycle on the seed template, every secretary enrolled, opened;
     the named rating leaves are scored directly (setup: their behaviour anchors removed,
     so they take a number)."""
-    from assessment import cycles
+    from assessment import services as cycles
     from indicators.starter import SEED_TEMPLATE, build
 
     # Only the seed template (most of the suite's setup time went into building both

@@ -20,7 +20,7 @@ from indicators.models import IndicatorNode
 from reports.excel.cells import Formats, display_width, safe_text, text_format, write_header
 from reports.excel.layout import DETAIL_COLUMNS, RANKING_COLUMNS
 from scoring.models import LeafResult, Result
-from scoring.selectors import TIERS, describe_vetoes, event_type_names, visible_results
+from scoring.results.selectors import TIERS, describe_vetoes, event_type_names, visible_results
 from scoring.services import current_results
 
 RANKING_SHEET = "排名"

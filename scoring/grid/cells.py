@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from assessment.models import Participant
+from core.numbers import plain_number
 from indicators.models import BarsLevel, IndicatorNode
-from indicators.validation import plain_number
 from scoring.engine import round2
 from scoring.models import ScoreEntry
 from scoring.services import typed_number

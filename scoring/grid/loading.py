@@ -13,8 +13,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.urls import reverse
 
-from assessment.models import OrgUnit, OrgUnitKind, Participant
+from assessment.models import Participant
 from indicators.models import BarsLevel, IndicatorNode
+from org.models import OrgUnit, OrgUnitKind
 from scoring.access import cycle_access
 from scoring.grid.cells import COMPUTED, LEVEL, NUMBER, OVERRIDE, Cell, Column
 from scoring.grid.status import EntryStatus, default_source, entry_status

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from assessment.models import CycleStatus
-from assessment.scope import Role, scope_of
+from org.scope import Role, scope_of
 from scoring.access import STAFF_ROLES, cycle_access
 from scoring.models import Source
 from scoring.services import WINDOWS

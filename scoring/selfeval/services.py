@@ -15,9 +15,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from assessment.models import Participant
-from assessment.scope import Role, scope_of
-from assessment.services import StaleVersion
+from core.versioning import StaleVersion
 from indicators.models import BarsLevel, IndicatorNode
+from org.scope import Role, scope_of
 from scoring.models import (
     ScoreEntry,
     SelfEvaluation,

@@ -11,9 +11,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from assessment.models import Attachment
+from core.numbers import plain_number
 from indicators.models import BarsLevel, IndicatorNode
-from indicators.validation import plain_number
+from scoring.evidence_files import file_store
 from scoring.models import (
     CriticalIncident,
     ScoreEntry,
@@ -158,9 +158,7 @@ def self_evaluation_sheet(participant):
             rater_id=participant.secretary.user_id,
         ).select_related("level")
     }
-    attachments = {}
-    for attachment in Attachment.objects.filter(participant=participant, leaf__isnull=False):
-        attachments.setdefault(attachment.leaf_id, []).append(attachment)
+    attachments = file_store().leaf_files(participant)
     parents = {node.parent_id for node in nodes}
     by_id = {node.pk: node for node in nodes}
     blocks, current = [], None

@@ -17,9 +17,9 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from assessment.models import Cycle
-from assessment.views.mixins import RoleRequiredMixin
-from assessment.views.util import int_or_none
-from config.client_ip import client_ip
+from core.client_ip import client_ip
+from core.views import int_or_none
+from org.access import RoleRequiredMixin
 from scoring.access import STAFF_ROLES
 from surveys import ballots, tokens
 from surveys.models import BallotBatch, Choice

@@ -11,10 +11,11 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
-from assessment.cycles import may_manage
-from assessment.models import Cycle, OrgUnit
-from assessment.services import StaleVersion
-from assessment.views.mixins import RoleRequiredMixin
+from assessment.models import Cycle
+from assessment.services import may_manage
+from core.versioning import StaleVersion
+from org.access import RoleRequiredMixin
+from org.models import OrgUnit
 from scoring.access import STAFF_ROLES, cycle_access
 from surveys import selectors, tallies
 from surveys.models import PaperTally

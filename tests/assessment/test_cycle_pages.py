@@ -10,16 +10,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import cycles
-from assessment.models import (
-    Cycle,
-    CycleStatus,
-    CycleTransition,
-    OrgUnitKind,
-    Participant,
-    User,
-)
+from assessment import services as cycles
+from assessment.models import Cycle, CycleStatus, CycleTransition, Participant
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
+from org.models import OrgUnitKind, User
 from tests.factories import OrgUnitFactory, SecretaryFactory, complete_scoring
 
 MANAGER = "county_assessor_a"

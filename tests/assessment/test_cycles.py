@@ -7,10 +7,11 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from assessment import cycles, services
+from assessment import services as cycles
 from assessment.models import Cycle, CycleStatus, CycleTransition, Participant
 from indicators import services as template_services
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
+from org import services
 from tests.factories import complete_scoring
 
 
@@ -303,7 +304,7 @@ def test_the_cycle_scope_follows_the_county(world, cycle):
 def test_the_django_admin_cannot_change_a_cycle(world, cycle, client):
     """SPEC §2: a published cycle is read-only in Django admin alike (cycles are only
     changed through their services, so the admin never changes one)."""
-    from assessment.models import User
+    from org.models import User
 
     root = User.objects.create(username="root", is_superuser=True, is_staff=True)
     client.force_login(root)

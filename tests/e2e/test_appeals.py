@@ -7,9 +7,11 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from assessment import cycles
-from assessment.management.commands.seed_demo import DEMO_CYCLE
-from assessment.models import Appeal, AppealStatus, Cycle, CycleStatus, User
+from assessment import services as cycles
+from assessment.models import Cycle, CycleStatus
+from demo.management.commands.seed_demo import DEMO_CYCLE
+from org.models import User
+from scoring.models import Appeal, AppealStatus
 from tests.e2e.conftest import SCREENSHOTS, log_in, log_out
 from tests.factories import complete_scoring
 

@@ -4,8 +4,9 @@ participant's results page shows the event as counted (SPEC §2, §3.1)."""
 
 from playwright.sync_api import expect
 
-from assessment.management.commands.seed_demo import DEMO_CYCLE
-from assessment.models import Cycle, Event, EventStatus
+from assessment.models import Cycle
+from demo.management.commands.seed_demo import DEMO_CYCLE
+from evidence.models import Event, EventStatus
 from tests.e2e.conftest import log_in, log_out
 
 NOTICE = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"

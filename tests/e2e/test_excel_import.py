@@ -9,8 +9,8 @@ import openpyxl
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from assessment.models import OrgUnit, OrgUnitKind, User
-from assessment.scope import Role
+from org.models import OrgUnit, OrgUnitKind, User
+from org.scope import Role
 from reports import jobs
 from reports.models import Job, JobKind, JobState
 from tests.e2e.conftest import SCREENSHOTS, log_in

@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from assessment.models import Cycle, DiaryEntry, GridEvent, GridEventStatus, MetricValue, OrgUnit
+from assessment.models import Cycle
+from evidence.models import DiaryEntry, GridEvent, GridEventStatus, MetricValue
+from org.models import OrgUnit
 from tests.e2e.conftest import SCREENSHOTS, log_in
 
 PHONE = {"width": 375, "height": 740}

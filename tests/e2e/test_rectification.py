@@ -6,15 +6,10 @@ from datetime import date
 
 from playwright.sync_api import expect
 
-from assessment.management.commands.seed_demo import DEMO_CYCLE
-from assessment.models import (
-    Cycle,
-    Event,
-    EventStatus,
-    RectificationItem,
-    RectificationStatus,
-    User,
-)
+from assessment.models import Cycle
+from demo.management.commands.seed_demo import DEMO_CYCLE
+from evidence.models import Event, EventStatus, RectificationItem, RectificationStatus
+from org.models import User
 from tests.e2e.conftest import log_in, log_out
 
 REPORT = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"

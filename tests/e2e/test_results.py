@@ -7,8 +7,9 @@ import re
 
 from playwright.sync_api import expect
 
-from assessment.management.commands.seed_demo import DEMO_CYCLE
-from assessment.models import Cycle, User
+from assessment.models import Cycle
+from demo.management.commands.seed_demo import DEMO_CYCLE
+from org.models import User
 from scoring.models import GradeOverride
 from scoring.services import current_results, results_are_stale
 from tests.e2e.conftest import SCREENSHOTS, log_in

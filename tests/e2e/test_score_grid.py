@@ -8,9 +8,10 @@ from decimal import Decimal as D
 
 from playwright.sync_api import expect
 
-from assessment.management.commands.seed_demo import DEMO_CYCLE
-from assessment.models import Cycle, User
+from assessment.models import Cycle
+from demo.management.commands.seed_demo import DEMO_CYCLE
 from indicators.models import BarsLevel
+from org.models import User
 from scoring.models import CriticalIncident, ScoreEntry, Source
 from scoring.services import enter_score
 from tests.e2e.conftest import SCREENSHOTS, log_in

@@ -9,7 +9,7 @@ from decimal import Decimal as D
 from playwright.sync_api import expect
 
 from assessment.models import Participant
-from indicators.validation import plain_number
+from core.numbers import plain_number
 from scoring.models import ScoreEntry, SelfEvaluation, Source
 from tests.e2e.conftest import SCREENSHOTS, log_in, log_out
 

@@ -4,10 +4,11 @@ once scoring starts the results page shows the satisfaction rate (SPEC §3.4).""
 
 from playwright.sync_api import expect
 
-from assessment import cycles
-from assessment.management.commands.seed_demo import DEMO_CYCLE, DEMO_PASSWORD
-from assessment.models import Cycle, OrgUnit
-from assessment.scope import Role
+from assessment import services as cycles
+from assessment.models import Cycle
+from demo.management.commands.seed_demo import DEMO_CYCLE, DEMO_PASSWORD
+from org.models import OrgUnit
+from org.scope import Role
 from surveys.models import PaperTally
 from tests.e2e.conftest import log_in, log_out
 from tests.factories import MembershipFactory, UserFactory

@@ -6,10 +6,10 @@ from decimal import Decimal as D
 
 from playwright.sync_api import expect
 
-from assessment.models import OrgUnit
 from indicators.models import IndicatorNode
 from indicators.services import clone_template
 from indicators.starter import SEED_TEMPLATE
+from org.models import OrgUnit
 from tests.e2e.conftest import SCREENSHOTS, log_in
 
 

@@ -221,7 +221,7 @@ def test_readers_open_the_criteria_panel_read_only(world, login, template):
 
 
 def test_a_copy_from_another_county_is_refused_before_anything_is_made(world, editor, template):
-    from assessment import services as org_services
+    from org import services as org_services
 
     org_services.grant_membership(
         actor=None, user=world.county_assessor_a, role="county_assessor", org_unit=world.county_b

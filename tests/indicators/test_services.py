@@ -5,7 +5,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import ValidationError
 
-from assessment.services import StaleVersion
+from core.versioning import StaleVersion
 from indicators import services
 from indicators.models import EventType, IndicatorTemplate
 from indicators.starter import SEED_TEMPLATE, install_starter_templates

@@ -6,8 +6,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from assessment import services
-from assessment.models import OrgUnit
+from org import services
+from org.models import OrgUnit
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import services
+from org import services
 
 
 def test_pages_are_chinese_by_default(world, login):
@@ -36,7 +36,19 @@ def test_error_messages_follow_the_language(world, client):
     assert "Please enter a correct" in response.content.decode()
 
 
-SOURCES = ["assessment", "indicators", "scoring", "surveys", "reports", "config", "templates"]
+SOURCES = [
+    "core",
+    "org",
+    "indicators",
+    "assessment",
+    "scoring",
+    "evidence",
+    "surveys",
+    "reports",
+    "demo",
+    "config",
+    "templates",
+]
 
 
 @pytest.mark.skipif(not shutil.which("xgettext"), reason="needs GNU gettext (xgettext)")

@@ -13,8 +13,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
-from assessment import cycles
-from assessment.models import Cycle, OrgUnit, OrgUnitKind, Secretary
+from assessment import services as cycles
+from assessment.models import Cycle
+from org.models import OrgUnit, OrgUnitKind, Secretary
 from reports.excel.export import results_filename, write_results
 from reports.excel.layout import DETAIL_COLUMNS, RANKING_COLUMNS
 from scoring import engine, inputs

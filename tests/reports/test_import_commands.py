@@ -21,8 +21,8 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
-from assessment.cycles import mark_inputs_changed
 from assessment.models import Cycle
+from assessment.services import mark_inputs_changed
 from reports.excel.layout import DETAIL_COLUMNS, RANKING_COLUMNS
 from scoring.models import ScoreEntry
 from scoring.services import current_results, results_are_stale

@@ -19,10 +19,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment import cycles
-from assessment.cycles import mark_inputs_changed
-from assessment.models import Cycle, CycleStatus, OrgUnit, OrgUnitKind
-from assessment.scope import Role
+from assessment import services as cycles
+from assessment.models import Cycle, CycleStatus
+from assessment.services import mark_inputs_changed
+from org.models import OrgUnit, OrgUnitKind
+from org.scope import Role
 from reports import jobs, tasks
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer import ImportOutcome, SheetChanges

@@ -11,18 +11,11 @@ import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from assessment.models import (
-    Cycle,
-    Event,
-    EventOrigin,
-    EventStatus,
-    MetricValue,
-    OrgUnit,
-    Participant,
-    User,
-)
-from assessment.scope import Role
+from assessment.models import Cycle, Participant
+from evidence.models import Event, EventOrigin, EventStatus, MetricValue
 from indicators.models import BarsLevel, EventType
+from org.models import OrgUnit, User
+from org.scope import Role
 from reports.excel.export import write_results
 from reports.excel.importer import import_workbook
 from reports.excel.layout import DETAIL_COLUMNS, RANKING_COLUMNS

@@ -9,7 +9,8 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 
-from assessment.models import Cycle, Event, Participant
+from assessment.models import Cycle, Participant
+from evidence.models import Event
 from reports.excel.export import write_results
 from reports.excel.importer import import_workbook
 from scoring.models import ScoreEntry

@@ -13,9 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessment import cycles
+from assessment import services as cycles
 from assessment.models import Cycle
-from assessment.scope import Role
+from org.scope import Role
 from scoring import incidents
 from scoring.models import CriticalIncident, ScoreEntry, Source
 from scoring.services import enter_score

@@ -31,8 +31,8 @@ def test_a_fresh_process_registers_every_input_source_and_counter():
     ).stdout.splitlines()
     sources, counters = json.loads(out[-2]), json.loads(out[-1])
     assert sources == [
-        "assessment.events.inputs.event_inputs",
-        "assessment.records.inputs.metric_values",
+        "evidence.events.inputs.event_inputs",
+        "evidence.records.inputs.metric_values",
         "scoring.counters.counted_metrics",
         "surveys.inputs.survey_input",
     ]

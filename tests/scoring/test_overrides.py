@@ -10,13 +10,13 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from assessment import cycles
+from assessment import services as cycles
 from assessment.models import Cycle
-from assessment.services import StaleVersion
+from core.versioning import StaleVersion
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from scoring import engine, inputs
 from scoring.models import GradeOverride, Result
-from scoring.overrides import clear_override, override_grade, recompute_results
+from scoring.results.services import clear_override, override_grade, recompute_results
 from scoring.services import compute_cycle, current_results, results_are_stale
 from tests.factories import complete_scoring
 

@@ -9,7 +9,7 @@ from celery.contrib.testing.worker import start_worker
 from django.db import transaction
 from django.test import override_settings
 
-from assessment import cycles
+from assessment import services as cycles
 from assessment.models import Cycle
 from config.celery import app
 from indicators.starter import SEED_TEMPLATE, install_starter_templates

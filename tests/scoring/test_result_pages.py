@@ -12,10 +12,12 @@ from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from assessment import cycles
-from assessment.models import Cycle, OrgUnitKind
-from scoring import engine, inputs, selectors
+from assessment import services as cycles
+from assessment.models import Cycle
+from org.models import OrgUnitKind
+from scoring import engine, inputs
 from scoring.models import Result, ScoreEntry, Source
+from scoring.results import selectors
 from scoring.services import compute_cycle, current_results
 from tests.conftest import secretary as make_secretary
 from tests.factories import OrgUnitFactory, SecretaryFactory, complete_scoring, open_seed_cycle

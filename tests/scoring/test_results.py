@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from assessment import cycles
+from assessment import services as cycles
 from assessment.models import Cycle, CycleStatus
 from indicators.starter import install_starter_templates
 from scoring import engine, services
@@ -286,7 +286,7 @@ def test_the_certificate_data_feeds_the_cert_rate_metric(world, cycle):
     which the `target` leaf reads (SPEC §3.1)."""
     from datetime import date
 
-    from assessment.models import Secretary
+    from org.models import Secretary
 
     Secretary.objects.filter(pk=world.secretaries["a1"].pk).update(
         has_social_work_certificate=True, certificate_date=date(2021, 5, 1)

@@ -6,9 +6,9 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from assessment import cycles
+from assessment import services as cycles
 from assessment.models import Cycle
-from assessment.services import StaleVersion
+from core.versioning import StaleVersion
 from scoring.models import ScoreEntry, Source
 from scoring.services import enter_score
 from tests.factories import complete_scoring, open_seed_cycle

@@ -4,9 +4,15 @@ appeals — scoped like the pages (issue 5: API)."""
 import pytest
 from rest_framework.test import APIClient
 
-from assessment import cycles
-from assessment.models import Appeal, AppealStatus
-from scoring.models import ScoreEntry, SelfEvaluation, SelfEvaluationStatus, Source
+from assessment import services as cycles
+from scoring.models import (
+    Appeal,
+    AppealStatus,
+    ScoreEntry,
+    SelfEvaluation,
+    SelfEvaluationStatus,
+    Source,
+)
 from scoring.services import compute_cycle
 from tests.factories import complete_scoring, open_seed_cycle
 

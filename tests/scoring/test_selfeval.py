@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from assessment import cycles
+from assessment import services as cycles
 from assessment.models import Cycle
 from scoring.models import CriticalIncident, ScoreEntry, SelfEvaluation, Source
 from scoring.selfeval import (

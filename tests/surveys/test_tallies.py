@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from assessment.models import Cycle, CycleStatus
-from assessment.services import StaleVersion
+from core.versioning import StaleVersion
 from surveys import tallies
 from surveys.inputs import survey_counts
 from surveys.models import PaperTally, SurveySettings

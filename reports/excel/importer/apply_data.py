@@ -7,19 +7,18 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assessment.models import (
+from assessment.models import Participant
+from evidence.models import (
     Event,
     EventOrigin,
     EventStatus,
     FilingStatus,
     MetricValue,
     MetricValueSource,
-    OrgUnit,
-    Participant,
     ReformFiling,
-    User,
 )
 from indicators.models import BarsLevel, EventType, IndicatorNode, SurveyCategory
+from org.models import OrgUnit, User
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer.writes import Batch, differences, save_one
 from scoring.models import ScoreEntry

@@ -6,16 +6,8 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
-from assessment.cycles import default_quarters
-from assessment.models import (
-    Cycle,
-    CycleStatus,
-    CycleTransition,
-    OrgUnit,
-    Participant,
-    Quarter,
-    Secretary,
-)
+from assessment.models import Cycle, CycleStatus, CycleTransition, Participant, Quarter
+from assessment.services import default_quarters
 from indicators.models import (
     EventType,
     IndicatorNode,
@@ -24,6 +16,7 @@ from indicators.models import (
     SurveyCategory,
 )
 from indicators.services import DEFAULT_SURVEY_CATEGORIES, freeze_template
+from org.models import OrgUnit, Secretary
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer.outcome import SheetChanges
 from reports.excel.importer.writes import save_one

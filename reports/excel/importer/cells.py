@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from indicators.validation import plain_number
+from core.numbers import plain_number
 
 DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

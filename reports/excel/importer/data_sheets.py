@@ -4,7 +4,8 @@ describes it). Every fault is recorded on its sheet; nothing here writes."""
 
 from django.utils.translation import gettext as _
 
-from indicators.validation import Method, plain_number
+from core.numbers import plain_number
+from indicators.validation import Method
 from reports.excel.importer import cells
 from reports.excel.importer.plan import EventRow, ScoreRow, TallyRow
 from reports.excel.layout import EVENT_STATUSES, SOURCES, YES_NO

@@ -10,12 +10,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from assessment.cycles import mark_inputs_changed, may_manage
-from assessment.models import Cycle, OrgUnit, Secretary, User
-from assessment.scope import Role, scope_of
+from assessment.models import Cycle
+from assessment.services import mark_inputs_changed, may_manage
 from indicators.models import MetricDefinition
 from indicators.services import DEFAULT_SURVEY_CATEGORIES, node_specs
 from indicators.validation import Method
+from org.models import OrgUnit, Secretary, User
+from org.scope import Role, scope_of
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer import apply_data, apply_setup, cells, data_sheets, setup_sheets
 from reports.excel.importer.outcome import ImportOutcome, SheetChanges

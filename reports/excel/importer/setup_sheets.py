@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from assessment.models import ALLOWED_PARENT_KINDS, OrgUnit, OrgUnitKind
 from indicators.validation import EventTypeSpec, NodeSpec, validate_event_types, validate_tree
+from org.models import ALLOWED_PARENT_KINDS, OrgUnit, OrgUnitKind
 from reports.excel.importer import cells
 from reports.excel.importer.plan import SecretaryRow, UnitRow
 from reports.excel.layout import METHODS, SETTING_FIELDS, SETTING_KEYS, UNIT_KINDS, YES_NO

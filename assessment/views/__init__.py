@@ -1,1 +1,0 @@
-"""Browser views of the assessment app, one module per area."""

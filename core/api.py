@@ -1,0 +1,88 @@
+"""API conventions shared by every app's viewsets: pagination, errors, and optimistic
+locking with ETag / If-Match (DESIGN §4)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.versioning import StaleVersion
+
+
+class Pagination(PageNumberPagination):
+    """50 rows a page by default; clients may ask for up to 500 with ?page_size=."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = _("修改或删除需要携带 If-Match 请求头（取自该记录的 ETag）。")
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(APIException):
+    status_code = 412
+    default_detail = _("该记录已被他人修改，请重新获取后再提交。")
+    default_code = "precondition_failed"
+
+
+def exception_handler(exc, context):
+    """Service errors become API errors: validation → 400 (always an object of field →
+    messages), stale version → 412; 404 says nothing about what exists."""
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, StaleVersion):
+        exc = PreconditionFailed()
+    elif isinstance(exc, Http404):
+        exc = NotFound(_("不存在，或不在您的管理范围内。"))
+    return drf_exception_handler(exc, context)
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=True, description="ETag of the record"
+)
+
+
+class VersionedViewSetMixin:
+    """ETag on reads, If-Match on writes (DESIGN §4). Every answer that is one record
+    (retrieve, create, update, and each action on one record, such as verify/) carries
+    the record's version as its ETag, ready for the next If-Match."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        one_record = self.action in ("retrieve", "update", "partial_update", "create") or (
+            getattr(self, "detail", False)
+        )
+        if one_record and isinstance(data, dict) and "version" in data:
+            response["ETag"] = f'"{data["version"]}"'
+        return response
+
+    def current(self, obj, status=200):
+        """The record as the viewset's queryset shows it now (after a service changed it)."""
+        return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data, status=status)
+
+    def get_object_at_version(self, request):
+        """The object, if it is still at the version the If-Match header names."""
+        obj = self.get_object()
+        if obj.version != self.expected_version(request):
+            raise StaleVersion(obj)
+        return obj
+
+    def expected_version(self, request):
+        header = request.headers.get("If-Match")
+        if not header:
+            raise PreconditionRequired()
+        try:
+            return int(header.strip().removeprefix("W/").strip('"'))
+        except ValueError as exc:
+            raise PreconditionFailed() from exc

@@ -1,0 +1,43 @@
+"""Template helpers for Bootstrap forms and role labels."""
+
+from decimal import Decimal
+
+from django import forms, template
+
+from core.numbers import plain_number
+
+register = template.Library()
+
+
+@register.filter
+def bs(field):
+    """Render a bound field's widget with Bootstrap classes (and is-invalid on errors)."""
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select):
+        css = "form-select"
+    else:
+        css = "form-control"
+    if field.errors:
+        css += " is-invalid"
+    return field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def is_checkbox(field):
+    return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def minutes(delta):
+    """A timedelta as whole minutes, for messages such as the lockout notice."""
+    return int(delta.total_seconds() // 60) if delta else 0
+
+
+@register.filter
+def plain(value):
+    """A number as people write it: 6 not 6.00, 2.5 not 2.50; blank for None."""
+    if value is None or value == "":
+        return ""
+    return plain_number(Decimal(value))

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EvidenceConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "evidence"
+    verbose_name = _("过程材料")
+
+    def ready(self):
+        # Registration by import: the events' and metric values' scoring input sources,
+        # the counted metrics of 民情日记/网格事件, the rectification carry-over on opening.
+        from evidence.attachments import services as attachments
+        from evidence.events import inputs  # noqa: F401
+        from evidence.records import counters  # noqa: F401
+        from evidence.records import inputs as record_inputs  # noqa: F401
+        from evidence.rectification import services  # noqa: F401
+        from scoring.evidence_files import register_file_store
+
+        register_file_store(attachments)

@@ -1,0 +1,390 @@
+"""Pages of the records area: 民情直报 (phone-first 民情日记 and 网格事件) and the metric grid
+of a cycle (指标数据, htmx autosave, paste from Excel). Services decide; these views
+look objects up in the user's scope (404 outside) and show the services' answers."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from assessment.models import Cycle
+from assessment.views import report_refusal
+from core.versioning import StaleVersion
+from core.views import apply_validation_error, int_or_none
+from evidence.models import DiaryEntry, GridEvent
+from evidence.records import selectors, services
+from evidence.records.forms import (
+    DiaryEntryForm,
+    DiaryFilterForm,
+    GridEventFilterForm,
+    GridEventForm,
+    GridEventMoveForm,
+    MetricImportForm,
+)
+from indicators.models import MetricDefinition
+from org.access import RoleRequiredMixin
+from org.models import OrgUnit, OrgUnitKind
+from org.scope import Role, scope_of
+from scoring.access import STAFF_ROLES
+
+LIST_SIZE = 50
+RECENT = 10
+
+
+def home_crumbs(*more):
+    return [(_("民情直报"), reverse("records-home")), *more]
+
+
+def _filters(form_class, request):
+    form = form_class(request.GET or None)
+    return form, (form.cleaned_data if form.is_valid() else {})
+
+
+class RecordsHomeView(LoginRequiredMixin, View):
+    """民情直报: a secretary's big buttons and recent entries; staff's lists with filters."""
+
+    def get(self, request):
+        user = request.user
+        return render(
+            request,
+            "evidence/records/home.html",
+            {
+                "writes_diary": selectors.own_communities(user).exists(),
+                "writes_events": selectors.writes_grid_events(user),
+                "is_staff": scope_of(user).has_role(*STAFF_ROLES),
+                "diary": selectors.diary_entries(user)[:RECENT],
+                "events": selectors.grid_events(user)[:RECENT],
+                "diary_filters": DiaryFilterForm(),
+                "event_filters": GridEventFilterForm(),
+                "breadcrumbs": [(_("民情直报"), "")],
+            },
+        )
+
+
+class DiaryListView(LoginRequiredMixin, View):
+    def get(self, request):
+        form, chosen = _filters(DiaryFilterForm, request)
+        rows = selectors.diary_entries(request.user, **chosen)
+        return render(
+            request,
+            "evidence/records/diary_list.html",
+            {
+                "filters": form,
+                "diary": rows[:LIST_SIZE],
+                "total": rows.count(),
+                "writes_diary": selectors.own_communities(request.user).exists(),
+                "breadcrumbs": home_crumbs((_("民情日记"), "")),
+            },
+        )
+
+
+class DiaryFormView(RoleRequiredMixin, View):
+    """Write a new entry (the secretary) or edit one's own (its author, with version)."""
+
+    roles = (Role.SECRETARY,)
+
+    def entry(self, request, pk):
+        if pk is None:
+            return None
+        entry = get_object_or_404(DiaryEntry.objects.for_user(request.user), pk=pk)
+        if entry.author_id != request.user.pk:
+            raise PermissionDenied
+        return entry
+
+    def render_form(self, request, form, entry=None, current=None):
+        return render(
+            request,
+            "evidence/records/diary_form.html",
+            {
+                "form": form,
+                "entry": entry,
+                "current": current,
+                "breadcrumbs": home_crumbs(
+                    (_("民情日记"), reverse("diary-list")),
+                    (_("修改民情日记") if entry else _("记民情日记"), ""),
+                ),
+            },
+        )
+
+    def get(self, request, pk=None):
+        entry = self.entry(request, pk)
+        communities = selectors.own_communities(request.user)
+        initial = {}
+        if entry is not None:
+            initial = {
+                f: getattr(entry, f)
+                for f in ("recorded_on", "category", "content", "follow_up", "resolved")
+            }
+            initial.update(community=entry.community_id, resolved_on=entry.resolved_on)
+        form = DiaryEntryForm(communities=communities, initial=initial)
+        return self.render_form(request, form, entry)
+
+    def post(self, request, pk=None):
+        entry = self.entry(request, pk)
+        form = DiaryEntryForm(request.POST, communities=selectors.own_communities(request.user))
+        if not form.is_valid():
+            return self.render_form(request, form, entry)
+        data = dict(form.cleaned_data)
+        community = data.pop("community")
+        try:
+            if entry is None:
+                services.record_diary_entry(actor=request.user, community=community, **data)
+                messages.success(request, _("民情日记已保存。"))
+            else:
+                services.update_diary_entry(
+                    actor=request.user,
+                    entry=entry,
+                    version=int_or_none(request.POST.get("version")),
+                    **data,
+                )
+                messages.success(request, _("民情日记已修改。"))
+        except StaleVersion as exc:
+            form.add_error(None, str(exc))
+            return self.render_form(request, form, entry, current=exc.current)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            return self.render_form(request, form, entry)
+        return redirect("records-home")
+
+
+class GridEventListView(LoginRequiredMixin, View):
+    def get(self, request):
+        form, chosen = _filters(GridEventFilterForm, request)
+        rows = selectors.grid_events(request.user, **chosen)
+        return render(
+            request,
+            "evidence/records/gridevent_list.html",
+            {
+                "filters": form,
+                "events": rows[:LIST_SIZE],
+                "total": rows.count(),
+                "writes_events": selectors.writes_grid_events(request.user),
+                "breadcrumbs": home_crumbs((_("网格事件"), "")),
+            },
+        )
+
+
+class GridEventCreateView(RoleRequiredMixin, View):
+    roles = (Role.SECRETARY, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR)
+
+    def render_form(self, request, form):
+        return render(
+            request,
+            "evidence/records/gridevent_form.html",
+            {
+                "form": form,
+                "breadcrumbs": home_crumbs(
+                    (_("网格事件"), reverse("gridevent-list")), (_("报网格事件"), "")
+                ),
+            },
+        )
+
+    def communities(self, request):
+        return selectors.grid_event_communities(request.user).order_by("path")
+
+    def get(self, request):
+        return self.render_form(request, GridEventForm(communities=self.communities(request)))
+
+    def post(self, request):
+        form = GridEventForm(request.POST, communities=self.communities(request))
+        if not form.is_valid():
+            return self.render_form(request, form)
+        try:
+            event = services.report_grid_event(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+            return self.render_form(request, form)
+        messages.success(request, _("网格事件已上报。"))
+        return redirect("gridevent-detail", pk=event.pk)
+
+
+def visible_grid_event(user, pk):
+    return get_object_or_404(
+        GridEvent.objects.for_user(user).select_related("community", "grid", "reported_by"),
+        pk=pk,
+    )
+
+
+class GridEventDetailView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        event = visible_grid_event(request.user, pk)
+        return render(
+            request,
+            "evidence/records/gridevent_detail.html",
+            {
+                "event": event,
+                "actions": services.grid_event_actions(request.user, event),
+                "history": event.history.select_related("history_user")[:20],
+                "breadcrumbs": home_crumbs(
+                    (_("网格事件"), reverse("gridevent-list")), (str(event), "")
+                ),
+            },
+        )
+
+
+class GridEventMoveView(RoleRequiredMixin, View):
+    """开始处理 / 办结 / 重新打开."""
+
+    roles = (Role.SECRETARY, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR)
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        event = visible_grid_event(request.user, pk)
+        form = GridEventMoveForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("请检查填写的内容。"))
+            return redirect("gridevent-detail", pk=event.pk)
+        try:
+            event = services.move_grid_event(actor=request.user, event=event, **form.cleaned_data)
+        except (ValidationError, StaleVersion) as exc:
+            report_refusal(request, exc)
+        else:
+            messages.success(
+                request,
+                _("事件状态已改为“%(status)s”。") % {"status": event.get_status_display()},
+            )
+        return redirect("gridevent-detail", pk=event.pk)
+
+
+# --------------------------------------------------------------------- metric grid
+
+
+def visible_cycle(user, pk):
+    return get_object_or_404(Cycle.objects.for_user(user).select_related("county"), pk=pk)
+
+
+def cycle_crumbs(cycle, *more):
+    return [
+        (_("考核周期"), reverse("cycle-list")),
+        (cycle.name, reverse("cycle-detail", args=[cycle.pk])),
+        *more,
+    ]
+
+
+class MetricGridView(RoleRequiredMixin, View):
+    """指标数据: communities × entered/imported metrics; counted ones read-only."""
+
+    roles = STAFF_ROLES
+
+    def get(self, request, pk):
+        cycle = visible_cycle(request.user, pk)
+        grid = selectors.metric_grid(request.user, cycle)
+        return render(
+            request,
+            "evidence/records/metric_grid.html",
+            {
+                "cycle": cycle,
+                "grid": grid,
+                "imports": not cycle.is_locked
+                and scope_of(request.user).has_role(*selectors.METRIC_ENTRY_ROLES),
+                "breadcrumbs": cycle_crumbs(cycle, (_("指标数据"), "")),
+            },
+        )
+
+
+class MetricCellView(RoleRequiredMixin, View):
+    """One cell's autosave: a value saves it, an empty cell clears it."""
+
+    roles = tuple(selectors.METRIC_ENTRY_ROLES)
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        cycle = visible_cycle(request.user, pk)
+        community = get_object_or_404(
+            OrgUnit.objects.for_user(request.user).filter(kind=OrgUnitKind.COMMUNITY),
+            pk=int_or_none(request.POST.get("community")),
+        )
+        definition = (
+            MetricDefinition.objects.filter(
+                template_id=cycle.frozen_template_id, key=request.POST.get("key", "")
+            )
+            .exclude(source=MetricDefinition.Source.COUNTED)
+            .first()
+        )
+        if definition is None:
+            raise Http404
+        raw = request.POST.get("value", "").strip()
+        version = int_or_none(request.POST.get("version"))
+        error = ""
+        try:
+            if raw:
+                services.set_metric_value(
+                    actor=request.user,
+                    cycle=cycle,
+                    community=community,
+                    key=definition.key,
+                    value=raw,
+                    version=version,
+                )
+            else:
+                services.clear_metric_value(
+                    actor=request.user,
+                    cycle=cycle,
+                    community=community,
+                    key=definition.key,
+                    version=version,
+                )
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except StaleVersion as exc:
+            error = str(exc)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        cell = selectors.metric_cell(request.user, cycle, community, definition)
+        if error:
+            cell.error, cell.input_value = error, raw
+        filled, fillable = selectors.filled_count(request.user, cycle)
+        return render(
+            request,
+            "evidence/records/_metric_cell_response.html",
+            {
+                "cell": cell,
+                "cycle": cycle,
+                "saved_now": not error,
+                "filled": filled,
+                "fillable": fillable,
+            },
+        )
+
+
+class MetricImportView(RoleRequiredMixin, View):
+    """Paste from Excel: all or nothing, every error with its line number."""
+
+    roles = tuple(selectors.METRIC_ENTRY_ROLES)
+
+    def render_form(self, request, cycle, form, errors=()):
+        return render(
+            request,
+            "evidence/records/metric_import.html",
+            {
+                "cycle": cycle,
+                "form": form,
+                "errors": errors,
+                "breadcrumbs": cycle_crumbs(
+                    cycle,
+                    (_("指标数据"), reverse("metric-grid", args=[cycle.pk])),
+                    (_("粘贴导入"), ""),
+                ),
+            },
+        )
+
+    def get(self, request, pk):
+        return self.render_form(request, visible_cycle(request.user, pk), MetricImportForm())
+
+    def post(self, request, pk):
+        cycle = visible_cycle(request.user, pk)
+        form = MetricImportForm(request.POST)
+        if not form.is_valid():
+            return self.render_form(request, cycle, form)
+        try:
+            n = services.import_metric_values(
+                actor=request.user, cycle=cycle, text=form.cleaned_data["text"]
+            )
+        except ValidationError as exc:
+            return self.render_form(request, cycle, form, exc.messages)
+        messages.success(request, _("已导入 %(n)d 条指标数据。") % {"n": n})
+        return redirect("metric-grid", pk=cycle.pk)

@@ -1,0 +1,14 @@
+from django.db import migrations
+
+from core.migration_ops import move_content_types
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("org", "0001_layers"),
+    ]
+
+    operations = [
+        move_content_types("assessment", "org", ["OrgUnit", "HistoricalOrgUnit", "User", "HistoricalUser", "Membership", "HistoricalMembership", "Secretary", "HistoricalSecretary"]),
+    ]

@@ -1,0 +1,148 @@
+"""The ranking page (排名): the whitelist of sort keys and the filters, the rows of one
+result version as the user sees them (`ranking_rows`), the town filter's choices, and the
+warning panel: who the 优秀 quota demoted and how many participants carry each kind of
+warning (`warning_summary`).
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Case, F, IntegerField, Q, Value, When
+
+from org.models import OrgUnit, OrgUnitKind
+from scoring.results.selectors.common import (
+    TIERS,
+    decorate,
+    event_type_names,
+    grade_order,
+    split_warning,
+    visible_results,
+)
+
+# Sort keys of the ranking page (query parameter `sort`, "-" for descending): a
+# whitelist, so no user input reaches order_by.
+SORT_FIELDS = {
+    "rank": "rank",
+    "staff_no": "participant__secretary__staff_no",
+    "name": "participant__secretary__name",
+    "town": "participant__community__parent__path",
+    "community": "participant__community__path",
+    "self": "self_total",
+    "target": "target_total",
+    "org": "org_total",
+    "composite": "composite",
+    "bonus": "bonus",
+    "final": "final",
+    "grade": "grade_order",
+    "veto": "veto",
+    "tier": "tier_order",
+    "coefficient": "coefficient",
+    "pay": "pay",
+}
+
+
+@dataclass(frozen=True)
+class RankingFilters:
+    town: int | None = None
+    grade: str = ""
+    tier: str = ""
+    veto: bool | None = None
+    q: str = ""
+
+
+def _label_order(field_name, labels):
+    return Case(
+        *(When(**{field_name: label}, then=Value(i)) for i, label in enumerate(labels)),
+        default=Value(len(labels)),
+        output_field=IntegerField(),
+    )
+
+
+NO_FILTERS = RankingFilters()
+
+
+def ranking_rows(user, cycle, version, filters=NO_FILTERS, sort="rank"):
+    """The rows of the version the user sees, filtered and sorted (one query). Graded
+    participants come first; the non-graded follow, unranked (SPEC §3.5)."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in SORT_FIELDS:
+        key, descending = "rank", False
+    rows = (
+        visible_results(user, version)
+        .select_related("participant__secretary", "participant__community__parent")
+        .annotate(
+            grade_order=_label_order("grade", grade_order(cycle)),
+            tier_order=_label_order("tier", [TIERS.top, TIERS.middle, TIERS.bottom]),
+        )
+    )
+    if filters.town:
+        rows = rows.filter(participant__community__parent_id=filters.town)
+    if filters.grade:
+        rows = rows.filter(grade=filters.grade)
+    if filters.tier:
+        rows = rows.filter(tier=filters.tier)
+    if filters.veto is not None:
+        rows = rows.filter(veto=filters.veto)
+    if filters.q:
+        rows = rows.filter(
+            Q(participant__secretary__name__icontains=filters.q)
+            | Q(participant__secretary__staff_no__icontains=filters.q)
+            | Q(participant__community__name__icontains=filters.q)
+        )
+    order = [F("graded").desc()]
+    if key == "rank":
+        order.append("group")
+    chosen = F(SORT_FIELDS[key])
+    order.append(chosen.desc(nulls_last=True) if descending else chosen.asc(nulls_last=True))
+    order += ["group", F("rank").asc(nulls_last=True), "participant__secretary__staff_no"]
+    names = event_type_names(cycle)
+    return [decorate(row, names) for row in rows.order_by(*order)]
+
+
+def town_choices(user, cycle):
+    """The towns of the cycle's county the user reaches, for the town filter."""
+    return OrgUnit.objects.for_user(user).filter(
+        kind=OrgUnitKind.TOWN, path__startswith=cycle.county.path
+    )
+
+
+@dataclass
+class WarningSummary:
+    """What the ranking's warning panel shows: the cycle's warnings and, per kind of
+    participant warning, how many of the visible participants carry it."""
+
+    overflow: list = field(default_factory=list)  # (staff_no, name) demoted by the quota
+    overflow_total: int = 0
+    other: list = field(default_factory=list)  # cycle warnings of other kinds
+    per_kind: list = field(default_factory=list)  # (kind, participants)
+
+    def __bool__(self):
+        return bool(self.overflow_total or self.other or self.per_kind)
+
+
+QUOTA_WARNING = "优秀名额"
+
+
+def warning_summary(user, version):
+    visible = visible_results(user, version)
+    per_kind = Counter()
+    for warnings in visible.values_list("warnings", flat=True):
+        per_kind.update({split_warning(text)[0] for text in warnings})
+    summary = WarningSummary(per_kind=sorted(per_kind.items(), key=lambda kv: -kv[1]))
+    overflow = []
+    for text in version.warnings:
+        kind, detail = split_warning(text)
+        if kind == QUOTA_WARNING:
+            overflow.append(detail)
+        else:
+            summary.other.append(text)
+    summary.overflow_total = len(overflow)
+    if overflow:
+        # Only the names the user may see; the count is the whole cycle's.
+        summary.overflow = list(
+            visible.filter(participant__secretary__staff_no__in=overflow)
+            .order_by("rank", "participant__secretary__staff_no")
+            .values_list("participant__secretary__staff_no", "participant__secretary__name")
+        )
+    return summary
