@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Both cores: every pytest-xdist worker has its own database and Redis databases.
+PYTEST_ARGS ?= -n auto --durations=30
 
 .PHONY: run test lint format messages bench fonts
 

@@ -1,5 +1,5 @@
 """REST API of cycles, their transitions and participants (/api/v1/). Scoped like the
-pages; writes by the county's admins and county assessors through `assessment.cycles`,
+pages; writes by the county's admins and county assessors through `assessment.services`,
 each with If-Match (DESIGN §4)."""
 
 from django.utils.translation import gettext_lazy as _

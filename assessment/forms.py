@@ -1,5 +1,5 @@
 """Browser forms of the cycle pages (考核周期). They only collect input; the services in
-`assessment.cycles` decide and write. Choice fields are built from the acting user's
+`assessment.services` decide and write. Choice fields are built from the acting user's
 scope, never from all rows."""
 
 from django import forms

@@ -1,7 +1,7 @@
 """Assessment cycles (考核周期): settings, quarters, lifecycle, participants (SPEC §2, §3).
 
 A cycle belongs to one county. Its state changes only through the transitions in
-`assessment.cycles` (each recorded as a `CycleTransition`); once published it is
+`assessment.services` (each recorded as a `CycleTransition`); once published it is
 read-only everywhere.
 """
 

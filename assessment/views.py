@@ -1,7 +1,7 @@
 """考核周期: cycles in one's scope; admins and county assessors of the county create them,
 set them up, enrol participants and walk them through their states (SPEC §2, §3).
 
-Every rule is the services' (`assessment.cycles`): these views look objects up inside
+Every rule is the services' (`assessment.services`): these views look objects up inside
 the user's scope, call a service and show what it said.
 """
 

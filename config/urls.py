@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 from assessment import api as cycle_api
 from config.health import healthz
 from evidence.events import api as events_api
+from evidence.filings import api as filings_api
 from evidence.keytasks import api as keytasks_api
 from evidence.records import api as records_api
 from evidence.rectification import api as rectification_api
@@ -37,7 +38,7 @@ router.register("score-entries", scoring_api.ScoreEntryViewSet, basename="scoree
 router.register("results", scoring_api.ResultViewSet, basename="result")
 router.register("result-versions", scoring_api.ResultVersionViewSet, basename="resultversion")
 router.register("appeals", appeal_api.AppealViewSet, basename="appeal")
-for area in (events_api, records_api, keytasks_api, rectification_api, surveys_api):
+for area in (events_api, filings_api, records_api, keytasks_api, rectification_api, surveys_api):
     area.register(router)
 
 accounts = [

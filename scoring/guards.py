@@ -2,7 +2,7 @@
 "cannot publish while results are stale or required scores are missing, showing what is
 missing"), and what publication does to the results.
 
-Registered with `assessment.cycles` in `ScoringConfig.ready`.
+Registered with `assessment.services` in `ScoringConfig.ready`.
 """
 
 from collections import defaultdict

@@ -1,4 +1,5 @@
-from surveys import ballot_api, tally_api
+from surveys.ballots import api as ballot_api
+from surveys.tallies import api as tally_api
 
 
 def register(router):

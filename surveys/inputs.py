@@ -18,7 +18,7 @@ from django.db.models import Count
 from scoring import engine
 from scoring.inputs import InputContribution, register_input_source
 from surveys.models import Ballot, Choice, PaperTally
-from surveys.tallies import tally_state
+from surveys.tallies.services import tally_state
 
 CHOICE_FIELDS = {
     Choice.SATISFIED: "satisfied",

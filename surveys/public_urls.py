@@ -1,3 +1,3 @@
-from surveys.views import ballots
+from surveys.ballots import views as ballots
 
 urlpatterns = ballots.public_urlpatterns

@@ -1,4 +1,5 @@
-from surveys.views import ballots, results
+from surveys.ballots import views as ballots
+from surveys.tallies import views as results
 
 urlpatterns = [
     *ballots.urlpatterns,

@@ -1,6 +1,6 @@
 """Evidence files (佐证材料) in the browser: the only way a stored file is read back
 (download, scoped: 404 outside the user's scope, a secretary only their own), and its
-removal by the uploader (rules in `assessment.evidence`)."""
+removal by the uploader (rules in `evidence.attachments.services`)."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin

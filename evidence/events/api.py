@@ -1,8 +1,7 @@
-"""REST API of events (/api/v1/events/) and reform-risk filings (/api/v1/reform-filings/).
+"""REST API of events (/api/v1/events/); reform-risk filings are in `evidence.filings.api`.
 
-Reading follows scope; every write is one service call (`assessment.events.services`,
-`assessment.events.filings`). PATCH and the actions on one record need If-Match (the
-record's ETag): missing → 428, stale → 412. Proof files go with a multipart create
+Reading follows scope; every write is one service call (`evidence.events.services`).
+PATCH and the actions on one record need If-Match (the record's ETag): missing → 428, stale → 412. Proof files go with a multipart create
 (field `files`, repeated)."""
 
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +15,6 @@ from rest_framework.response import Response
 from assessment.models import Participant
 from core.api import IF_MATCH, VersionedViewSetMixin
 from evidence.events import services
-from evidence.filings import services as filings
 from evidence.models import Event, ReformFiling
 from indicators.models import EventType, IndicatorTemplate
 
@@ -211,109 +209,6 @@ class EventViewSet(
         return Response(self.get_serializer(rows, many=True).data)
 
 
-class FilingSerializer(serializers.ModelSerializer):
-    participant = serializers.PrimaryKeyRelatedField(queryset=Participant.objects.none())
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
-
-    class Meta:
-        model = ReformFiling
-        fields = [
-            "id",
-            "participant",
-            "title",
-            "description",
-            "risks",
-            "status",
-            "status_label",
-            "filed_by",
-            "filed_at",
-            "decided_by",
-            "decided_at",
-            "decision_reason",
-            "version",
-        ]
-        read_only_fields = [
-            "status",
-            "filed_by",
-            "filed_at",
-            "decided_by",
-            "decided_at",
-            "decision_reason",
-            "version",
-        ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            self.fields["participant"].queryset = Participant.objects.for_user(request.user)
-
-
-class FilingFilter(filters.FilterSet):
-    cycle = filters.NumberFilter(field_name="participant__cycle_id")
-
-    class Meta:
-        model = ReformFiling
-        fields = ["cycle", "participant", "status"]
-
-
-@extend_schema(tags=[_("改革风险备案")])
-class FilingViewSet(
-    VersionedViewSetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Reform-risk filings: a secretary files (create); county assessors approve/reject."""
-
-    serializer_class = FilingSerializer
-    permission_classes = [permissions.IsAuthenticated]
-    filterset_class = FilingFilter
-    http_method_names = ["get", "post", "head", "options"]
-
-    def get_queryset(self):
-        return ReformFiling.objects.for_user(self.request.user).select_related(
-            "participant__cycle__county"
-        )
-
-    def perform_create(self, serializer):
-        data = serializer.validated_data
-        serializer.instance = filings.file_reform(
-            actor=self.request.user,
-            participant=data["participant"],
-            title=data["title"],
-            description=data["description"],
-            risks=data["risks"],
-        )
-
-    def _decide(self, request, approve):
-        filing = self.get_object()
-        body = ReasonRequest(data=request.data)
-        body.is_valid(raise_exception=True)
-        filing = filings.decide_filing(
-            actor=request.user,
-            filing=filing,
-            version=self.expected_version(request),
-            approve=approve,
-            reason=body.validated_data["reason"],
-        )
-        return self.current(filing)
-
-    @extend_schema(request=ReasonRequest, parameters=[IF_MATCH], responses=FilingSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None, **kwargs):
-        """待审批 → 已批准 (`reason` optional)."""
-        return self._decide(request, approve=True)
-
-    @extend_schema(request=ReasonRequest, parameters=[IF_MATCH], responses=FilingSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, pk=None, **kwargs):
-        """待审批 → 不予批准 (`reason` required)."""
-        return self._decide(request, approve=False)
-
-
 def register(router):
     """Add this area's API routes to the project's router."""
     router.register("events", EventViewSet, basename="event")
-    router.register("reform-filings", FilingViewSet, basename="reformfiling")

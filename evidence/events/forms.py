@@ -1,5 +1,5 @@
 """Browser forms of events and reform-risk filings. Choices come from the user's scope
-(`for_user`); the rules themselves are the services' (`assessment.events.services`)."""
+(`for_user`); the rules themselves are the services' (`evidence.events.services`)."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -61,13 +61,3 @@ def _type_label(kind):
     if kind.is_veto:
         marks.append(_("一票否决"))
     return f"{kind.name}（{'，'.join(str(m) for m in marks)}）" if marks else kind.name
-
-
-class FilingForm(forms.Form):
-    title = forms.CharField(label=_("改革事项"), max_length=200)
-    description = forms.CharField(
-        label=_("主要举措"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
-    )
-    risks = forms.CharField(
-        label=_("可能的风险"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
-    )

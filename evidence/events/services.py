@@ -13,7 +13,7 @@ Who may do what:
   mistaken decision can be corrected before publication; the audit trail keeps both.
 - Exempt (免责) and revoke an exemption, with a reason: county assessors only, and only
   for an event linked to an approved filing of the same participant.
-- Reform-risk filings themselves: `assessment.events.filings`.
+- Reform-risk filings themselves: `evidence.filings.services`.
 - Edit or withdraw a pending event: its reporter; an event raised by a key task's
   completion is only verified or rejected (else a late completion could be withdrawn
   by the one who reported it).

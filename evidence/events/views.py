@@ -1,6 +1,6 @@
 """Event pages (事项): the cycle's list with filters, counts and bulk verification, the
 report and edit forms, and the event's page with its files, decision history and the
-controls the user may use. Rules live in `assessment.events.services`."""
+controls the user may use. Rules live in `evidence.events.services`."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin

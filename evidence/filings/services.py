@@ -1,7 +1,7 @@
 """Reform-risk filings (改革风险备案, SPEC §2): the participant's own secretary files an
 initiative and its risks in advance while the cycle is 进行中 or 评分中; a county
 assessor approves it or rejects it with a reason. Events linked to an approved filing
-may then be exempted (`assessment.events.services.exempt_event`)."""
+may then be exempted (`evidence.events.services.exempt_event`)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction

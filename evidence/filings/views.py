@@ -1,6 +1,6 @@
 """Reform-risk filing pages (改革风险备案): the cycle's filings the user reaches, a
 secretary's form, and the filing's page where a county assessor approves or rejects it
-(rules in `assessment.events.services`)."""
+(rules in `evidence.events.services`)."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -14,9 +14,9 @@ from assessment.services import may_manage
 from assessment.views import report_refusal
 from core.versioning import StaleVersion
 from core.views import apply_validation_error, int_or_none
-from evidence.events.forms import FilingForm
 from evidence.events.views import own_participant, visible_cycle
 from evidence.filings import services as filings
+from evidence.filings.forms import FilingForm
 from evidence.models import FilingStatus, ReformFiling
 from org.access import RoleRequiredMixin
 from org.scope import Role

@@ -2,7 +2,7 @@
 managers create, change and delete with If-Match), /api/v1/key-task-assignments/
 (read, with the status today), /api/v1/progress-reports/ (read; the community's
 secretary or town assessor creates, evidence files as multipart `files`). Serializers
-only carry data: the rules are in `assessment.keytasks.services`."""
+only carry data: the rules are in `evidence.keytasks.services`."""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _

@@ -1,5 +1,5 @@
 """Browser forms of key tasks. They only collect input; the rules are in
-`assessment.keytasks.services`."""
+`evidence.keytasks.services`."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

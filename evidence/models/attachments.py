@@ -3,7 +3,7 @@ self-evaluation, an appeal, an event, a key-task progress report or a rectificat
 
 The file lives under MEDIA_ROOT, outside the web root, at a random path that says
 nothing about its original name; it is read only through the scoped download view. The
-service `assessment.evidence` checks the type from the content and the size before
+service `evidence.attachments.services` checks the type from the content and the size before
 anything is written.
 """
 

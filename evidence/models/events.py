@@ -3,7 +3,7 @@
 An event is something that happened to a participant in a cycle, of one event type of
 the cycle's frozen template. Only verified (已核实), non-exempt events count. An event
 linked to an approved filing may be exempted (免责) by a county assessor: it then neither
-deducts nor vetoes, and stays visible. Services: `assessment.events.services`.
+deducts nor vetoes, and stays visible. Services: `evidence.events.services`.
 """
 
 from django.db import models

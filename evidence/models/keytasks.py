@@ -1,7 +1,7 @@
 """Key tasks (重点工作 / 挂图作战, SPEC §2): a county assigns a task to communities with a
 deadline and planned progress per quarter; communities report actual progress. Behind
 plan → 滞后; past the deadline and unfinished → 约谈. Completion on time or late may raise
-events of the configured types. Rules: `assessment.keytasks`.
+events of the configured types. Rules: `evidence.keytasks`.
 """
 
 from django.core.validators import MaxValueValidator, MinValueValidator

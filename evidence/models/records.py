@@ -1,7 +1,7 @@
 """Metric values and the records counted metrics come from (SPEC §2 Metric):
 metric values per community and cycle (entered, imported, or counted), 民情日记 (the
 secretary's diary of residents' concerns) and 网格事件 (grid events with their status).
-Counted metrics: `assessment.records.counters`.
+Counted metrics: `evidence.records.counters`.
 """
 
 from django.db import models

@@ -1,7 +1,7 @@
 """Rectification lists (整改清单, SPEC §2): problems found in feedback — results,
 bulletins, appeals, verified deduction events — with owner, deadline, status and
 evidence of closure. Open items carry over into the county's next cycle
-(`carried_from`). Services: `assessment.rectification`.
+(`carried_from`). Services: `evidence.rectification`.
 """
 
 from django.db import models

@@ -1,6 +1,6 @@
 """REST API of the records area (issue 6): /api/v1/metric-values/ (指标数据),
 /api/v1/diary-entries/ (民情日记), /api/v1/grid-events/ (网格事件, + transition/).
-Serializers shape data; the services in `assessment.records.services` decide. Changes
+Serializers shape data; the services in `evidence.records.services` decide. Changes
 to an existing record need If-Match (DESIGN §4)."""
 
 from django.utils.translation import gettext as _

@@ -1,5 +1,5 @@
 """Browser forms of the records area. They only shape input: the services decide
-(`assessment.records.services`). Phone-first: one column, large controls, dates that
+(`evidence.records.services`). Phone-first: one column, large controls, dates that
 default to today."""
 
 from django import forms

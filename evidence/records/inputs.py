@@ -1,6 +1,6 @@
 """Entered and imported metric values as scoring inputs (SPEC §2 Metric, §3.1 target /
 bands). Counted metrics come in through `scoring.counters` (see
-`assessment.records.counters`)."""
+`evidence.records.counters`)."""
 
 from evidence.models import MetricValue
 from scoring import engine

@@ -1,7 +1,7 @@
 """REST API of the rectification lists (整改清单, /api/v1/rectification-items/): list,
 read, create and PATCH (If-Match) items; `start/` (record progress), `close/` (closure
 note + evidence files, multipart), `reopen/`; collection actions `carry-over/` and
-`from-events/`. Every rule is in assessment.rectification.services."""
+`from-events/`. Every rule is in evidence.rectification.services."""
 
 from django.shortcuts import get_object_or_404
 from django.urls import reverse

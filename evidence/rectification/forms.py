@@ -1,4 +1,4 @@
-"""Browser forms of the rectification lists; the services decide (assessment.rectification
+"""Browser forms of the rectification lists; the services decide (evidence.rectification
 .services). Choice fields start from the user's scope."""
 
 from django import forms

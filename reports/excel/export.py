@@ -123,7 +123,7 @@ def write_results(cycle, target, *, by_town=False, user=None):
 
 
 def _ranking_order(prefix=""):
-    """The ranking page's order (`scoring.selectors.ranking_rows` by rank): graded
+    """The ranking page's order (`scoring.results.selectors.ranking_rows` by rank): graded
     first, by ranking group and rank, ties by staff number; the non-graded last."""
     return [
         F(f"{prefix}graded").desc(),

@@ -1,5 +1,5 @@
 """REST API of appeals (申诉/复核, /api/v1/appeals/): a secretary files one; county
-managers accept, correct scores, decide or reject (services in assessment.appeals;
+managers accept, correct scores, decide or reject (services in scoring.appeals.services;
 changes of state need If-Match)."""
 
 from django.utils.translation import gettext_lazy as _

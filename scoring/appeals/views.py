@@ -1,5 +1,5 @@
 """Appeal pages (申诉/复核): a secretary files during 公示; county assessors accept,
-correct scores with before/after, decide or reject (services in assessment.appeals)."""
+correct scores with before/after, decide or reject (services in scoring.appeals.services)."""
 
 from decimal import Decimal, InvalidOperation
 

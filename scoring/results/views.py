@@ -1,9 +1,9 @@
 """Results pages (issue 5): the ranking, one participant's results with the radar, the
 score card with the waterfall, the quota and pay-tier preview, and grade overrides.
 
-Reads go through `scoring.selectors` (starting from `Result.objects.for_user`, so a
+Reads go through `scoring.results.selectors` (starting from `Result.objects.for_user`, so a
 secretary sees only their own results and only from 公示中 on); writes through
-`scoring.overrides`. Objects outside the user's scope answer 404.
+`scoring.results.services`. Objects outside the user's scope answer 404.
 """
 
 from django import forms

@@ -118,7 +118,7 @@ def lock_for_editing(actor, participant):
     edits this self-evaluation now: their own, the cycle 进行中, not submitted. The
     evaluation is None before the first save. Otherwise PermissionDenied, or a
     ValidationError saying why. Everything the secretary adds to it — values, the
-    summary, evidence files (`assessment.evidence`) — passes here first."""
+    summary, evidence files (`evidence.attachments.services`) — passes here first."""
     participant = _locked_participant(participant)
     if not is_own(actor, participant):
         raise PermissionDenied

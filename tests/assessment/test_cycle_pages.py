@@ -1,5 +1,5 @@
 """The cycle pages (考核周期, SPEC §2, §3): list, create, detail with the lifecycle and the
-participants, settings; every write goes through `assessment.cycles` and its refusals
+participants, settings; every write goes through `assessment.services` and its refusals
 are shown in Chinese."""
 
 from datetime import date

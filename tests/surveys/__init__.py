@@ -3,7 +3,8 @@ test the clear tokens, which the product itself never keeps (they exist only in 
 
 from unittest import mock
 
-from surveys import ballots, tokens
+from surveys.ballots import services as ballots
+from surveys.ballots import tokens
 
 BASE_URL = "http://testserver"
 

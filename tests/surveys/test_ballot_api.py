@@ -5,7 +5,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from assessment.models import Cycle, CycleStatus
-from surveys.ballot_api import BallotThrottle
+from surveys.ballots.api import BallotThrottle
 from surveys.models import Ballot, Choice
 from tests.factories import open_seed_cycle
 from tests.surveys import issue

@@ -10,7 +10,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from surveys import ballots
+from surveys.ballots import services as ballots
 from surveys.models import Ballot, BallotToken, Choice
 from tests.factories import open_seed_cycle
 from tests.surveys import issue

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment.models import Cycle, CycleStatus
-from surveys import ballots, tokens
+from surveys.ballots import services as ballots
+from surveys.ballots import tokens, views
 from surveys.models import Ballot, BallotBatch, BallotToken, Choice
-from surveys.views import ballots as views
 from tests.factories import open_seed_cycle
 from tests.surveys import issue
 

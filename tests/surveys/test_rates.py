@@ -9,9 +9,10 @@ import pytest
 
 from scoring.models import LeafResult
 from scoring.services import compute_cycle
-from surveys import selectors, tallies
 from surveys.inputs import survey_input
 from surveys.models import Ballot, Choice
+from surveys.tallies import selectors
+from surveys.tallies import services as tallies
 from tests.factories import open_seed_cycle
 
 

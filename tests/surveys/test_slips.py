@@ -7,7 +7,7 @@ import pytest
 import segno
 from pdfminer.high_level import extract_pages, extract_text
 
-from surveys import slips, tokens
+from surveys.ballots import slips, tokens
 from tests.factories import open_seed_cycle
 from tests.surveys import BASE_URL, issue
 

@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 
 from assessment.models import Cycle, CycleStatus
-from surveys import selectors, tallies
 from surveys.models import Ballot, BallotBatch, BallotToken, Choice, PaperTally
+from surveys.tallies import selectors
+from surveys.tallies import services as tallies
 from tests.factories import open_seed_cycle
 
 COUNTS = {"satisfied": "2", "basic": "3", "unsatisfied": "1", "unknown": "0"}

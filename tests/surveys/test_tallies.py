@@ -6,10 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from assessment.models import Cycle, CycleStatus
 from core.versioning import StaleVersion
-from surveys import tallies
 from surveys.inputs import survey_counts
 from surveys.models import PaperTally, SurveySettings
-from surveys.tallies import TallyStatus
+from surveys.tallies import services as tallies
+from surveys.tallies.services import TallyStatus
 from tests.factories import open_seed_cycle
 
 FIVE_SATISFIED = {"satisfied": 5, "basic": 0, "unsatisfied": 0, "unknown": 1}

@@ -7,8 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from assessment.models import Cycle, CycleStatus
-from surveys import tallies
 from surveys.models import Ballot, Choice, PaperTally
+from surveys.tallies import services as tallies
 from tests.factories import open_seed_cycle
 
 TALLIES = "/api/v1/paper-tallies/"

@@ -1,6 +1,6 @@
 """Ballot tokens (DESIGN §4): 128 random bits; a typed code people can key in from paper."""
 
-from surveys import tokens
+from surveys.ballots import tokens
 
 
 def test_a_token_is_16_random_bytes():

@@ -1,6 +1,6 @@
 """Writes of the records area (issue 6): metric values (`metrics`), 民情日记 and 网格事件
 (`records`). Metric values feed `target`/`bands` leaves directly; records feed them
-through the counted metrics of `assessment.records.counters`. Either way the write tells
+through the counted metrics of `evidence.records.counters`. Either way the write tells
 the cycles whose results it changes (`mark_inputs_changed`) in the same transaction."""
 
 from evidence.records.services.metrics import (

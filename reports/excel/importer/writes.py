@@ -3,7 +3,7 @@
 Rows are compared field by field (Decimals by value: 6 equals 6.00), so importing the
 same file again saves nothing and writes no audit record. Large sheets are written in
 bulk; their audit records are bulk-written too, stamped with the org path each row
-belongs to (what `assessment.audit.stamp_scope_path` does for single saves)."""
+belongs to (what `org.audit.stamp_scope_path` does for single saves)."""
 
 from collections import defaultdict
 

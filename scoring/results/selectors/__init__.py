@@ -9,7 +9,7 @@ hand; the engine stays the only place that decides.
 
 The package holds one module per page — `ranking`, `participant` (the sheet and the
 radar), `scorecard` (计分卡) and `quota_preview` — and `common`, what they share. The
-public names are re-exported here, so callers import them from `scoring.selectors`.
+public names are re-exported here, so callers import them from `scoring.results.selectors`.
 """
 
 from scoring.results.selectors.common import (

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from core.client_ip import client_ip
-from surveys import ballots
+from surveys.ballots import services as ballots
 from surveys.models import Choice
 
 REFUSAL_STATUS = {"unknown": 404, "used": 409, "closed": 410}

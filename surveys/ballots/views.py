@@ -21,7 +21,8 @@ from core.client_ip import client_ip
 from core.views import int_or_none
 from org.access import RoleRequiredMixin
 from scoring.access import STAFF_ROLES
-from surveys import ballots, tokens
+from surveys.ballots import services as ballots
+from surveys.ballots import tokens
 from surveys.models import BallotBatch, Choice
 
 # Typed codes that open nothing, per client address, before the code pages refuse for a

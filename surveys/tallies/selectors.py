@@ -31,7 +31,7 @@ from scoring.inputs import cycle_settings
 from scoring.models import VISIBLE_TO_SECRETARY
 from surveys.inputs import survey_counts
 from surveys.models import Ballot, BallotBatch, BallotToken, PaperTally
-from surveys.tallies import TallyStatus, settings_of, tally_state
+from surveys.tallies.services import TallyStatus, settings_of, tally_state
 
 RESULT_STATUSES = frozenset(
     {CycleStatus.SCORING, CycleStatus.REVIEW, CycleStatus.PUBLISHED, CycleStatus.ARCHIVED}

@@ -1,7 +1,7 @@
 """REST API of democratic appraisal, part B (issue 6): paper counts with double entry
 (`/api/v1/paper-tallies/`), aggregate results respecting K (`/api/v1/survey-results/`),
 survey settings per cycle (`/api/v1/survey-settings/{cycle}/`). Serializers only carry
-data; the rules are in surveys.tallies and surveys.selectors."""
+data; the rules are in surveys.tallies and surveys.tallies.selectors."""
 
 from django.db.models import Q
 from django.http import Http404
@@ -20,8 +20,9 @@ from org.access import writes_only_for
 from org.models import OrgUnit
 from org.scope import Role
 from scoring.access import STAFF_ROLES, cycle_access
-from surveys import selectors, tallies
 from surveys.models import PaperTally
+from surveys.tallies import selectors
+from surveys.tallies import services as tallies
 
 # ---------------------------------------------------------------------- paper counts
 

@@ -3,7 +3,7 @@ single-use tokens with their printable slips, opening a ballot with a token, cas
 
 Anonymity is built into the writes here:
 - clear tokens exist only in memory while the batch's slips PDF is made, in the request
-  that creates the batch; the database keeps SHA-256 digests (`surveys.tokens`);
+  that creates the batch; the database keeps SHA-256 digests (`surveys.ballots.tokens`);
 - a token is consumed with one `UPDATE … WHERE used_on IS NULL` (exactly once, however
   many submissions race), and the ballot is inserted in the same transaction;
 - the ballot row carries only cycle, community, category, choice, comment and the day:
@@ -22,7 +22,7 @@ from assessment.models import Cycle, CycleStatus, Participant
 from assessment.services import mark_inputs_changed
 from org.models import OrgUnit
 from org.scope import Role, scope_of
-from surveys import slips, tokens
+from surveys.ballots import slips, tokens
 from surveys.models import Ballot, BallotBatch, BallotToken, Choice
 
 # Ballots are taken while data is being gathered and scored; from 公示 on, the results

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from surveys import tokens
+from surveys.ballots import tokens
 
 SLIPS_PER_PAGE = 8
 

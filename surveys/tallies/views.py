@@ -1,6 +1,6 @@
 """Survey pages for staff (issue 6): settings (K, double entry, category weights), paper
 counts with double entry, return rates while the survey runs, aggregate results.
-Services in surveys.tallies, reads in surveys.selectors."""
+Services in surveys.tallies, reads in surveys.tallies.selectors."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -17,8 +17,9 @@ from core.versioning import StaleVersion
 from org.access import RoleRequiredMixin
 from org.models import OrgUnit
 from scoring.access import STAFF_ROLES, cycle_access
-from surveys import selectors, tallies
 from surveys.models import PaperTally
+from surveys.tallies import selectors
+from surveys.tallies import services as tallies
 
 KEYERS = tuple(tallies.KEYER_ROLES)
 
