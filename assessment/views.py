@@ -29,15 +29,15 @@ from assessment.forms import (
     quarter_field_names,
 )
 from assessment.models import Cycle, CycleStatus, Participant
+from assessment.selectors import managed_cycle
 from core.numbers import plain_number
 from core.versioning import StaleVersion
-from core.views import BreadcrumbsMixin, ServiceFormMixin
+from core.views import BreadcrumbsMixin, ServiceFormMixin, report_refusal
 from indicators.models import IndicatorTemplate
 from org.access import RoleRequiredMixin
 from org.models import OrgUnit, OrgUnitKind, Secretary
-from org.scope import Role
 
-MANAGERS = (Role.ADMIN, Role.COUNTY_ASSESSOR)
+MANAGERS = tuple(cycles.MANAGER_ROLES)
 STATUS_BADGES = {
     CycleStatus.DRAFT: "text-bg-secondary",
     CycleStatus.OPEN: "text-bg-primary",
@@ -50,16 +50,6 @@ STATUS_BADGES = {
 
 def manageable_counties(user):
     return OrgUnit.objects.for_user(user, roles=set(MANAGERS)).filter(kind=OrgUnitKind.COUNTY)
-
-
-def managed_cycle(user, pk):
-    """The cycle, if the user manages it; 404 otherwise (existence does not leak)."""
-    cycle = get_object_or_404(
-        Cycle.objects.for_user(user, roles=MANAGERS).select_related("county"), pk=pk
-    )
-    if not cycles.may_manage(user, cycle):
-        raise Http404
-    return cycle
 
 
 def managed_participant(user, pk):
@@ -89,14 +79,6 @@ def coefficient_text(value):
     """A pay coefficient as written in county documents: 1.10, 0.90, 1.125."""
     whole, _dot, fraction = plain_number(value).partition(".")
     return f"{whole}.{fraction.ljust(2, '0')}"
-
-
-def report_refusal(request, exc):
-    """A service's refusal as a message on the next page."""
-    if isinstance(exc, ValidationError):
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.error(request, str(exc))
 
 
 class CycleListView(LoginRequiredMixin, BreadcrumbsMixin, ListView):

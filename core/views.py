@@ -1,5 +1,6 @@
 """What every app's browser views share: breadcrumbs, service-backed forms, small helpers."""
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 
 from core.versioning import StaleVersion
@@ -62,3 +63,11 @@ class ServiceFormMixin:
         except ValidationError as exc:
             apply_validation_error(form, exc, self.service_field_names)
             return None, self.form_invalid(form)
+
+
+def report_refusal(request, exc):
+    """A service's refusal as a message on the next page."""
+    if isinstance(exc, ValidationError):
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, str(exc))

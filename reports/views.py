@@ -16,7 +16,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from assessment.models import Cycle
-from assessment.services import may_manage
+from assessment.selectors import managed_cycle
 from core.views import BreadcrumbsMixin
 from org.access import RoleRequiredMixin
 from org.scope import Role, scope_of
@@ -37,15 +37,6 @@ def visible_job(user, pk):
         .select_related("requested_by", "cycle", "county", "preview"),
         pk=pk,
     )
-
-
-def managed_cycle(user, pk):
-    cycle = get_object_or_404(
-        Cycle.objects.for_user(user, roles=IMPORTERS).select_related("county"), pk=pk
-    )
-    if not may_manage(user, cycle):
-        raise Http404
-    return cycle
 
 
 def attachment(file, name):

@@ -14,9 +14,8 @@ from django.views.generic import ListView
 
 from assessment.models import Cycle, CycleStatus
 from assessment.services import may_manage
-from assessment.views import report_refusal
 from core.versioning import StaleVersion
-from core.views import apply_validation_error, int_or_none
+from core.views import apply_validation_error, int_or_none, report_refusal
 from evidence.attachments.views import back_to
 from evidence.events import selectors, services
 from evidence.events.forms import EventForm

@@ -11,9 +11,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from assessment.services import may_manage
-from assessment.views import report_refusal
 from core.versioning import StaleVersion
-from core.views import apply_validation_error, int_or_none
+from core.views import apply_validation_error, int_or_none, report_refusal
 from evidence.events.views import own_participant, visible_cycle
 from evidence.filings import services as filings
 from evidence.filings.forms import FilingForm

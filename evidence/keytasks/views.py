@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from assessment.models import Cycle
+from assessment.selectors import managed_cycle
+from assessment.services import MANAGER_ROLES as MANAGERS
 from assessment.services import may_manage
-from assessment.views import MANAGERS, managed_cycle, report_refusal
 from core.versioning import StaleVersion
-from core.views import apply_validation_error, int_or_none
+from core.views import apply_validation_error, int_or_none, report_refusal
 from evidence.keytasks import selectors, services
 from evidence.keytasks.forms import KeyTaskCreateForm, KeyTaskForm, PlanForm, ProgressForm
 from evidence.keytasks.status import Status

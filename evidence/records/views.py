@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from assessment.models import Cycle
-from assessment.views import report_refusal
 from core.versioning import StaleVersion
-from core.views import apply_validation_error, int_or_none
+from core.views import apply_validation_error, int_or_none, report_refusal
 from evidence.models import DiaryEntry, GridEvent
 from evidence.records import selectors, services
 from evidence.records.forms import (

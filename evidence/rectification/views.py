@@ -12,16 +12,16 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from assessment.models import Cycle
+from assessment.selectors import cycle_crumbs
+from assessment.services import MANAGER_ROLES as MANAGERS
 from assessment.services import may_manage
-from assessment.views import MANAGERS, report_refusal
 from core.versioning import StaleVersion
-from core.views import apply_validation_error, int_or_none
+from core.views import apply_validation_error, int_or_none, report_refusal
 from evidence.models import Event, RectificationItem, RectificationSource, RectificationStatus
 from evidence.rectification import selectors, services
 from evidence.rectification.forms import HANDLER_ROLES, ItemCreateForm, ItemEditForm
 from org.access import RoleRequiredMixin
 from org.scope import Role
-from scoring.appeals.views import cycle_crumbs
 
 
 def visible_cycle(user, pk):

@@ -14,10 +14,11 @@ from django.views import View
 from django.views.generic import DetailView
 
 from assessment.models import Cycle, CycleStatus, Participant
+from assessment.selectors import cycle_crumbs
+from assessment.services import MANAGER_ROLES as MANAGERS
 from assessment.services import may_manage
-from assessment.views import MANAGERS, report_refusal
 from core.versioning import StaleVersion
-from core.views import BreadcrumbsMixin, int_or_none
+from core.views import BreadcrumbsMixin, int_or_none, report_refusal
 from org.access import RoleRequiredMixin
 from org.scope import Role
 from scoring.appeals import services as appeals
@@ -43,13 +44,6 @@ def managed_appeal(user, pk):
     if not may_manage(user, appeal.participant.cycle):
         raise Http404
     return appeal
-
-
-def cycle_crumbs(cycle):
-    return [
-        (_("考核周期"), reverse("cycle-list")),
-        (cycle.name, reverse("cycle-detail", args=[cycle.pk])),
-    ]
 
 
 class AppealListView(LoginRequiredMixin, View):

@@ -2,7 +2,6 @@
 K threshold afterwards, paper-count keying in the browser, settings; who sees what
 (SPEC §1: out of scope → 404, a page the role never has → 403)."""
 
-import secrets
 from datetime import date
 
 import pytest
@@ -33,7 +32,8 @@ def issue(cycle, community, name, size, used):
     BallotToken.objects.bulk_create(
         BallotToken(
             batch=batch,
-            digest=secrets.token_hex(32),
+            # Distinct digests without chance: batch and position.
+            digest=f"{batch.pk:032x}{i:032x}",
             used_on=date(2026, 6, 1) if i < used else None,
         )
         for i in range(size)
