@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-# Both cores: every pytest-xdist worker has its own database and Redis databases.
-PYTEST_ARGS ?= -n auto --durations=30
+# Both cores, a test module per worker (module-scoped setups are built once): every
+# pytest-xdist worker has its own database and Redis databases.
+PYTEST_ARGS ?= -n auto --dist loadfile --durations=30
 
 .PHONY: run test lint format messages bench fonts
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from hypothesis import settings as hypothesis_settings
 
 from org.models import OrgUnitKind
@@ -50,6 +51,19 @@ class World:
     def persona(self, name):
         return getattr(self, name)
 
+    def fresh(self):
+        """The same world read again from the database, one query per model."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        secretaries = values.pop("secretaries")
+        loaded = {}
+        for obj in [*values.values(), *secretaries.values()]:
+            loaded.setdefault(type(obj), set()).add(obj.pk)
+        rows = {model: model.objects.in_bulk(pks) for model, pks in loaded.items()}
+        return World(
+            **{name: rows[type(obj)][obj.pk] for name, obj in values.items()},
+            secretaries={key: rows[type(s)][s.pk] for key, s in secretaries.items()},
+        )
+
 
 def person(role, unit, username, full_name):
     user = UserFactory(username=username, full_name=full_name)
@@ -62,8 +76,7 @@ def secretary(community, staff_no, name, username):
     return SecretaryFactory(staff_no=staff_no, name=name, community=community, user=user)
 
 
-@pytest.fixture
-def world(db):
+def build_world():
     county_a = OrgUnitFactory(code="QA", name="青山县", kind=OrgUnitKind.COUNTY)
     town_a = OrgUnitFactory(code="QA1", name="城关镇", kind=OrgUnitKind.TOWN, parent=county_a)
     town_b = OrgUnitFactory(code="QA2", name="东湖街道", kind=OrgUnitKind.TOWN, parent=county_a)
@@ -102,6 +115,27 @@ def world(db):
         split_person=split,
         secretaries=secretaries,
     )
+
+
+@pytest.fixture
+def world(request, db):
+    """The test world, made for this test; or, in a module that uses `shared_world`, the
+    module's one world read afresh (the test's changes are rolled back after it)."""
+    if "shared_world" in request.fixturenames:
+        return request.getfixturevalue("shared_world").fresh()
+    return build_world()
+
+
+@pytest.fixture(scope="module")
+def shared_world(django_db_setup, django_db_blocker):
+    """One world for a whole module, made once in a transaction around the module's tests
+    and rolled back after them; every test runs in a savepoint inside it, so it sees the
+    world (and what the module's own module-scoped fixtures built on it, such as a
+    cycle) as new. For modules without transactional tests: a module opts in with
+    `pytestmark = pytest.mark.usefixtures("shared_world")`."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
 
 
 PERSONAS = [

@@ -120,3 +120,12 @@ def open_seed_cycle(county, *, direct=("违建管控",), **settings):
     for name in direct:
         cycle.frozen_template.nodes.get(name=name).bars_levels.all().delete()
     return cycle
+
+
+
+def fresh_cycle(cycle):
+    """The cycle afresh, with what a cycle just made by the services holds in memory
+    (county and templates), so query counts measured on it are those of real use."""
+    return (
+        type(cycle).objects.select_related("county", "template", "frozen_template").get(pk=cycle.pk)
+    )

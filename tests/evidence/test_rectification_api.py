@@ -19,7 +19,10 @@ from evidence.models import (
     RectificationStatus,
 )
 from evidence.rectification import services
-from tests.factories import open_seed_cycle
+from tests.factories import fresh_cycle, open_seed_cycle
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
 
 URL = "/api/v1/rectification-items/"
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -30,9 +33,14 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a)
+
+
 @pytest.fixture
-def cycle(world):
-    return open_seed_cycle(world.county_a)
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 def api(user):

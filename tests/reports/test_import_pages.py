@@ -33,7 +33,10 @@ from reports.models import Job, JobKind, JobState
 from scoring.models import ScoreEntry, Source
 from scoring.services import current_results, results_are_stale
 from tests.conftest import person
-from tests.factories import OrgUnitFactory, complete_scoring, open_seed_cycle
+from tests.factories import OrgUnitFactory, complete_scoring, fresh_cycle, open_seed_cycle
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
 
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "sample-county.xlsx"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -258,9 +261,14 @@ def test_a_workbook_over_the_size_limit_is_refused_before_it_is_stored(
 # ------------------------------------------------------------------ partial imports
 
 
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a)
+
+
 @pytest.fixture
-def cycle(world):
-    return open_seed_cycle(world.county_a)
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 def scores_workbook(cycle, rows, extra_sheets=()):

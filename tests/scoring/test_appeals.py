@@ -13,16 +13,24 @@ from assessment.models import Cycle
 from scoring.appeals import services as appeals
 from scoring.models import Appeal, AppealChange, AppealStatus, Result, ScoreEntry, Source
 from scoring.services import compute_cycle, current_results, enter_score
-from tests.factories import complete_scoring, open_seed_cycle
+from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
+
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    """County QA's cycle in 公示, every 目标/组织 score entered, results current."""
+    cycle = open_seed_cycle(shared_world.county_a)
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
+    cycle = complete_scoring(cycle, shared_world.county_assessor_a)
+    return cycles.transition(actor=None, cycle=cycle, name="start_review", version=cycle.version)
 
 
 @pytest.fixture
-def cycle(world):
-    """County QA's cycle in 公示, every 目标/组织 score entered, results current."""
-    cycle = open_seed_cycle(world.county_a)
-    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
-    cycle = complete_scoring(cycle, world.county_assessor_a)
-    return cycles.transition(actor=None, cycle=cycle, name="start_review", version=cycle.version)
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 def mine(world, cycle):

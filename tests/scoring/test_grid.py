@@ -20,12 +20,20 @@ from scoring import incidents
 from scoring.models import CriticalIncident, ScoreEntry, Source
 from scoring.services import enter_score
 from tests.conftest import person
-from tests.factories import SecretaryFactory, complete_scoring, open_seed_cycle
+from tests.factories import SecretaryFactory, complete_scoring, fresh_cycle, open_seed_cycle
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
+
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a)
 
 
 @pytest.fixture
-def cycle(world):
-    return open_seed_cycle(world.county_a)
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 def leaf(cycle, name):

@@ -20,12 +20,26 @@ from scoring.models import Result, ScoreEntry, Source
 from scoring.results import selectors
 from scoring.services import compute_cycle, current_results
 from tests.conftest import secretary as make_secretary
-from tests.factories import OrgUnitFactory, SecretaryFactory, complete_scoring, open_seed_cycle
+from tests.factories import (
+    OrgUnitFactory,
+    SecretaryFactory,
+    complete_scoring,
+    fresh_cycle,
+    open_seed_cycle,
+)
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
+
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a, direct=(), pay_base=D(1000))
 
 
 @pytest.fixture
-def cycle(world):
-    return open_seed_cycle(world.county_a, direct=(), pay_base=D(1000))
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 def fresh(cycle):

@@ -16,12 +16,26 @@ from scoring import engine, services
 from scoring.inputs import load_inputs
 from scoring.models import GradeOverride, LeafResult, Result, ResultVersion, ScoreEntry, Source
 from scoring.services import compute_cycle, enter_score
-from tests.factories import OrgUnitFactory, SecretaryFactory, complete_scoring, open_seed_cycle
+from tests.factories import (
+    OrgUnitFactory,
+    SecretaryFactory,
+    complete_scoring,
+    fresh_cycle,
+    open_seed_cycle,
+)
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
+
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a, direct=())
 
 
 @pytest.fixture
-def cycle(world):
-    return open_seed_cycle(world.county_a, direct=())
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 def fresh(cycle):

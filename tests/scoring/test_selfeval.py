@@ -21,14 +21,22 @@ from scoring.selfeval import (
     submit_self_evaluation,
 )
 from scoring.services import compute_cycle, enter_score
-from tests.factories import open_seed_cycle
+from tests.factories import fresh_cycle, open_seed_cycle
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
+
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    """County QA's open 2026 cycle on the seed template, every secretary enrolled; one
+    rating leaf (违建管控) without behaviour anchors, so it takes a number."""
+    return open_seed_cycle(shared_world.county_a)
 
 
 @pytest.fixture
-def cycle(world):
-    """County QA's open 2026 cycle on the seed template, every secretary enrolled; one
-    rating leaf (违建管控) without behaviour anchors, so it takes a number."""
-    return open_seed_cycle(world.county_a)
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 def leaf(cycle, name):

@@ -13,13 +13,21 @@ from assessment.models import Cycle, CycleStatus
 from surveys.ballots import services as ballots
 from surveys.ballots import tokens, views
 from surveys.models import Ballot, BallotBatch, BallotToken, Choice
-from tests.factories import open_seed_cycle
+from tests.factories import fresh_cycle, open_seed_cycle
 from tests.surveys import issue
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
+
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a)
 
 
 @pytest.fixture
-def cycle(world):
-    return open_seed_cycle(world.county_a)
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 def set_status(cycle, status):

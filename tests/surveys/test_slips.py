@@ -8,15 +8,23 @@ import segno
 from pdfminer.high_level import extract_pages, extract_text
 
 from surveys.ballots import slips, tokens
-from tests.factories import open_seed_cycle
+from tests.factories import fresh_cycle, open_seed_cycle
 from tests.surveys import BASE_URL, issue
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
 
 A4_POINTS = (595.28, 841.89)
 
 
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a)
+
+
 @pytest.fixture
-def cycle(world):
-    return open_seed_cycle(world.county_a)
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 def test_slips_are_an_a4_pdf_with_eight_slips_a_page_and_every_typed_code(world, cycle):

@@ -11,14 +11,22 @@ from assessment.models import Cycle, CycleStatus
 from surveys.models import Ballot, BallotBatch, BallotToken, Choice, PaperTally
 from surveys.tallies import selectors
 from surveys.tallies import services as tallies
-from tests.factories import open_seed_cycle
+from tests.factories import fresh_cycle, open_seed_cycle
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
 
 COUNTS = {"satisfied": "2", "basic": "3", "unsatisfied": "1", "unknown": "0"}
 
 
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a)
+
+
 @pytest.fixture
-def cycle(world):
-    return open_seed_cycle(world.county_a)
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 def category(cycle, name):

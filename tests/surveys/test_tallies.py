@@ -10,15 +10,23 @@ from surveys.inputs import survey_counts
 from surveys.models import PaperTally, SurveySettings
 from surveys.tallies import services as tallies
 from surveys.tallies.services import TallyStatus
-from tests.factories import open_seed_cycle
+from tests.factories import fresh_cycle, open_seed_cycle
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
 
 FIVE_SATISFIED = {"satisfied": 5, "basic": 0, "unsatisfied": 0, "unknown": 1}
 OTHER_COUNTS = {"satisfied": 4, "basic": 1, "unsatisfied": 0, "unknown": 1}
 
 
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a)
+
+
 @pytest.fixture
-def cycle(world):
-    return open_seed_cycle(world.county_a)
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 @pytest.fixture

@@ -9,7 +9,10 @@ from rest_framework.test import APIClient
 from assessment.models import Cycle, CycleStatus
 from surveys.models import Ballot, Choice, PaperTally
 from surveys.tallies import services as tallies
-from tests.factories import open_seed_cycle
+from tests.factories import fresh_cycle, open_seed_cycle
+
+# One world and one cycle for the module; each test runs in a savepoint inside them.
+pytestmark = pytest.mark.usefixtures("shared_world")
 
 TALLIES = "/api/v1/paper-tallies/"
 RESULTS = "/api/v1/survey-results/"
@@ -30,9 +33,14 @@ def as_(api):
     return _as
 
 
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a)
+
+
 @pytest.fixture
-def cycle(world):
-    return open_seed_cycle(world.county_a)
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
 
 
 @pytest.fixture
