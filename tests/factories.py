@@ -122,7 +122,6 @@ def open_seed_cycle(county, *, direct=("违建管控",), **settings):
     return cycle
 
 
-
 def fresh_cycle(cycle):
     """The cycle afresh, with what a cycle just made by the services holds in memory
     (county and templates), so query counts measured on it are those of real use."""

@@ -16,6 +16,9 @@ from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from org.models import OrgUnitKind, User
 from tests.factories import OrgUnitFactory, SecretaryFactory, complete_scoring
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 MANAGER = "county_assessor_a"
 
 

@@ -14,6 +14,9 @@ from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from org import services
 from tests.factories import complete_scoring
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 
 @pytest.fixture
 def template(world):

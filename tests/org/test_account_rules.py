@@ -13,6 +13,9 @@ from org import services
 from org.models import OrgUnit, OrgUnitKind
 from tests.factories import TEST_PASSWORD, logs_in
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 
 def test_an_admin_cannot_create_a_unit_outside_their_subtree(world):
     with pytest.raises(ValidationError) as caught:

@@ -8,6 +8,9 @@ from org.models import Membership, OrgUnit, OrgUnitKind, User
 from org.scope import Role
 from tests.factories import TEST_PASSWORD, OrgUnitFactory, logs_in
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 
 def test_admin_creates_a_community_under_a_town(world, login):
     client = login(world.admin_a)

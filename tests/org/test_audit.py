@@ -15,6 +15,9 @@ from org.models import OrgUnit
 from tests.factories import TEST_PASSWORD, logs_in
 from tests.platform.test_scope_matrix import walk
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 
 def test_a_change_records_who_when_before_and_after(world):
     services.update_org_unit(actor=world.admin_a, unit=world.town_a, version=1, name="城关街道")

@@ -6,6 +6,9 @@ from django.urls import reverse
 
 from org import services
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 SECTIONS = {
     "admin_a": ["home-admin", "home-audit"],
     "county_assessor_a": ["home-county"],

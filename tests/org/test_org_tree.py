@@ -7,6 +7,9 @@ from core.versioning import StaleVersion
 from org import services
 from org.models import OrgUnit, OrgUnitKind, common_path
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 
 def test_path_and_depth_follow_the_tree(world):
     assert world.county_a.path == "/QA/"

@@ -8,6 +8,9 @@ from org import services
 from org.models import Membership, OrgUnit, Secretary, User
 from org.scope import Role, scope_of
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 
 @pytest.mark.parametrize(
     "persona,expected",

@@ -15,6 +15,9 @@ from org.scope import Role
 from tests.conftest import person
 from tests.factories import SecretaryFactory
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 
 def staff_nos(response):
     return {s.staff_no for s in response.context["object_list"]}

@@ -9,6 +9,9 @@ from rest_framework.test import APIClient
 from org import services
 from org.models import OrgUnit
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 
 @pytest.fixture
 def api():

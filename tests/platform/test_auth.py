@@ -4,12 +4,16 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import TEST_PASSWORD, logs_in
+
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
 
 
 def test_the_login_page_is_chinese(db, client):

@@ -20,6 +20,9 @@ from scoring.results.services import clear_override, override_grade, recompute_r
 from scoring.services import compute_cycle, current_results, results_are_stale
 from tests.factories import complete_scoring
 
+# One world for the module; each test runs in a savepoint inside it.
+pytestmark = pytest.mark.usefixtures("shared_world")
+
 
 @pytest.fixture
 def template(world):
