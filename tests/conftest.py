@@ -11,8 +11,11 @@ split_person (admin of county QB who also observes town QA1).
 """
 
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import transaction
 from hypothesis import settings as hypothesis_settings
@@ -20,6 +23,18 @@ from hypothesis import settings as hypothesis_settings
 from org.models import OrgUnitKind
 from org.scope import Role
 from tests.factories import MembershipFactory, OrgUnitFactory, SecretaryFactory, UserFactory
+
+# Every test process runs on the same day whatever the calendar says: the suite's cycles
+# are 2026's, and "today" decides what may be entered, what counts and what is overdue.
+# The clock starts at this moment and ticks from there (subprocesses the tests start,
+# and the browser, keep the real clock).
+SUITE_START = datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def pytest_configure(config):
+    # Before the test modules are imported, so their module-level dates agree.
+    time_machine.travel(SUITE_START, tick=True).start()
+
 
 # Property tests draw the same examples on every run, so no run fails by chance; a new
 # example found while writing a test is kept with @example.
