@@ -36,8 +36,9 @@ from core.views import BreadcrumbsMixin, ServiceFormMixin, report_refusal
 from indicators.models import IndicatorTemplate
 from org.access import RoleRequiredMixin
 from org.models import OrgUnit, OrgUnitKind, Secretary
+from org.scope import Role
 
-MANAGERS = tuple(cycles.MANAGER_ROLES)
+MANAGERS = (Role.ADMIN, Role.COUNTY_ASSESSOR)
 STATUS_BADGES = {
     CycleStatus.DRAFT: "text-bg-secondary",
     CycleStatus.OPEN: "text-bg-primary",

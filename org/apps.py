@@ -23,7 +23,6 @@ class OrgConfig(AppConfig):
 
 
 def record_last_login(sender, user, **kwargs):
-
     now = timezone.now()
     type(user).objects.filter(pk=user.pk).update(last_login=now)
     user.last_login = now

@@ -1,8 +1,8 @@
 """REST API of events (/api/v1/events/); reform-risk filings are in `evidence.filings.api`.
 
 Reading follows scope; every write is one service call (`evidence.events.services`).
-PATCH and the actions on one record need If-Match (the record's ETag): missing → 428, stale → 412. Proof files go with a multipart create
-(field `files`, repeated)."""
+PATCH and the actions on one record need If-Match (the record's ETag): missing → 428,
+stale → 412. Proof files go with a multipart create (field `files`, repeated)."""
 
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters

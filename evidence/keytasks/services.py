@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from assessment.models import CycleStatus, Participant
 from assessment.services import _check_writable, may_manage
-from core.versioning import lock_at_version as lock_at_version
+from core.versioning import lock_at_version
 from evidence.attachments.services import check_uploads, store_files
 from evidence.keytasks.status import COMPLETE, Completion, completion
 from evidence.models import (

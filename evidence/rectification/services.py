@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from assessment.models import Cycle, CycleStatus, Participant
 from assessment.services import may_manage, on_transition
-from core.versioning import lock_at_version as lock_at_version
+from core.versioning import lock_at_version
 from evidence.attachments.services import check_uploads, store_files
 from evidence.models import (
     Event,

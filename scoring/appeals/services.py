@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 
 from assessment.models import CycleStatus, Participant
 from assessment.services import mark_inputs_changed, may_manage
-from core.versioning import StaleVersion
-from core.versioning import lock_at_version as lock_at_version
+from core.versioning import StaleVersion, lock_at_version
 from indicators.models import BarsLevel
 from scoring.evidence_files import file_store
 from scoring.models import Appeal, AppealChange, AppealStatus, ScoreEntry, Source

@@ -146,7 +146,6 @@ class AppealDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
         ]
 
     def get_context_data(self, **kwargs):
-
         context = super().get_context_data(**kwargs)
         appeal = self.object
         cycle = appeal.participant.cycle

@@ -11,19 +11,11 @@ class Migration(migrations.Migration):
 
     initial = True
 
-    # The migrations made before the apps were layered (DESIGN §2): a database that
-    # applied them all has this schema already, with the same tables and indexes.
+    # Made when the apps were layered (DESIGN §2). Each migration made before then is
+    # replaced by exactly one 0001_layers: a database that applied them all is taken
+    # to have applied every 0001_layers (same tables, same indexes), and a new
+    # database records each one only once it has really run.
     replaces = [
-        ('assessment', '0001_initial'),
-        ('assessment', '0002_initial'),
-        ('assessment', '0003_appeals'),
-        ('assessment', '0004_evidence_attachments'),
-        ('assessment', '0005_evidence_records_keytasks'),
-        ('indicators', '0001_initial'),
-        ('reports', '0001_initial'),
-        ('scoring', '0001_initial'),
-        ('scoring', '0002_results_selfeval_overrides'),
-        ('scoring', '0003_leaf_basis'),
         ('surveys', '0001_initial'),
     ]
 

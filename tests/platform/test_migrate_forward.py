@@ -214,3 +214,15 @@ def test_an_old_postgresql_database_migrates_forward_with_every_row(db):
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def test_a_new_database_migrated_in_steps_gets_every_table(tmp_path):
+    """Each migration made before the layering is replaced by one 0001_layers only: a
+    first migrate that stops after one app records just that app, and the next one
+    makes the rest."""
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    manage(url, "migrate", "org", "0001_layers", "--noinput")
+    manage(url, "migrate", "--noinput")
+    counts = snapshot(url)["counts"]
+    for table in ("assessment_cycle", "scoring_scoreentry", "assessment_event", "surveys_ballot"):
+        assert counts[table] == 0

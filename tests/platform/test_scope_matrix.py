@@ -430,7 +430,16 @@ def foreign_object(world, persona, model):
 def database_state():
     """A fingerprint of every row of the project's tables, audit tables included, so an
     in-place update shows as well as an insert or delete."""
-    ours = ("assessment", "indicators", "scoring", "surveys", "reports", "authtoken")
+    ours = (
+        "org",
+        "indicators",
+        "assessment",
+        "scoring",
+        "evidence",
+        "surveys",
+        "reports",
+        "authtoken",
+    )
     digest = hashlib.sha256()
     for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
         if model._meta.app_label in ours:

@@ -26,7 +26,7 @@ from scoring.services import compute_cycle
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SAMPLE = FIXTURES / "sample-county.xlsx"
-APPS = ("assessment", "indicators", "scoring", "surveys")
+APPS = ("org", "indicators", "assessment", "scoring", "evidence", "surveys")
 SCORE_ROWS = 300  # rows 1–300 of 评分: the header and S001–S005's scores
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from assessment.models import LOCKED_STATUSES, Cycle, CycleStatus
 from assessment.services import mark_inputs_changed
-from core.versioning import lock_at_version as lock_at_version
+from core.versioning import lock_at_version
 from evidence.models import DiaryCategory, DiaryEntry, GridEvent, GridEventStatus
 from evidence.records.counters import RECORD_COUNTER_KEYS
 from evidence.records.selectors import (
