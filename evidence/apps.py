@@ -10,6 +10,7 @@ class EvidenceConfig(AppConfig):
     def ready(self):
         # Registration by import: the events' and metric values' scoring input sources,
         # the counted metrics of 民情日记/网格事件, the rectification carry-over on opening.
+        from core.panels import register_panel
         from evidence.attachments import services as attachments
         from evidence.events import inputs  # noqa: F401
         from evidence.records import counters  # noqa: F401
@@ -18,3 +19,7 @@ class EvidenceConfig(AppConfig):
         from scoring.evidence_files import register_file_store
 
         register_file_store(attachments)
+        register_panel("cycle-actions", "evidence/_cycle_actions.html", order=20)
+        register_panel("participant-results", "evidence/events/_participant_events.html")
+        for order, area in enumerate(("events", "records", "keytasks", "rectification")):
+            register_panel("cycle-evidence-links", f"evidence/{area}/_actions.html", order=order)

@@ -12,6 +12,7 @@ class ScoringConfig(AppConfig):
             register_publish_check,
             register_result_check,
         )
+        from core.panels import register_panel
         from scoring import counters, guards, tasks  # noqa: F401 (counters register)
         from scoring.appeals.services import open_appeal_problems
 
@@ -20,3 +21,4 @@ class ScoringConfig(AppConfig):
         register_result_check(guards.required_scores_present)
         register_publish_check(open_appeal_problems)
         on_transition(guards.lock_published_results)
+        register_panel("cycle-actions", "scoring/_cycle_actions.html", order=10)

@@ -3,7 +3,9 @@
 The files are kept by the evidence app, which sits above scoring (DESIGN §2): at start-up
 it hands its store to `register_file_store`. The store offers
 `check_uploads(uploads)`, `attach_files(*, actor, participant, uploads, leaf=None,
-appeal=None)` and `leaf_files(participant)` (the participant's files by leaf id).
+appeal=None)`, `leaf_files(participant)` (the participant's files by leaf id), `ACCEPT`
+(the file input's `accept` attribute) and `limit_text()` (the size limit as people read
+it).
 """
 
 from django.core.exceptions import ImproperlyConfigured

@@ -6,6 +6,7 @@ the top of the module or tucked inside a function.
 """
 
 import ast
+import re
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -65,4 +66,38 @@ def test_apps_import_only_the_layers_below_them():
         for where, target in imports_of(app)
         if LEVEL[target] >= LEVEL[app]
     ]
+    assert upwards == []
+
+
+TEMPLATE_REFERENCE = re.compile(r"""{%\s*(?:include|extends)\s+["']([a-z_]+)/""")
+TEMPLATE_LOAD = re.compile(r"{%\s*load\s+([^%]+?)\s*%}")
+
+
+def tag_libraries():
+    """Template tag library name → the app that defines it."""
+    return {
+        path.stem: path.parts[-3]
+        for path in PROJECT.glob("*/templatetags/*.py")
+        if path.stem != "__init__" and path.parts[-3] in LEVEL
+    }
+
+
+def test_templates_include_and_load_only_from_their_layer_and_below():
+    """A page of a lower app shows what higher apps add through `{% panels %}` slots they
+    fill (core.panels), never by naming their templates or loading their tags."""
+    libraries = tag_libraries()
+    upwards = []
+    for path in sorted((PROJECT / "templates").rglob("*.html")):
+        app = path.relative_to(PROJECT / "templates").parts[0]
+        if app not in LEVEL:
+            continue
+        text = path.read_text(encoding="utf-8")
+        used = [(m, "template") for m in TEMPLATE_REFERENCE.findall(text)]
+        for names in TEMPLATE_LOAD.findall(text):
+            used += [(libraries[n], f"tags {n}") for n in names.split() if n in libraries]
+        upwards += [
+            f"{path.relative_to(PROJECT)}: {what} of {target}"
+            for target, what in used
+            if target in LEVEL and LEVEL[target] > LEVEL[app]
+        ]
     assert upwards == []

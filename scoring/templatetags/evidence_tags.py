@@ -1,8 +1,9 @@
-"""What the evidence upload controls say about the files they take."""
+"""What the evidence upload controls say about the files they take (from the evidence
+file store, `scoring.evidence_files`)."""
 
 from django import template
 
-from evidence.attachments import services as evidence
+from scoring.evidence_files import file_store
 
 register = template.Library()
 
@@ -11,10 +12,10 @@ register = template.Library()
 def evidence_accept():
     """The `accept` attribute of a file input: the allowed extensions (the browser's
     file picker only; the server checks the content)."""
-    return evidence.ACCEPT
+    return file_store().ACCEPT
 
 
 @register.simple_tag
 def evidence_limit():
     """The size limit as people read it, e.g. "10 MB"."""
-    return evidence.limit_text()
+    return file_store().limit_text()
