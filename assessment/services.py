@@ -59,10 +59,15 @@ TRANSITIONS = {
 INPUTS_LISTENERS = []
 
 
+def _register(registry, entry):
+    """Add a higher app's entry to one of the registries here, once (DESIGN §2)."""
+    if entry not in registry:
+        registry.append(entry)
+    return entry
+
+
 def on_inputs_changed(listener):
-    if listener not in INPUTS_LISTENERS:
-        INPUTS_LISTENERS.append(listener)
-    return listener
+    return _register(INPUTS_LISTENERS, listener)
 
 
 def mark_inputs_changed(cycle):
@@ -350,9 +355,7 @@ RESULT_CHECKS = []
 
 
 def register_result_check(check):
-    if check not in RESULT_CHECKS:
-        RESULT_CHECKS.append(check)
-    return check
+    return _register(RESULT_CHECKS, check)
 
 
 # Checks other apps add for publication only (the scoring app: appeals not yet decided).
@@ -360,9 +363,7 @@ PUBLISH_CHECKS = []
 
 
 def register_publish_check(check):
-    if check not in PUBLISH_CHECKS:
-        PUBLISH_CHECKS.append(check)
-    return check
+    return _register(PUBLISH_CHECKS, check)
 
 
 # Listeners called inside a transition's transaction, after the state changed: each
@@ -371,9 +372,7 @@ TRANSITION_LISTENERS = []
 
 
 def on_transition(listener):
-    if listener not in TRANSITION_LISTENERS:
-        TRANSITION_LISTENERS.append(listener)
-    return listener
+    return _register(TRANSITION_LISTENERS, listener)
 
 
 def result_blockers(cycle):
