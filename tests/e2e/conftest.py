@@ -6,8 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, transaction
 from playwright.sync_api import expect
 
 from demo.management.commands.seed_demo import DEMO_PASSWORD
@@ -81,10 +85,61 @@ def watched_page(page, live_server):
     return page
 
 
+@pytest.fixture(scope="session")
+def demo_rows(django_db_setup, django_db_blocker):
+    """The rows `seed_demo` makes, made once per test process and kept in memory table by
+    table (PostgreSQL COPY); the database is then put back as it was. None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    with django_db_blocker.unblock():
+        before = copy_out()
+        call_command("seed_demo", stdout=io.StringIO())
+        rows = copy_out()
+        copy_in(before)
+    return rows
+
+
 @pytest.fixture
-def demo_county(transactional_db):
-    """The demo county of `make run`, so screenshots show what people will see."""
-    call_command("seed_demo", stdout=io.StringIO())
+def demo_county(transactional_db, demo_rows):
+    """The demo county of `make run`, so screenshots show what people will see: the rows
+    of one `seed_demo` copied back in (a fraction of a second), or seeded afresh."""
+    if demo_rows is None:
+        call_command("seed_demo", stdout=io.StringIO())
+    else:
+        copy_in(demo_rows)
+
+
+def copied_tables():
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    return [t for t in tables if t != "django_migrations"]
+
+
+def copy_out():
+    """Every table's rows as COPY text."""
+    rows = {}
+    with connection.cursor() as cursor:
+        for table in copied_tables():
+            buffer = io.StringIO()
+            cursor.cursor.copy_expert(f"COPY {connection.ops.quote_name(table)} TO STDOUT", buffer)
+            rows[table] = buffer.getvalue()
+    return rows
+
+
+def copy_in(rows):
+    """Replace every table's rows by `rows` in one transaction (foreign keys are checked
+    at commit), then move each id sequence past the ids copied in."""
+    quote = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(quote(t) for t in rows)} CASCADE")
+        for table, text in rows.items():
+            if text:
+                cursor.cursor.copy_expert(f"COPY {quote(table)} FROM STDIN", io.StringIO(text))
+        for statement in connection.ops.sequence_reset_sql(
+            no_style(), apps.get_models(include_auto_created=True)
+        ):
+            cursor.execute(statement)
+    ContentType.objects.clear_cache()
 
 
 def log_in(page, base_url, username):
