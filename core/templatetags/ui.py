@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms, template
 
+from core.numbers import money as money_text
 from core.numbers import plain_number
 
 register = template.Library()
@@ -41,3 +42,9 @@ def plain(value):
     if value is None or value == "":
         return ""
     return plain_number(Decimal(value))
+
+
+@register.filter
+def money(value):
+    """Money as people read it: 66,000.00 元; blank for None."""
+    return money_text(value)

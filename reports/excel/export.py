@@ -20,7 +20,13 @@ from indicators.models import IndicatorNode
 from reports.excel.cells import Formats, display_width, safe_text, text_format, write_header
 from reports.excel.layout import DETAIL_COLUMNS, RANKING_COLUMNS
 from scoring.models import LeafResult, Result
-from scoring.results.selectors import TIERS, describe_vetoes, event_type_names, visible_results
+from scoring.results.selectors import (
+    TIERS,
+    describe_vetoes,
+    event_type_names,
+    rank_notes,
+    visible_results,
+)
 from scoring.services import current_results
 
 RANKING_SHEET = "排名"
@@ -89,13 +95,14 @@ def write_results(cycle, target, *, by_town=False, user=None):
 
     The current version is written as it is: a caller that must not export stale results
     recomputes first (`scoring.services.results_are_stale`, `compute_cycle`). With `user`,
-    only the participants that user reaches (DESIGN §4). Five queries (six with a user),
+    only the participants that user reaches (DESIGN §4). Six queries (eight with a user),
     whatever the number of participants."""
     version = current_results(cycle)
     if version is None:
         raise ValidationError(_("该考核周期还没有计算结果，请先计算。"))
     results = visible_results(user, version) if user else Result.objects.filter(version=version)
-    rows = _ranking_rows(results, event_type_names(cycle))
+    notes = rank_notes(version, cycle, visible=results if user else None)
+    rows = _ranking_rows(results, event_type_names(cycle), notes)
     leaves = list(
         IndicatorNode.objects.filter(template_id=cycle.frozen_template_id, children__isnull=True)
         .order_by("sort_key")
@@ -133,7 +140,7 @@ def _ranking_order(prefix=""):
     ]
 
 
-def _ranking_rows(results, type_names):
+def _ranking_rows(results, type_names, notes):
     """{result pk: RankingRow} in ranking order (one query)."""
     rows = {}
     for r in results.select_related(
@@ -158,6 +165,7 @@ def _ranking_rows(results, type_names):
             r.tier or None,
             r.coefficient,
             r.pay,
+            notes[r.pk].text if r.pk in notes else "",
         )
         rows[r.pk] = RankingRow(
             values=values,

@@ -323,6 +323,18 @@ class ParticipantResultMixin(LoginRequiredMixin, BreadcrumbsMixin):
         return crumbs
 
 
+def rank_note(user, result, cycle):
+    """The result's place in words (ties, veto, quota), peers named only in the user's
+    reach; None for a participant not graded."""
+    if not result.graded:
+        return None
+    version = result.version
+    notes = selectors.rank_notes(
+        version, cycle, only={result.pk}, visible=selectors.visible_results(user, version)
+    )
+    return notes.get(result.pk)
+
+
 class ResultDetailView(ParticipantResultMixin, TemplateView):
     """One participant's results: leaf-by-leaf S/T/O, totals, grade, tier, radar, and
     the grade override form for the county's managers."""
@@ -364,6 +376,7 @@ class ResultDetailView(ParticipantResultMixin, TemplateView):
                 sheet=sheet,
                 radar=selectors.radar_data(participant.secretary.name, sheet, averages, n),
                 group=selectors.group_of(result.version, result),
+                note=rank_note(user, result, cycle),
             )
         return context
 
@@ -381,10 +394,11 @@ class ResultCardView(ParticipantResultMixin, TemplateView):
         result = self.result
         if result is not None:
             sheet = selectors.participant_sheet(result, self.cycle)
+            note = rank_note(self.request.user, result, self.cycle)
             steps, waterfall = selectors.score_card(
-                result, self.cycle, result.version, sheet, selectors.tied_count(result)
+                result, self.cycle, result.version, sheet, selectors.tied_count(result), note
             )
-            context.update(sheet=sheet, steps=steps, waterfall=waterfall)
+            context.update(sheet=sheet, steps=steps, waterfall=waterfall, note=note)
         return context
 
     def get_breadcrumbs(self):

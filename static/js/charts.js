@@ -65,12 +65,17 @@
     };
   }
 
-  function label(position) {
+  // A bar's text is the server's (every digit, a sign for a step): what a reader adds
+  // up by hand from the bars equals the stored result.
+  function label(position, data) {
     return {
       show: true,
       position: position,
       formatter: function (p) {
-        return p.value === "-" || p.value === 0 ? "" : p.value.toFixed(2);
+        if (p.value === "-") {
+          return "";
+        }
+        return data.labels ? data.labels[p.dataIndex] : p.value.toFixed(2);
       }
     };
   }
@@ -89,7 +94,8 @@
             return p.seriesName !== "base" && p.value !== "-";
           });
           return shown.map(function (p) {
-            return p.name + "：" + (p.seriesId === "fall" ? "−" : "") + p.value.toFixed(2);
+            return p.name + "：" + (data.labels ? data.labels[p.dataIndex]
+              : (p.seriesId === "fall" ? "−" : "") + p.value.toFixed(2));
           }).join("\n");
         }
       },
@@ -104,14 +110,14 @@
         { name: "base", id: "base", type: "bar", stack: "steps", itemStyle: hidden,
           emphasis: { disabled: true }, silent: true, data: numbers(data.base) },
         { name: "+", id: "rise", type: "bar", stack: "steps", itemStyle: { color: "#2e7d32" },
-          label: label("top"), data: numbers(data.rise) },
+          label: label("top", data), data: numbers(data.rise) },
         { name: "−", id: "fall", type: "bar", stack: "steps", itemStyle: { color: "#ef6c00" },
-          label: label("bottom"), data: numbers(data.fall) },
+          label: label("bottom", data), data: numbers(data.fall) },
         { name: "=", id: "total", type: "bar", stack: "steps",
           itemStyle: { color: function (p) {
             return data.veto && p.dataIndex === data.categories.length - 1 ? "#212529" : RED;
           } },
-          label: label("top"), data: numbers(data.total) }
+          label: label("top", data), data: numbers(data.total) }
       ]
     };
   }

@@ -4,6 +4,7 @@ grade with a reason, and looks at the quota and pay-tier preview. Screenshots go
 docs/screenshots/ for the README."""
 
 import re
+from decimal import Decimal
 
 from playwright.sync_api import expect
 
@@ -65,6 +66,27 @@ def test_a_county_assessor_checks_the_results_and_overrides_a_grade(
     waterfall = page.get_by_test_id("waterfall")
     expect(waterfall).to_have_attribute("data-rendered", "true")
     expect(waterfall.locator("canvas")).to_have_count(1)
+    # What the bars say adds up by hand to the stored 综合得分 (issue 14, item 2): the
+    # labels are read back from the drawn chart's own formatters.
+    drawn = page.evaluate(
+        """() => {
+          const chart = echarts.getInstanceByDom(document.getElementById("waterfall-chart"));
+          const option = chart.getOption();
+          const texts = option.xAxis[0].data.map(() => "");
+          option.series.filter((s) => s.label && s.label.show).forEach((s) => {
+            s.data.forEach((value, i) => {
+              if (value !== "-" && value !== null) {
+                texts[i] = s.label.formatter({ value: Number(value), dataIndex: i });
+              }
+            });
+          });
+          return { categories: option.xAxis[0].data, texts: texts };
+        }"""
+    )
+    at = drawn["categories"].index("综合得分")
+    moves = [Decimal(t.replace("−", "-").replace("+", "")) for t in drawn["texts"][:at]]
+    assert sum(moves) == Decimal(drawn["texts"][at]), drawn
+    assert not any("round2" in text for text in page.get_by_test_id("steps").all_inner_texts())
     expect(page.get_by_test_id("steps")).to_contain_text("综合得分")
     expect(page.get_by_test_id("step-mismatch")).to_have_count(0)
     page.screenshot(path=SCREENSHOTS / "result-card.png", full_page=True)

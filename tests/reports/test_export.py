@@ -385,9 +385,10 @@ def test_text_from_users_is_never_a_formula(world, scored):
 
 def test_the_export_needs_a_fixed_number_of_queries(world, scored, django_assert_max_num_queries):
     """DESIGN §7: no per-participant queries — the version, the event type names, the
-    results, the leaves and the leaf values; one more to read a user's scope."""
+    ranking notes, the results, the leaves and the leaf values; with a user, one more to
+    read their scope and one to know which tied peers they may see named."""
     cycle = Cycle.objects.get(pk=scored.pk)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         exported(cycle, by_town=True)
     for n in range(5):
         enrol(world, cycle, f"Y{n}", world.town_a)
@@ -397,10 +398,10 @@ def test_the_export_needs_a_fixed_number_of_queries(world, scored, django_assert
         world.county_assessor_a,
     )
     cycle = Cycle.objects.get(pk=scored.pk)
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert len(table(workbook(exported(cycle, by_town=True))["排名"])[1]) == 13
     user = type(world.town_assessor_a).objects.get(pk=world.town_assessor_a.pk)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         exported(cycle, user=user)
 
 

@@ -439,7 +439,8 @@ def test_the_participant_page_shows_leaves_by_dimension_with_subtotals(world, cr
     assert leaves == cycle.frozen_template.nodes.filter(children__isnull=True).count()
     html = response.content.decode()
     assert 'id="radar-data"' in html and 'data-chart="radar"' in html
-    assert "1,100.00" not in html and "1100.00" in html  # pay: base 1000 × 1.10
+    # Money as people read it (issue 14): thousands separated, two decimals, 元.
+    assert "1,100.00 元" in html and "1100.00" not in html  # pay: base 1000 × 1.10
 
 
 def test_each_automatic_leaf_shows_what_its_value_was_computed_from(

@@ -24,6 +24,7 @@ from scoring.results.selectors.common import (
     tier_coefficients,
     visible_results,
 )
+from scoring.results.selectors.explain import RankNote, rank_notes
 from scoring.results.selectors.participant import (
     DimensionBlock,
     LeafLine,
@@ -88,6 +89,8 @@ __all__ = [
     "radar_data",
     "ranking_rows",
     "score_card",
+    "RankNote",
+    "rank_notes",
     "split_warning",
     "threshold_grade",
     "tied_count",

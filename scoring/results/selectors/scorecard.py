@@ -81,8 +81,9 @@ def _compared(label, formula, computed, stored):
     return Step(label, formula, _text(computed), ok, "" if ok else _text(stored))
 
 
-def score_card(result, cycle, version, sheet, tied):
-    """SPEC §3.2–§3.5 step by step for one stored result: (steps, waterfall data)."""
+def score_card(result, cycle, version, sheet, tied, note=None):
+    """SPEC §3.2–§3.5 step by step for one stored result: (steps, waterfall data).
+    `note` is the result's `RankNote` (ties and the quota in words)."""
     weights = (cycle.weight_self, cycle.weight_target, cycle.weight_org)
     totals = (sheet.self_total, sheet.target_total, sheet.org_total)
     products = [weight * total / HUNDRED for weight, total in zip(weights, totals, strict=True)]
@@ -117,7 +118,7 @@ def score_card(result, cycle, version, sheet, tied):
     steps.append(
         _compared(
             _("综合得分"),
-            _("round2(%(raw)s)：四舍五入保留两位小数") % {"raw": number(raw)},
+            _("%(raw)s 四舍五入保留两位小数") % {"raw": number(raw)},
             composite,
             result.composite,
         )
@@ -150,7 +151,7 @@ def score_card(result, cycle, version, sheet, tied):
                 _("否"),
             )
         )
-    steps.extend(_grade_steps(result, cycle, version, final, tied))
+    steps.extend(_grade_steps(result, cycle, version, final, tied, note))
     return steps, waterfall_data(result, sheet, cycle, products, composite)
 
 
@@ -175,7 +176,7 @@ def _quota_step(result, cycle, group, by_line, tied):
     return _compared(_("优秀名额"), how, rule, result.rule_grade)
 
 
-def _grade_steps(result, cycle, version, final, tied):
+def _grade_steps(result, cycle, version, final, tied, note):
     ungraded = engine.GradeLabels().ungraded
     if not result.graded:
         formula = _("不参加评定：不排名，不定等次，无档次、系数和绩效报酬")
@@ -187,7 +188,10 @@ def _grade_steps(result, cycle, version, final, tied):
         "b": number(cycle.threshold_basic),
     }
     group = group_of(version, result)
-    steps = [Step(_("按分数线"), lines, by_line), _quota_step(result, cycle, group, by_line, tied)]
+    quota = _quota_step(result, cycle, group, by_line, tied)
+    if note and note.quota:
+        quota.formula += _("。") + note.quota
+    steps = [Step(_("按分数线"), lines, by_line), quota]
     if result.override_reason:
         how = _("%(rule)s → %(grade)s，理由：%(reason)s") % {
             "rule": result.rule_grade,
@@ -196,13 +200,14 @@ def _grade_steps(result, cycle, version, final, tied):
         }
         steps.append(Step(_("等次调整"), how, result.grade))
     n, top, bottom, rank = group["n"], group["top"], group["bottom"], result.rank or 0
-    steps.append(
-        Step(
-            _("排名"),
-            _("排名范围内参加评定 %(n)d 人，分数相同者名次并列") % {"n": n},
-            f"{rank} / {n}",
-        )
-    )
+    rule = _(
+        "排名范围内参加评定 %(n)d 人：未被否决者在前，按最终得分从高到低；最终得分相同的，"
+        "依次比较目标量评（高者在前）、组织考评（高者在前）、实扣分（少者在前），"
+        "仍都相同的名次并列"
+    ) % {"n": n}
+    if note and note.tie:
+        rule += _("。本人：") + note.tie
+    steps.append(Step(_("排名"), rule, f"{rank} / {n}"))
     if result.veto:
         rule = _("一票否决 → %(t)s") % {"t": TIERS.bottom}
     else:
@@ -220,7 +225,7 @@ def _grade_steps(result, cycle, version, final, tied):
         _compared(_("系数"), _("%(tier)s系数") % {"tier": tier}, coefficient, result.coefficient)
     )
     pay = round2(cycle.pay_base * coefficient)
-    formula = _("round2(绩效基数 %(base)s × 系数 %(c)s)") % {
+    formula = _("绩效基数 %(base)s 元 × 系数 %(c)s，四舍五入保留两位小数") % {
         "base": number(cycle.pay_base),
         "c": number(coefficient),
     }
@@ -230,7 +235,10 @@ def _grade_steps(result, cycle, version, final, tied):
 
 def waterfall_data(result, sheet, cycle, products, composite):
     """The score card's waterfall (a stacked bar with a transparent base): the weighted
-    evaluations before deductions, the deductions, rounding, composite, bonus, final."""
+    evaluations before deductions, the deductions, the rounding to two decimals as its own
+    step, composite, bonus, final. `labels` are the bars' texts, every digit shown, so
+    that what a reader adds up by hand equals the stored result (8.796 + 45.34 + 23.947
+    − 0.003 = 78.08)."""
     p_s, p_t, p_o = products
     lost_t = cycle.weight_target * sheet.deducted_target / HUNDRED
     lost_o = cycle.weight_org * sheet.deducted_org / HUNDRED
@@ -244,22 +252,33 @@ def waterfall_data(result, sheet, cycle, products, composite):
         moves.append((_("扣分"), -(lost_t + lost_o)))
     rounding = composite - (p_s + p_t + p_o)
     if rounding:
-        moves.append((_("舍入"), rounding))
-    data = {"categories": [], "base": [], "rise": [], "fall": [], "total": [], "veto": result.veto}
+        moves.append((_("四舍五入"), rounding))
+    data = {
+        "categories": [],
+        "base": [],
+        "rise": [],
+        "fall": [],
+        "total": [],
+        "labels": [],
+        "veto": result.veto,
+    }
     level = ZERO
 
-    def bar(label, base=None, rise=None, fall=None, total=None):
+    def bar(label, amount, base=None, rise=None, fall=None, total=None):
         data["categories"].append(label)
         for key, value in (("base", base), ("rise", rise), ("fall", fall), ("total", total)):
             data[key].append(number(value) if value is not None else None)
+        sign = "−" if amount < 0 else ("+" if rise is not None and level else "")
+        data["labels"].append(sign + number(abs(amount)))
 
     for label, amount in moves:
         if amount >= 0:
-            bar(label, base=level, rise=amount)
+            bar(label, amount, base=level, rise=amount)
         else:
-            bar(label, base=level + amount, fall=-amount)
+            bar(label, amount, base=level + amount, fall=-amount)
         level += amount
-    bar(_("综合得分"), total=composite)
-    bar(_("加分"), base=composite, rise=result.bonus)
-    bar(_("最终得分（一票否决）") if result.veto else _("最终得分"), total=composite + result.bonus)
+    bar(_("综合得分"), composite, total=composite)
+    bar(_("加分"), result.bonus, base=composite, rise=result.bonus)
+    final = _("最终得分（一票否决）") if result.veto else _("最终得分")
+    bar(final, composite + result.bonus, total=composite + result.bonus)
     return data
