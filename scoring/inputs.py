@@ -168,3 +168,31 @@ def load_inputs(cycle: Cycle, cutoff: date | None = None) -> engine.CycleInputs:
         grade_overrides=overrides,
         cutoff=cutoff,
     )
+
+
+@dataclass(frozen=True)
+class SmallSample:
+    """A community whose democratic appraisal has too few counted ballots to be valid or
+    shown (SPEC §2 民主评议; issue 14): `counted` online + paper ballots, fewer than `k`."""
+
+    counted: int
+    k: int
+
+
+# Loaders of small survey samples (the surveys app): each takes the cycle and community
+# ids (None: all) and returns {community id: SmallSample}.
+SAMPLE_SOURCES = []
+
+
+def register_sample_source(source):
+    if source not in SAMPLE_SOURCES:
+        SAMPLE_SOURCES.append(source)
+    return source
+
+
+def small_samples(cycle, communities=None):
+    """{community id: SmallSample} over every registered source."""
+    found = {}
+    for source in SAMPLE_SOURCES:
+        found.update(source(cycle, communities))
+    return found

@@ -27,6 +27,7 @@ from core.views import BreadcrumbsMixin, apply_validation_error, int_or_none
 from org.access import RoleRequiredMixin
 from org.scope import Role
 from scoring.access import COUNTY_STAFF, cycle_access, reads_whole_county
+from scoring.inputs import small_samples
 from scoring.models import VISIBLE_TO_SECRETARY, CriticalIncident, GradeOverride, Result
 from scoring.results import selectors
 from scoring.results import services as overrides
@@ -323,6 +324,15 @@ class ParticipantResultMixin(LoginRequiredMixin, BreadcrumbsMixin):
         return crumbs
 
 
+def sheet_for(user, result, cycle, participant):
+    """The participant's sheet as this reader may see it: a survey sample below K is
+    marked 样本不足, its rate and points shown to the county's own staff only."""
+    small = small_samples(cycle, [participant.community_id]).get(participant.community_id)
+    return selectors.participant_sheet(
+        result, cycle, small=small, reveal=reads_whole_county(user, cycle)
+    )
+
+
 def rank_note(user, result, cycle):
     """The result's place in words (ties, veto, quota), peers named only in the user's
     reach; None for a participant not graded."""
@@ -370,7 +380,7 @@ class ResultDetailView(ParticipantResultMixin, TemplateView):
         )
         if result is not None:
             selectors.decorate(result, selectors.event_type_names(cycle))
-            sheet = selectors.participant_sheet(result, cycle)
+            sheet = sheet_for(user, result, cycle, participant)
             averages, n = selectors.county_average(result.version, cycle, sheet)
             context.update(
                 sheet=sheet,
@@ -393,7 +403,7 @@ class ResultCardView(ParticipantResultMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         result = self.result
         if result is not None:
-            sheet = selectors.participant_sheet(result, self.cycle)
+            sheet = sheet_for(self.request.user, result, self.cycle, self.participant)
             note = rank_note(self.request.user, result, self.cycle)
             steps, waterfall = selectors.score_card(
                 result, self.cycle, result.version, sheet, selectors.tied_count(result), note

@@ -21,17 +21,21 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
 
 from assessment.models import CycleStatus
-from indicators.models import SurveyCategory
+from indicators.models import IndicatorNode, SurveyCategory
 from org.models import OrgUnit
 from scoring import engine
 from scoring.access import STAFF_ROLES, cycle_access
-from scoring.inputs import cycle_settings
+from scoring.inputs import SmallSample, cycle_settings
 from scoring.models import VISIBLE_TO_SECRETARY
 from surveys.inputs import survey_counts
 from surveys.models import Ballot, BallotBatch, BallotToken, PaperTally
 from surveys.tallies.services import TallyStatus, settings_of, tally_state
+
+# The 公示 blocker names at most this many communities, then counts the rest.
+SMALL_LISTED = 10
 
 RESULT_STATUSES = frozenset(
     {CycleStatus.SCORING, CycleStatus.REVIEW, CycleStatus.PUBLISHED, CycleStatus.ARCHIVED}
@@ -314,3 +318,53 @@ def aggregate_results(cycle, audience):
             )
         )
     return results
+
+
+def small_samples(cycle, communities=None):
+    """{community id: SmallSample} of the cycle's participating communities whose counted
+    ballots (online + paper, 不了解 not counted) are at least one but fewer than K: their
+    民主评议 is not valid — too few to keep each resident's choice hidden — and the cycle
+    may not go to 公示 until more slips or paper counts come in (issue 14). A community
+    with none at all is SPEC §3.4's case (rate 0, warning 无有效测评票). Nothing when the
+    cycle's indicator tree has no `survey` leaf. Three queries."""
+    if not IndicatorNode.objects.filter(
+        template_id=cycle.frozen_template_id, method=engine.Method.SURVEY, children__isnull=True
+    ).exists():
+        return {}
+    k = settings_of(cycle).min_group_size
+    units = cycle.participants.order_by().values_list("community_id", "community__code")
+    if communities is not None:
+        units = units.filter(community_id__in=communities)
+    codes = dict(units)
+    counted = defaultdict(int)
+    for (code, _category), (satisfied, basic, unsatisfied, _unknown) in survey_counts(
+        cycle, communities=list(codes)
+    ).items():
+        counted[code] += satisfied + basic + unsatisfied
+    return {
+        pk: SmallSample(counted[code], k) for pk, code in codes.items() if 0 < counted[code] < k
+    }
+
+
+def small_sample_problems(cycle):
+    """Why the cycle may not go to 公示 (a result check): the communities whose survey
+    sample is too small, by name, with their counts."""
+    small = small_samples(cycle)
+    if not small:
+        return []
+    names = dict(OrgUnit.objects.filter(pk__in=small).values_list("pk", "name"))
+    k = next(iter(small.values())).k
+    listed = sorted(small.items(), key=lambda item: names[item[0]])
+    parts = [
+        _("%(name)s %(n)d 张") % {"name": names[pk], "n": sample.counted}
+        for pk, sample in listed[:SMALL_LISTED]
+    ]
+    if len(listed) > SMALL_LISTED:
+        parts.append(_("另有 %(n)d 个社区") % {"n": len(listed) - SMALL_LISTED})
+    return [
+        _(
+            "民主评议样本不足：以下社区的有效测评票少于 %(k)d 张，测评无效且可能暴露投票人的选择"
+            "（%(list)s）。请增发测评票或录入纸质票汇总，达到 %(k)d 张后再开始公示。"
+        )
+        % {"k": k, "list": "、".join(parts)}
+    ]

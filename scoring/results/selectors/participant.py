@@ -31,6 +31,10 @@ class LeafLine:
     org_overridden: bool
     weighted: Decimal
     basis_text: str = ""
+    # "样本不足" on a survey leaf with fewer than K counted ballots (issue 14); `hidden`:
+    # its values are not shown to this reader, since they would reveal the rate.
+    caveat: str = ""
+    hidden: bool = False
 
     @property
     def method_label(self):
@@ -153,8 +157,12 @@ def basis_text(node, basis, metrics):
     return ""
 
 
-def participant_sheet(result, cycle):
-    """The result's leaves grouped by dimension, with subtotals (three queries)."""
+def participant_sheet(result, cycle, *, small=None, reveal=True):
+    """The result's leaves grouped by dimension, with subtotals (three queries).
+
+    `small` is the community's `inputs.SmallSample` when its democratic appraisal has
+    fewer than K counted ballots: its survey leaves say 样本不足, and unless `reveal` (the
+    county's own staff) show neither the rate nor the points, which would reveal it."""
     nodes, dimension_of = _tree(cycle)
     blocks = _blocks(nodes)
     values = {
@@ -192,6 +200,14 @@ def participant_sheet(result, cycle):
             weighted=weighted(cycle, s, t, o),
             basis_text=basis_text(node, row["basis"], metrics),
         )
+        if small is not None and node["method"] == engine.Method.SURVEY:
+            line.caveat = _("样本不足")
+            told = _("有效测评票 %(n)d 张，少于 %(k)d 张，测评无效") % {
+                "n": small.counted,
+                "k": small.k,
+            }
+            line.basis_text = f"{told}；{line.basis_text}" if reveal else told
+            line.hidden = not reveal
         block.leaves.append(line)
         block.self_total += s
         block.target_total += t
