@@ -10,7 +10,7 @@ builds data that people entered over a year, not one use case at a time.
 
 import hashlib
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -237,6 +237,12 @@ def _events(cycle, index, participant, types, final, *, reporter, assessor):
             )
         )
     if not final and index == 0:
+        # Filed in advance (改革风险备案 precedes what it covers): early in the year,
+        # approved the next day, before the complaint it later exempts.
+        happened = _day(cycle.year, 40)
+        filed = timezone.make_aware(
+            datetime.combine(min(date(cycle.year, 1, 2), happened), time(9))
+        )
         filing = ReformFiling(
             participant=participant,
             title="老旧小区“居民议事+物业托管”改革试点",
@@ -245,16 +251,17 @@ def _events(cycle, index, participant, types, final, *, reporter, assessor):
             status=FilingStatus.APPROVED,
             filed_by=participant.secretary.user,
             decided_by=assessor,
-            decided_at=timezone.now(),
+            decided_at=min(filed + timedelta(days=1), timezone.now()),
             decision_reason="符合改革方向，同意备案。",
         )
         filing._history_user = participant.secretary.user
         filing.save()
+        ReformFiling.objects.filter(pk=filing.pk).update(filed_at=filed)
         rows.append(
             Event(
                 participant=participant,
                 event_type=types["MNJ"],
-                occurred_on=_day(cycle.year, 40),
+                occurred_on=happened,
                 description="托管试点期间居民投诉物业服务，经查属试点磨合问题。",
                 status=EventStatus.VERIFIED,
                 reported_by=reporter,

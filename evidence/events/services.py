@@ -123,7 +123,10 @@ def _check_date(cycle, occurred_on):
         )
 
 
-def _check_filing(participant, filing):
+def _check_filing(participant, filing, occurred_on):
+    """An event rests on a filing only if it is the participant's own, approved, and was
+    filed before the event happened: 改革风险备案 is made in advance (SPEC §2 容错免责),
+    so an event dated before the filing date is refused (the same day is allowed)."""
     if filing is None:
         return
     if filing.participant_id != participant.pk:
@@ -131,6 +134,21 @@ def _check_filing(participant, filing):
     if filing.status != FilingStatus.APPROVED:
         raise ValidationError(
             {"filing": _("改革风险备案“%(title)s”尚未批准，不能关联。") % {"title": filing.title}}
+        )
+    filed_on = timezone.localdate(filing.filed_at)
+    if occurred_on is not None and occurred_on < filed_on:
+        raise ValidationError(
+            {
+                "filing": _(
+                    "事项发生于 %(on)s，早于改革风险备案“%(title)s”的备案日期 %(filed)s。"
+                    "备案须在事前，事后备案不能关联，也不能据此免责。"
+                )
+                % {
+                    "on": occurred_on.isoformat(),
+                    "title": filing.title,
+                    "filed": filed_on.isoformat(),
+                }
+            }
         )
 
 
@@ -195,7 +213,7 @@ def report_event(
         raise ValidationError({"files": _("报告加分事项须上传表彰文件等证明材料。")})
     _check_date(cycle, occurred_on)
     description = _reason(description, "description", _("请写明事项的具体情况。"))
-    _check_filing(participant, filing)
+    _check_filing(participant, filing, occurred_on)
     if uploads:
         check_uploads(uploads)
     event = Event(
@@ -228,7 +246,7 @@ def edit_event(
         )
     _check_date(participant.cycle, occurred_on)
     event.description = _reason(description, "description", _("请写明事项的具体情况。"))
-    _check_filing(participant, filing)
+    _check_filing(participant, filing, occurred_on)
     if uploads:
         check_uploads(uploads)
     event.event_type, event.occurred_on, event.filing = event_type, occurred_on, filing
@@ -356,7 +374,7 @@ def link_filing(*, actor, event, version, filing):
         raise PermissionDenied
     if filing is None and event.exempt:
         raise ValidationError(_("已免责的事项须先撤销免责，才能取消关联备案。"))
-    _check_filing(event.participant, filing)
+    _check_filing(event.participant, filing, event.occurred_on)
     event.filing = filing
     return _save(event, actor, _("关联备案"), was_counted_before=False)
 
@@ -373,7 +391,7 @@ def exempt_event(*, actor, event, version, reason):
         raise ValidationError(_("不予认定的事项不计分，无需免责。"))
     if event.filing is None or event.filing.status != FilingStatus.APPROVED:
         raise ValidationError(_("只有关联了已批准的改革风险备案的事项才能免责。"))
-    _check_filing(event.participant, event.filing)
+    _check_filing(event.participant, event.filing, event.occurred_on)
     was_verified = event.status == EventStatus.VERIFIED
     event.exemption_reason = _reason(reason, "reason", _("免责须写明理由。"))
     event.exempt = True

@@ -10,6 +10,7 @@ from collections import Counter
 
 from django.core.management import call_command
 from django.db.models import F
+from django.utils import timezone
 
 from assessment.models import Cycle, CycleStatus
 from demo.management.commands.seed_demo import DEMO_PASSWORD
@@ -107,6 +108,9 @@ def test_the_demo_holds_a_county_two_years_of_scores_and_their_evidence(db):
     exempt = Event.objects.get(exempt=True)
     assert exempt.participant.secretary.user.username == "secretary"
     assert exempt.filing.status == "approved" and exempt.status == EventStatus.VERIFIED
+    # 改革风险备案 is filed in advance of what it covers (issue 14, item 4).
+    assert timezone.localdate(exempt.filing.filed_at) <= exempt.occurred_on
+    assert exempt.filing.decided_at <= exempt.exempted_at
     assert Event.objects.filter(participant__cycle=this, status=EventStatus.REPORTED).exists()
     assert not Event.objects.filter(verified_by=F("reported_by")).exists()  # four eyes
     carried = RectificationItem.objects.filter(cycle=this, source=RectificationSource.CARRIED)

@@ -2,9 +2,11 @@
 the same services as the pages, scoped reads (404 outside scope), If-Match on changes of
 one record (missing → 428, stale → 412; DESIGN §4)."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
@@ -150,11 +152,12 @@ def test_bulk_verify_is_all_or_nothing(world, cycle, a1):
 
 
 def test_filings_and_exemption_through_the_api(world, cycle, a1):
-    filing = api(world.secretary_a1).post(
-        "/api/v1/reform-filings/",
-        {"participant": a1.pk, "title": "电梯试点", "description": "举措", "risks": "信访风险"},
-        format="json",
-    )
+    with time_machine.travel(date(2026, 3, 1), tick=False):  # filed before the event
+        filing = api(world.secretary_a1).post(
+            "/api/v1/reform-filings/",
+            {"participant": a1.pk, "title": "电梯试点", "description": "举措", "risks": "信访风险"},
+            format="json",
+        )
     assert filing.status_code == 201, filing.json()
     url = f"/api/v1/reform-filings/{filing.json()['id']}/"
     assert api(world.town_assessor_a).post(url + "approve/", HTTP_IF_MATCH='"1"').status_code == 403

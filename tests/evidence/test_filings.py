@@ -3,10 +3,12 @@ an initiative and its risks in advance, a county assessor approves or rejects it
 event linked to an approved filing may be exempted by a county assessor with a reason —
 it then neither deducts nor vetoes (SPEC §3.1, §3.3) and stays listed, marked 免责."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal as D
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
@@ -22,6 +24,8 @@ from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
 pytestmark = pytest.mark.usefixtures("shared_world")
 
 ON = date(2026, 4, 20)
+# Filings are made in advance: the helpers file on this day, before ON.
+FILED = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +45,15 @@ def a1(world, cycle):
     return cycle.participants.get(secretary=world.secretaries["a1"])
 
 
-def file(world, participant, actor=None):
-    return filings.file_reform(
-        actor=actor or world.secretary_a1,
-        participant=participant,
-        title="老旧小区加装电梯试点",
-        description="联合物业、业委会分摊费用",
-        risks="施工期间可能引发邻里矛盾和信访",
-    )
+def file(world, participant, actor=None, at=FILED):
+    with time_machine.travel(at, tick=False):
+        return filings.file_reform(
+            actor=actor or world.secretary_a1,
+            participant=participant,
+            title="老旧小区加装电梯试点",
+            description="联合物业、业委会分摊费用",
+            risks="施工期间可能引发邻里矛盾和信访",
+        )
 
 
 def decide(actor, filing, approve=True, reason=""):
@@ -159,6 +164,38 @@ def test_exemption_needs_a_linked_approved_filing_a_reason_and_the_county(world,
         exempt(world, event, reason=" ")
     event = exempt(world, event)
     assert event.exempt and event.exempted_by == world.county_assessor_a
+
+
+def test_a_filing_made_after_the_event_neither_links_nor_exempts_it(world, a1):
+    """容错免责 rests on a filing made in advance: an event dated before the filing's
+    filing date is refused — on report, on linking and on exemption — with both dates."""
+    late = decide(
+        world.county_assessor_a,
+        file(world, a1, at=datetime(2026, 5, 6, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))),
+    )
+    event = verified_event(world, a1, "ZJXF")
+    message = "事项发生于 2026-04-20，早于改革风险备案“老旧小区加装电梯试点”的备案日期 2026-05-06"
+    with pytest.raises(ValidationError, match=message):
+        services.link_filing(
+            actor=world.county_assessor_a, event=event, version=event.version, filing=late
+        )
+    with pytest.raises(ValidationError, match="事后备案不能关联"):
+        verified_event(world, a1, "YJXF", filing=late)
+    # Linked when the rule was not yet there (old data): exemption is still refused.
+    Event.objects.filter(pk=event.pk).update(filing=late)
+    with pytest.raises(ValidationError, match=message):
+        exempt(world, event)
+    assert not Event.objects.get(pk=event.pk).exempt
+    # Filed on the very day of the event: in advance enough.
+    same_day = decide(
+        world.county_assessor_a,
+        file(world, a1, at=datetime(2026, 4, 20, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))),
+    )
+    event.refresh_from_db()
+    services.link_filing(
+        actor=world.county_assessor_a, event=event, version=event.version, filing=same_day
+    )
+    assert exempt(world, event).exempt
 
 
 def test_exemption_removes_the_deduction_and_the_veto_from_the_results(world, cycle, a1):

@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from assessment.models import Cycle, Participant
 from evidence.models import Event
@@ -67,7 +68,11 @@ def test_sample_import_creates_the_whole_county(exported):
     assert Participant.objects.filter(cycle=cycle, is_graded=False).count() == 3
     assert ScoreEntry.objects.filter(participant__cycle=cycle).count() == 2561
     assert Event.objects.filter(participant__cycle=cycle).count() == 137
-    assert Event.objects.filter(participant__cycle=cycle, exempt=True).exists()
+    exempted = Event.objects.filter(participant__cycle=cycle, exempt=True).select_related("filing")
+    assert exempted.exists()
+    # The filing an import makes for the file's exemptions is dated in advance of them.
+    for event in exempted:
+        assert timezone.localdate(event.filing.filed_at) <= event.occurred_on
     assert outcome.changes["评分"].created == 2561
     assert outcome.applied
 
