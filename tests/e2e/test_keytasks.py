@@ -66,6 +66,22 @@ def test_a_task_is_assigned_reported_and_shown_on_the_board_and_summons_list(
     expect(board.locator(cell.format("QS0101"))).to_have_attribute("data-status", "done")
     expect(board.locator(cell.format("QS0102"))).to_have_attribute("data-status", "overdue")
     expect(board.locator(f"td[data-task='{event.key_task.task_id}']")).to_have_count(2)
+    # Each cell is painted in its status colour, as the legend shows (issue 14, item 9),
+    # on screen and in print.
+    painted = {"done": "rgb(207, 226, 255)", "overdue": "rgb(248, 215, 218)"}
+
+    def colours():
+        return {
+            status: board.locator(f"td[data-status='{status}']").first.evaluate(
+                "td => getComputedStyle(td).backgroundColor"
+            )
+            for status in painted
+        }
+
+    assert colours() == painted
+    page.emulate_media(media="print")
+    assert colours() == painted
+    page.emulate_media(media="screen")
 
     page.goto(f"{live_server.url}/cycles/{cycle.pk}/key-tasks/summons/?on=2026-07-01")
     rows = page.get_by_test_id("summons-row").filter(has_text="背街小巷整治")
