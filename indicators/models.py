@@ -164,6 +164,10 @@ class BarsLevel(models.Model):
         return self.node.template.county.path
 
 
+# Units that make a 数据项 a percentage: its values lie between 0 and 100.
+PERCENT_UNITS = frozenset({"%", "％"})
+
+
 class MetricDefinition(models.Model):
     """数据项: a number per community per cycle that target/bands leaves read."""
 
@@ -208,6 +212,10 @@ class MetricDefinition(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.key}）"
+
+    @property
+    def is_percent(self):
+        return self.unit.strip() in PERCENT_UNITS
 
     def audit_scope_path(self):
         return self.template.county.path

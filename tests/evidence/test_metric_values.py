@@ -102,6 +102,9 @@ def test_a_key_outside_the_cycle_template_is_refused(world, cycle):
         ("1.23456", "城东社区的“服务覆盖率”最多保留 4 位小数。"),
         ("1e12", "城东社区的“服务覆盖率”数值过大。"),
         ("NaN", "城东社区的“服务覆盖率”应为数字。"),
+        # A percentage (unit %) lies between 0 and 100 (issue 14, item 10).
+        ("150", "城东社区的“服务覆盖率”是百分比，应在 0 到 100 之间，不能是 150。"),
+        ("100.5", "城东社区的“服务覆盖率”是百分比，应在 0 到 100 之间，不能是 100.5。"),
     ],
 )
 def test_a_bad_value_is_refused_naming_the_community_and_metric(world, cycle, raw, message):
@@ -111,7 +114,10 @@ def test_a_bad_value_is_refused_naming_the_community_and_metric(world, cycle, ra
 
 
 def test_trailing_zeros_full_width_digits_and_thousands_separators_are_numbers(world, cycle):
-    assert enter(world, cycle, value="１,２３4.50000").value == D("1234.5")
+    assert enter(world, cycle, value="９9.50000").value == D("99.5")
+    # Read as 1234.5 (then refused: 服务覆盖率 is a percentage).
+    with pytest.raises(ValidationError, match="不能是 1234.5"):
+        enter(world, cycle, value="１,２３4.50000")
 
 
 def test_a_changed_value_needs_the_version_it_was_read_at(world, cycle):

@@ -172,6 +172,21 @@ def test_only_metrics(tmp_path, cycle):
     )
 
 
+def test_only_metrics_refuses_a_percentage_over_100(tmp_path, cycle):
+    """A 数据项 measured in % lies between 0 and 100 (issue 14, item 10)."""
+    cycle.frozen_template.metrics.filter(key="党员发展数").update(unit="%")
+
+    def change(wb):
+        ws = wb["指标数据"]
+        row = row_where(ws, 社区编码="36040001001", 数据项="党员发展数")
+        set_cell(ws, row, "实际值", 150)
+
+    error = only_error(rejected(mutated(tmp_path, change), cycle=cycle, only={"指标数据"}))
+    assert error.column == "实际值" and "150 不在 0 到 100 之间（“党员发展数”是百分比）" in str(
+        error
+    )
+
+
 def test_only_metrics_rejects_an_unknown_item(tmp_path, cycle):
     path = mutated(tmp_path, lambda wb: set_cell(wb["指标数据"], 3, "数据项", "党员人数"))
     error = only_error(rejected(path, cycle=cycle, only={"指标数据"}))

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from assessment.models import Cycle
 from assessment.services import mark_inputs_changed
+from core.numbers import plain_number
 from core.versioning import StaleVersion
 from evidence.models import MetricValue, MetricValueSource
 from evidence.records.selectors import may_enter_metrics
@@ -62,7 +63,8 @@ def entry_definition(cycle, key):
 
 
 def checked_metric_value(raw, community, definition):
-    """A number ≥ 0 with at most 4 decimals; the message names community and metric."""
+    """A number ≥ 0 with at most 4 decimals, at most 100 for a percentage; the message
+    names community and metric."""
     where = {"community": community.name, "metric": definition.name}
     try:
         text = unicodedata.normalize("NFKC", str(raw)).strip().replace(",", "")
@@ -78,6 +80,15 @@ def checked_metric_value(raw, community, definition):
     if value.as_tuple().exponent < -4 and value != value.quantize(Decimal("0.0001")):
         raise ValidationError(
             {"value": _("%(community)s的“%(metric)s”最多保留 4 位小数。") % where}
+        )
+    if definition.is_percent and value > 100:
+        raise ValidationError(
+            {
+                "value": _(
+                    "%(community)s的“%(metric)s”是百分比，应在 0 到 100 之间，不能是 %(value)s。"
+                )
+                % {**where, "value": plain_number(value)}
+            }
         )
     return value.quantize(Decimal("0.0001"))
 

@@ -95,6 +95,13 @@ def read_metrics(sheet, context):
                 _("%(value)s 超出可记录的范围（最多 4 位小数）") % {"value": cells.shown(value)},
             )
             value = None
+        if value is not None and key in context.percent_keys and not 0 <= value <= 100:
+            row.error(
+                "实际值",
+                _("%(value)s 不在 0 到 100 之间（“%(key)s”是百分比）")
+                % {"value": cells.shown(value), "key": key},
+            )
+            value = None
         if community and key and (community, key) in where:
             row.error(
                 "数据项",

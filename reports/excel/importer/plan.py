@@ -84,3 +84,5 @@ class Context:
     refused: frozenset = frozenset()
     # 数据项 counted from the records kept in the product (never taken from a file).
     counted_keys: frozenset = frozenset()
+    # 数据项 whose unit is % (values 0–100).
+    percent_keys: frozenset = frozenset()

@@ -199,6 +199,7 @@ def _whole_plan(plan, sheets, structural, actor):
         - counted,
         refused=refused,
         counted_keys=counted,
+        percent_keys=_percent_metric_keys(existing.frozen_template if existing else None),
     )
 
 
@@ -277,6 +278,7 @@ def _cycle_context(cycle):
         else set(),
         metric_keys=_entered_metric_keys(template, leaves),
         counted_keys=_counted_metric_keys(template),
+        percent_keys=_percent_metric_keys(template),
     )
 
 
@@ -287,6 +289,13 @@ def _counted_metric_keys(template):
         return frozenset()
     counted = template.metrics.filter(source=MetricDefinition.Source.COUNTED)
     return frozenset(counted.values_list("key", flat=True))
+
+
+def _percent_metric_keys(template):
+    """Items measured in % (0–100)."""
+    if template is None:
+        return frozenset()
+    return frozenset(d.key for d in template.metrics.all() if d.is_percent)
 
 
 def _entered_metric_keys(template, leaves):
