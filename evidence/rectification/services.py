@@ -41,6 +41,8 @@ from org.scope import Role, scope_of
 
 # A deduction event's item is due this many days after it is generated.
 EVENT_DEADLINE_DAYS = 30
+# A carried-over item whose deadline has passed is due this many days after carrying.
+CARRIED_DEADLINE_DAYS = 30
 # Beyond two years a deadline is not a plan but a typing error.
 MAX_DEADLINE_DAYS = 730
 # Sources a person picks; 上期结转 is only ever set by carrying over.
@@ -400,8 +402,18 @@ def _carry(actor, cycle):
         .order_by("cycle__year", "pk")
     )
     participants = community_participants(cycle)
+    today = timezone.localdate()
     copies = []
     for original in originals:
+        deadline, reason = original.deadline, _("上期结转")
+        if deadline < today:
+            # Last year's deadline has passed: the item would arrive already overdue.
+            # It gets a new one in the new cycle, which its handler may change.
+            deadline = today + timedelta(days=CARRIED_DEADLINE_DAYS)
+            reason = _("上期结转：原整改时限 %(old)s 已过，顺延至 %(new)s") % {
+                "old": original.deadline.isoformat(),
+                "new": deadline.isoformat(),
+            }
         copy = RectificationItem(
             cycle=cycle,
             community_id=original.community_id,
@@ -411,11 +423,11 @@ def _carry(actor, cycle):
             problem=original.problem,
             measures=original.measures,
             owner=original.owner,
-            deadline=original.deadline,
+            deadline=deadline,
             status=original.status,
             created_by=actor,
         )
-        _stamp(copy, actor, _("上期结转")).save()
+        _stamp(copy, actor, reason).save()
         copies.append(copy)
     return copies
 

@@ -382,6 +382,25 @@ def test_carry_over_on_demand_takes_items_added_later_once(world, cycle):
     assert services.carry_over(actor=world.county_assessor_a, cycle=cycle) == []
 
 
+def test_an_item_whose_deadline_passed_arrives_with_a_new_one(world, cycle):
+    """Carried-over items do not arrive already overdue with last year's deadline: they
+    are due CARRIED_DEADLINE_DAYS after carrying, and the history says so (issue 14)."""
+    late = item(world, cycle)
+    RectificationItem.objects.filter(pk=late.pk).update(deadline=date(2026, 1, 1))
+    on_time = item(world, cycle, community=world.community_a2)
+    nxt = next_cycle(world, world.county_a)
+    copies = {
+        c.carried_from_id: c for c in services.carry_over(actor=world.county_assessor_a, cycle=nxt)
+    }
+    today = timezone.localdate()
+    moved = copies[late.pk]
+    assert moved.deadline == today + timedelta(days=services.CARRIED_DEADLINE_DAYS)
+    assert moved.deadline > today  # not overdue on arrival
+    reason = moved.history.first().history_change_reason
+    assert reason == f"上期结转：原整改时限 2026-01-01 已过，顺延至 {moved.deadline.isoformat()}"
+    assert copies[on_time.pk].deadline == on_time.deadline
+
+
 # Pages
 
 
