@@ -294,3 +294,22 @@ def test_filing_pages_file_approve_and_stay_scoped(world, cycle, a1, login):
     assert filing.status == FilingStatus.APPROVED
     listing = county.get(reverse("filing-list", args=[cycle.pk])).content.decode()
     assert "电梯试点" in listing
+
+
+def test_an_exempted_veto_is_no_longer_marked_red(world, cycle, a1, login):
+    """An exempted veto neither vetoes nor shows the red 一票否决 badge (issue 14): the
+    event page, the cycle's event list and the participant's results say 已免责."""
+    veto = verified_event(world, a1, "YJXF", filing=approved(world, a1))
+    client = login(world.county_assessor_a)
+    pages = [
+        reverse("event-detail", args=[veto.pk]),
+        reverse("event-list", args=[cycle.pk]),
+        reverse("result-detail", args=[a1.pk]),
+    ]
+    for url in pages:
+        assert 'data-state="veto"' in client.get(url).content.decode(), url
+    exempt(world, veto)
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert 'data-state="exempt"' in html and 'data-state="veto"' not in html, url
+        assert "已免责，不否决" in html
