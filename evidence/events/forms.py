@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Participant
 from core.numbers import plain_number
+from evidence.events.services import raised_by_the_system
 from evidence.models import FilingStatus, ReformFiling
 
 
@@ -41,7 +42,10 @@ class EventForm(forms.Form):
         else:
             self.fields["participant"].queryset = participants
         types = cycle.frozen_template.event_types.order_by("points", "code")
-        self.fields["event_type"].queryset = types.filter(points__gt=0) if bonus_only else types
+        if bonus_only:
+            # A secretary's 表彰加分: bonus types, not those the product raises itself.
+            types = types.filter(points__gt=0).exclude(pk__in=raised_by_the_system(cycle))
+        self.fields["event_type"].queryset = types
         filings = ReformFiling.objects.for_user(user).filter(
             participant__cycle=cycle, status=FilingStatus.APPROVED
         )

@@ -32,7 +32,7 @@ from assessment.models import CycleStatus, Participant
 from assessment.services import mark_inputs_changed, may_manage
 from core.versioning import StaleVersion
 from evidence.attachments.services import check_uploads, delete_stored, store_files
-from evidence.models import Event, EventOrigin, EventStatus, FilingStatus
+from evidence.models import Event, EventOrigin, EventStatus, FilingStatus, KeyTask
 from org.scope import Role, scope_of
 
 DECIDED = frozenset({EventStatus.VERIFIED, EventStatus.REJECTED})
@@ -65,6 +65,27 @@ def may_report(user, participant, event_type=None):
     if reports_any_type(user, participant):
         return True
     return is_own_secretary(user, participant) and (event_type is None or event_type.points > 0)
+
+
+def raised_by_the_system(cycle):
+    """Ids of the event types the product raises by itself — a key task's 按期完成 or
+    逾期 type: a secretary claiming one would count it twice. One query."""
+    ids = set()
+    for pair in KeyTask.objects.filter(cycle=cycle).values_list("on_time_type_id", "late_type_id"):
+        ids.update(pk for pk in pair if pk is not None)
+    return ids
+
+
+def _check_not_raised_by_the_system(cycle, event_type):
+    if event_type.pk in raised_by_the_system(cycle):
+        raise ValidationError(
+            {
+                "event_type": _(
+                    "“%(type)s”由系统在重点工作按期完成时自动计入，无需本人申报（申报会重复计分）。"
+                )
+                % {"type": event_type.name}
+            }
+        )
 
 
 def may_decide(user, event):
@@ -209,6 +230,8 @@ def report_event(
             {"event_type": _("书记本人只能报告加分类事项（如表彰），扣分和否决事项由考核员报告。")}
         )
     own_report = not reports_any_type(actor, participant)
+    if own_report:
+        _check_not_raised_by_the_system(cycle, event_type)
     if own_report and not uploads:
         raise ValidationError({"files": _("报告加分事项须上传表彰文件等证明材料。")})
     _check_date(cycle, occurred_on)
@@ -244,6 +267,8 @@ def edit_event(
         raise ValidationError(
             {"event_type": _("书记本人只能报告加分类事项（如表彰），扣分和否决事项由考核员报告。")}
         )
+    if not reports_any_type(actor, participant):
+        _check_not_raised_by_the_system(participant.cycle, event_type)
     _check_date(participant.cycle, occurred_on)
     event.description = _reason(description, "description", _("请写明事项的具体情况。"))
     _check_filing(participant, filing, occurred_on)

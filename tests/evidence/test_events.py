@@ -425,6 +425,33 @@ def test_a_secretary_reports_a_bonus_through_the_form(world, cycle, a1, login):
     assert response.status_code == 302 and Event.objects.get().participant == a1
 
 
+def test_a_secretary_cannot_claim_a_type_the_system_raises_itself(world, cycle, a1, login):
+    """重点任务按时完成 is raised when a key task is completed on time: offering it on the
+    secretary's 表彰加分 form would count it twice (issue 14, item 10)."""
+    from evidence.keytasks import services as keytasks
+
+    def offered():
+        form = login(world.secretary_a1).get(reverse("event-create", args=[cycle.pk]))
+        return set(
+            form.context["form"].fields["event_type"].queryset.values_list("code", flat=True)
+        )
+
+    assert "RWAS" in offered()
+    keytasks.create_task(
+        actor=world.county_assessor_a,
+        cycle=cycle,
+        title="背街小巷整治",
+        deadline=date(2026, 9, 30),
+        assignments=[(world.community_a1, (25, 50, 75, 100))],
+        on_time_type=kind(cycle, "RWAS"),
+    )
+    assert "RWAS" not in offered() and "SHIJ" in offered()
+    with pytest.raises(ValidationError, match="由系统在重点工作按期完成时自动计入"):
+        report(world.secretary_a1, a1, code="RWAS", uploads=[pdf()])
+    # Staff still may (a correction the system did not make).
+    assert report(world.county_assessor_a, a1, code="RWAS").event_type.code == "RWAS"
+
+
 def test_deciding_on_the_event_page_and_in_bulk(world, cycle, a1, login):
     one, two = report(world.town_assessor_a, a1), report(world.town_assessor_a, a1)
     client = login(world.county_assessor_a)
