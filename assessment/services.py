@@ -375,6 +375,54 @@ def on_transition(listener):
     return _register(TRANSITION_LISTENERS, listener)
 
 
+# What each transition does, in words, shown before it is confirmed (issue 14: "every
+# transition asks for confirmation and shows what it will do").
+EFFECTS = {
+    "open": gettext_lazy(
+        "开始考核：冻结指标体系的副本（此后修改指标体系不影响本周期）；书记可以填写自我检评、"
+        "申报表彰加分；考核员可以报告事项、录入指标数据；可以发放民主评议票；"
+        "结转本县以往周期未完成的整改事项。"
+    ),
+    "start_scoring": gettext_lazy(
+        "进入评分：自我检评全部锁定，书记不能再保存或提交（含已退回修改、尚未重新提交的）；"
+        "考核员录入目标量评和组织考评。如需让书记继续填报，可以“退回填报”。"
+    ),
+    "reopen_entry": gettext_lazy(
+        "退回填报：周期回到“进行中”，书记可以再次修改和提交自我检评；已录入的评分保留。"
+    ),
+    "start_review": gettext_lazy(
+        "开始公示：书记可以看到本人的考核结果、计分卡和本社区测评结果，并在公示期内提出申诉；"
+        "评分和自评不能再修改（撤回公示后可以）。"
+    ),
+    "withdraw_review": gettext_lazy(
+        "撤回公示：周期回到“评分中”，书记暂时看不到考核结果，不能再提出申诉。"
+    ),
+    "publish": gettext_lazy(
+        "发布结果：当前考核结果成为最终结果并锁定，等次、档次和绩效报酬生效；"
+        "此后任何数据都不能再修改，更正须走复核程序。"
+    ),
+    "archive": gettext_lazy("归档：周期只读，作为历史记录保存。"),
+}
+
+# What else a transition will touch, from the apps above (the scoring app: self-
+# evaluations not submitted; evidence: events still 待核实; surveys: paper counts not
+# agreeing). Each takes (cycle, transition name) and returns readable sentences.
+TRANSITION_NOTES = []
+
+
+def register_transition_note(note):
+    return _register(TRANSITION_NOTES, note)
+
+
+def consequences(cycle, transition_name):
+    """What the transition will do to this cycle now, as sentences: what it does in
+    general, then what the apps above find (counts of what it affects)."""
+    found = [str(EFFECTS[transition_name])] if transition_name in EFFECTS else []
+    for note in TRANSITION_NOTES:
+        found.extend(note(cycle, transition_name))
+    return found
+
+
 def result_blockers(cycle):
     return [problem for check in RESULT_CHECKS for problem in check(cycle)]
 

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -335,6 +335,41 @@ class CycleActionView(ActionView):
 
 
 class CycleTransitionView(CycleActionView):
+    """GET ?name=…: what the transition will do to this cycle now (counts of what it
+    affects, and what still stops it), with the note and the confirm button. POST: the
+    transition, only when confirmed on that page."""
+
+    template_name = "assessment/cycle_transition.html"
+
+    def get(self, request, pk):
+        self.cycle = managed_cycle(request.user, pk)
+        move = cycles.TRANSITIONS.get(request.GET.get("name", ""))
+        if move is None or move not in cycles.available_transitions(self.cycle):
+            return redirect("cycle-detail", pk=self.cycle.pk)
+        context = {
+            "cycle": self.cycle,
+            "move": move,
+            "consequences": cycles.consequences(self.cycle, move.name),
+            "blockers": cycles.blockers(self.cycle, move.name),
+            "breadcrumbs": self.get_breadcrumbs(),
+        }
+        return render(request, self.template_name, context)
+
+    def get_breadcrumbs(self):
+        return [
+            (_("考核周期"), reverse("cycle-list")),
+            (self.cycle.name, reverse("cycle-detail", args=[self.cycle.pk])),
+            (_("确认操作"), None),
+        ]
+
+    def post(self, request, pk):
+        if request.POST.get("confirmed") != "1":
+            # Never one click: the cycle page only links here; confirm on this page.
+            cycle = managed_cycle(request.user, pk)
+            url = reverse("cycle-transition", args=[cycle.pk])
+            return redirect(f"{url}?name={request.POST.get('name', '')}")
+        return super().post(request, pk)
+
     def act(self, request, cycle):
         form = TransitionForm(request.POST)
         if not form.is_valid():

@@ -11,6 +11,7 @@ class ScoringConfig(AppConfig):
             on_transition,
             register_publish_check,
             register_result_check,
+            register_transition_note,
         )
         from core.panels import register_panel
         from scoring import counters, guards, tasks  # noqa: F401 (counters register)
@@ -21,4 +22,5 @@ class ScoringConfig(AppConfig):
         register_result_check(guards.required_scores_present)
         register_publish_check(open_appeal_problems)
         on_transition(guards.lock_published_results)
+        register_transition_note(guards.self_evaluation_note)
         register_panel("cycle-actions", "scoring/_cycle_actions.html", order=10)

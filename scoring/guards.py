@@ -7,10 +7,17 @@ Registered with `assessment.services` in `ScoringConfig.ready`.
 
 from collections import defaultdict
 
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from indicators.models import IndicatorNode
-from scoring.models import ResultVersion, ScoreEntry, Source
+from scoring.models import (
+    ResultVersion,
+    ScoreEntry,
+    SelfEvaluation,
+    SelfEvaluationStatus,
+    Source,
+)
 from scoring.services import current_results, results_are_stale
 
 # The list of missing scores names at most this many participants, then counts the rest.
@@ -83,3 +90,34 @@ def lock_published_results(cycle, name, actor):
     """Publication pins the current results: they are kept and never recomputed."""
     if name == "publish":
         ResultVersion.objects.filter(cycle=cycle, is_current=True).update(is_published=True)
+
+
+def self_evaluation_note(cycle, transition_name):
+    """Before 进入评分: how many self-evaluations it locks unsubmitted, by state — the
+    one just returned for correction included (issue 14)."""
+    if transition_name != "start_scoring":
+        return []
+    states = dict(
+        SelfEvaluation.objects.filter(participant__cycle=cycle)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    total = cycle.participants.count()
+    started = sum(states.values())
+    parts = [
+        (_("未开始"), total - started),
+        (SelfEvaluationStatus.DRAFT.label, states.get(SelfEvaluationStatus.DRAFT, 0)),
+        (_("已退回修改"), states.get(SelfEvaluationStatus.RETURNED, 0)),
+    ]
+    unsubmitted = sum(n for _label, n in parts)
+    if not unsubmitted:
+        return [_("全部 %(n)d 份自我检评均已提交。") % {"n": total}]
+    detail = "、".join(f"{label} {n} 份" for label, n in parts if n)
+    return [
+        _(
+            "%(n)d 份自我检评尚未提交（%(detail)s）：进入评分后将按现有内容锁定，"
+            "书记不能再修改，未填的指标自评按 0 分计。"
+        )
+        % {"n": unsubmitted, "detail": detail}
+    ]

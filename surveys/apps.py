@@ -9,13 +9,18 @@ class SurveysConfig(AppConfig):
         # Registers the survey counts as a scoring input source (SPEC §3.4), the small
         # samples (fewer than K counted ballots) for the result pages, and the 公示
         # check that refuses them (issue 14).
-        from assessment.services import register_result_check
+        from assessment.services import register_result_check, register_transition_note
         from core.panels import register_panel
         from scoring.inputs import register_sample_source
         from surveys import inputs  # noqa: F401
-        from surveys.tallies.selectors import small_sample_problems, small_samples
+        from surveys.tallies.selectors import (
+            paper_count_note,
+            small_sample_problems,
+            small_samples,
+        )
 
         register_sample_source(small_samples)
         register_result_check(small_sample_problems)
+        register_transition_note(paper_count_note)
 
         register_panel("cycle-evidence-links", "surveys/_actions.html", order=200)

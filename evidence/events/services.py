@@ -32,7 +32,7 @@ from assessment.models import CycleStatus, Participant
 from assessment.services import mark_inputs_changed, may_manage
 from core.versioning import StaleVersion
 from evidence.attachments.services import check_uploads, delete_stored, store_files
-from evidence.models import Event, EventOrigin, EventStatus, FilingStatus, KeyTask
+from evidence.models import Event, EventOrigin, EventStatus, FilingStatus, KeyTask, ReformFiling
 from org.scope import Role, scope_of
 
 DECIDED = frozenset({EventStatus.VERIFIED, EventStatus.REJECTED})
@@ -440,3 +440,20 @@ def revoke_exemption(*, actor, event, version, reason):
     event.exempted_by = actor
     event.exempted_at = timezone.now()
     return _save(event, actor, _("撤销免责"), was_counted_before=was_verified)
+
+
+def pending_note(cycle, transition_name):
+    """Before a cycle moves on to scoring, 公示 or publication: events still 待核实 (they
+    do not count) and filings still 待审批 (their events cannot be exempted)."""
+    if transition_name not in ("start_scoring", "start_review", "publish"):
+        return []
+    notes = []
+    pending = Event.objects.filter(participant__cycle=cycle, status=EventStatus.REPORTED).count()
+    if pending:
+        notes.append(_("%(n)d 个事项仍待核实：待核实的事项不计分，核实后才计入。") % {"n": pending})
+    filings = ReformFiling.objects.filter(
+        participant__cycle=cycle, status=FilingStatus.PENDING
+    ).count()
+    if filings:
+        notes.append(_("%(n)d 个改革风险备案待审批。") % {"n": filings})
+    return notes

@@ -368,3 +368,38 @@ def small_sample_problems(cycle):
         )
         % {"k": k, "list": "、".join(parts)}
     ]
+
+
+def paper_count_note(cycle, transition_name):
+    """Before scoring or 公示: paper counts keyed once awaiting the second keying, or two
+    keyings that disagree — neither counts in the satisfaction rate."""
+    if transition_name not in ("start_scoring", "start_review", "publish"):
+        return []
+    double_entry = settings_of(cycle).double_entry
+    keyings = defaultdict(list)
+    for community, category, keyer, *counts, at in PaperTally.objects.filter(
+        cycle=cycle
+    ).values_list(
+        "community_id",
+        "category_id",
+        "keyed_by_id",
+        "satisfied",
+        "basic",
+        "unsatisfied",
+        "unknown",
+        "updated_at",
+    ):
+        keyings[community, category].append((keyer, tuple(counts), at))
+    states = [tally_state(rows, double_entry)[0] for rows in keyings.values()]
+    notes = []
+    pending = states.count(TallyStatus.PENDING)
+    conflicts = states.count(TallyStatus.CONFLICT)
+    if conflicts:
+        notes.append(
+            _("%(n)d 组纸质票两次录入不一致，不计入满意率，请核对后更正。") % {"n": conflicts}
+        )
+    if pending:
+        notes.append(
+            _("%(n)d 组纸质票只录入了一次，等待第二人录入，暂不计入满意率。") % {"n": pending}
+        )
+    return notes

@@ -132,7 +132,10 @@ def test_roles_that_do_not_run_cycles_get_403_on_every_write(world, login, cycle
     assert client.get(reverse("cycle-settings", args=[cycle.pk])).status_code == 403
     posts = [
         (reverse("cycle-settings", args=[cycle.pk]), {"name": "改", "version": 1}),
-        (reverse("cycle-transition", args=[cycle.pk]), {"name": "open", "version": 1}),
+        (
+            reverse("cycle-transition", args=[cycle.pk]),
+            {"name": "open", "version": 1, "confirmed": "1"},
+        ),
         (reverse("cycle-enrol", args=[cycle.pk]), {}),
         (reverse("cycle-participant-add", args=[cycle.pk]), {}),
         (reverse("participant-grading", args=[participant.pk]), {"version": 1}),
@@ -252,7 +255,7 @@ def test_opening_without_participants_shows_what_is_missing(world, login, cycle)
     page = login(world.county_assessor_a).get(detail(cycle)).content.decode()
     assert 'data-testid="blockers-open"' in page
     assert "还没有参评书记，请先登记参评名单。" in page
-    assert 'data-testid="transition-open" disabled' in page
+    assert 'data-testid="transition-open" aria-disabled="true"' in page
 
 
 def test_a_cycle_without_a_template_says_so(world, login):
@@ -265,11 +268,13 @@ def test_a_manager_walks_the_cycle_from_open_to_scoring(world, login, cycle):
     cycles.enrol_county(actor=None, cycle=cycle)
     client = login(world.county_assessor_a)
     url = reverse("cycle-transition", args=[cycle.pk])
-    response = client.post(url, {"name": "open", "version": 1, "note": "全县启动"})
+    response = client.post(
+        url, {"name": "open", "version": 1, "note": "全县启动", "confirmed": "1"}
+    )
     assert "已执行“开始考核”，当前状态：进行中。" in flashed(response)
-    response = client.post(url, {"name": "start_scoring", "version": 1})
+    response = client.post(url, {"name": "start_scoring", "version": 1, "confirmed": "1"})
     assert "已被他人修改" in " ".join(flashed(response))
-    response = client.post(url, {"name": "start_scoring", "version": 2})
+    response = client.post(url, {"name": "start_scoring", "version": 2, "confirmed": "1"})
     assert "已执行“进入评分”，当前状态：评分中。" in flashed(response)
     cycle.refresh_from_db()
     assert cycle.status == CycleStatus.SCORING and cycle.frozen_template is not None
@@ -287,7 +292,8 @@ def test_a_manager_walks_the_cycle_from_open_to_scoring(world, login, cycle):
 def test_a_transition_from_the_wrong_state_is_refused_with_its_reason(world, login, cycle):
     client = login(world.county_assessor_a)
     response = client.post(
-        reverse("cycle-transition", args=[cycle.pk]), {"name": "publish", "version": 1}
+        reverse("cycle-transition", args=[cycle.pk]),
+        {"name": "publish", "version": 1, "confirmed": "1"},
     )
     assert "当前状态为“草稿”，不能执行“发布结果”。" in flashed(response)
     assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.DRAFT
@@ -439,3 +445,48 @@ def test_the_detail_page_has_a_fixed_number_of_queries(
     with django_assert_max_num_queries(queries):
         response = client.get(detail(cycle))
     assert len(response.context["participants"]) == 13
+
+
+def test_every_transition_is_confirmed_on_a_page_that_says_what_it_will_do(world, login, cycle):
+    """Issue 14, item 8: 进入评分 locked every self-evaluation without a word. The cycle
+    page links to a confirmation that counts what the step affects; a POST that was not
+    confirmed there changes nothing and leads to it."""
+    from evidence.events import services as events
+    from scoring.selfeval import services as selfeval
+
+    cycles.enrol_county(actor=None, cycle=cycle)
+    cycle = cycles.transition(actor=None, cycle=cycle, name="open", version=cycle.version)
+    a1 = cycle.participants.get(secretary=world.secretaries["a1"])
+    selfeval.save_self_evaluation(
+        actor=world.secretary_a1, participant=a1, items={}, summary="草稿", version=None
+    )
+    events.report_event(
+        actor=world.town_assessor_a,
+        participant=a1,
+        event_type=cycle.frozen_template.event_types.get(code="ZJXF"),
+        occurred_on=date(2026, 4, 1),
+        description="信访一件",
+    )
+    client = login(world.county_assessor_a)
+    page = client.get(detail(cycle)).content.decode()
+    url = reverse("cycle-transition", args=[cycle.pk])
+    assert f'href="{url}?name=start_scoring"' in page
+    response = client.get(url, {"name": "start_scoring"})
+    lines = [str(line) for line in response.context["consequences"]]
+    assert lines[0].startswith("进入评分：自我检评全部锁定")
+    total = cycle.participants.count()
+    assert any(
+        f"{total} 份自我检评尚未提交（未开始 {total - 1} 份、草稿 1 份）" in line for line in lines
+    )
+    assert "1 个事项仍待核实：待核实的事项不计分，核实后才计入。" in lines
+    assert 'data-testid="confirm-transition"' in response.content.decode()
+    # Not confirmed: nothing happens, the confirmation is shown.
+    response = client.post(url, {"name": "start_scoring", "version": cycle.version})
+    assert response.status_code == 302 and response.url == f"{url}?name=start_scoring"
+    assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.OPEN
+    response = client.post(
+        url, {"name": "start_scoring", "version": cycle.version, "confirmed": "1"}
+    )
+    assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.SCORING
+    # A step not available now goes back to the cycle page.
+    assert client.get(url, {"name": "publish"}).url == detail(cycle)

@@ -97,6 +97,11 @@ def test_a_secretary_appeals_and_the_county_reviews_and_publishes(
 
     open_cycle(page, live_server.url, cycle)
     page.get_by_test_id("transition-publish").click()
+    # Every transition is confirmed on a page that says what it will do (issue 14).
+    expect(page.get_by_test_id("consequences")).to_contain_text(
+        "发布结果：当前考核结果成为最终结果"
+    )
+    page.get_by_test_id("confirm-transition").click()
     expect(page.get_by_test_id("cycle-status")).to_have_text("已发布")
     appeal = Appeal.objects.get()
     assert appeal.status == AppealStatus.DECIDED and appeal.changes.count() == 1

@@ -88,3 +88,21 @@ def test_the_rate_below_k_is_shown_to_county_staff_only(world, cycle, key, login
     county = login(world.county_assessor_a).get(url).content.decode()
     assert 'data-testid="leaf-caveat"' in county and "满意率" in county
     assert 'data-testid="leaf-hidden"' not in county
+
+
+def test_the_confirmation_of_a_transition_counts_paper_counts_that_do_not_count(world, cycle):
+    """Issue 14, item 8: before scoring, the confirmation says how many paper counts
+    wait for their second keying or disagree (neither counts in the rate)."""
+    residents = cycle.frozen_template.survey_categories.get(name="居民代表")
+
+    def key(actor, community, n):
+        tallies.key_tally(
+            actor=actor, cycle=cycle, community=community, category=residents, counts=counts(n)
+        )
+
+    key(world.county_assessor_a, world.community_a1, 5)
+    key(world.county_assessor_a, world.community_a2, 5)
+    key(world.town_assessor_a, world.community_a2, 6)
+    lines = [str(line) for line in cycles.consequences(cycle, "start_scoring")]
+    assert "1 组纸质票两次录入不一致，不计入满意率，请核对后更正。" in lines
+    assert "1 组纸质票只录入了一次，等待第二人录入，暂不计入满意率。" in lines
