@@ -96,10 +96,49 @@ def complete_scoring(cycle, rater):
         ),
         ignore_conflicts=True,
     )
+    enough_ballots(cycle, rater)
     mark_inputs_changed(cycle)
     compute_cycle(cycle.pk)
     cycle.refresh_from_db()
     return cycle
+
+
+def enough_ballots(cycle, rater):
+    """Setup: every participating community without K counted ballots gets paper counts
+    of K 满意 in its first survey category, keyed twice in agreement (双人录入), so its
+    民主评议 is valid and the cycle may go to 公示 (SPEC §3.4 Validity)."""
+    from org.models import User
+    from surveys.inputs import survey_counts
+    from surveys.models import PaperTally
+    from surveys.tallies.services import settings_of
+
+    category = cycle.frozen_template.survey_categories.order_by("-weight", "name").first()
+    if category is None:
+        return
+    k = settings_of(cycle).min_group_size
+    counted = {}
+    for (code, _name), (satisfied, basic, unsatisfied, _unknown) in survey_counts(cycle).items():
+        counted[code] = counted.get(code, 0) + satisfied + basic + unsatisfied
+    second = User.objects.exclude(pk=rater.pk).order_by("pk").first()
+    communities = {p.community for p in cycle.participants.select_related("community")}
+    PaperTally.objects.bulk_create(
+        (
+            PaperTally(
+                cycle=cycle,
+                community=community,
+                category=category,
+                keyed_by=keyer,
+                satisfied=k,
+                basic=0,
+                unsatisfied=0,
+                unknown=0,
+            )
+            for community in communities
+            if counted.get(community.code, 0) < k
+            for keyer in (rater, second)
+        ),
+        ignore_conflicts=True,
+    )
 
 
 def open_seed_cycle(county, *, direct=("违建管控",), **settings):

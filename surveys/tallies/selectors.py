@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from assessment.models import CycleStatus
@@ -31,7 +31,7 @@ from scoring.access import STAFF_ROLES, cycle_access
 from scoring.inputs import SmallSample, cycle_settings
 from scoring.models import VISIBLE_TO_SECRETARY
 from surveys.inputs import survey_counts
-from surveys.models import Ballot, BallotBatch, BallotToken, PaperTally
+from surveys.models import Ballot, BallotToken, PaperTally
 from surveys.tallies.services import TallyStatus, settings_of, tally_state
 
 # The 公示 blocker names at most this many communities, then counts the rest.
@@ -156,29 +156,26 @@ class CommunityReturns:
 
 
 def return_rates(cycle, communities):
-    """Per community and category: tokens issued (Σ batch sizes), used, return rate %,
-    counted paper ballots; totals per community, town and county (a fixed number of
-    queries)."""
+    """Per community and category: tokens issued, used, return rate %, counted paper
+    ballots; totals per community, town and county (a fixed number of queries).
+
+    Issued counts the tokens that exist and may be used or were: a batch whose slips are
+    still being made has none yet, and a voided batch (作废) keeps only its used ones in
+    the base (SPEC §2)."""
     categories = categories_of(cycle)
     ids = [c.id for c in communities]
-    issued = {
-        (c, k): n
-        for c, k, n in BallotBatch.objects.filter(cycle=cycle, community__in=ids)
-        .order_by()
-        .values("community_id", "category_id")
-        .annotate(n=Sum("size"))
-        .values_list("community_id", "category_id", "n")
-    }
-    used = {
-        (c, k): n
-        for c, k, n in BallotToken.objects.filter(
-            batch__cycle=cycle, batch__community__in=ids, used_on__isnull=False
-        )
+    issued, used = {}, {}
+    for c, k, n_issued, n_used in (
+        BallotToken.objects.filter(batch__cycle=cycle, batch__community__in=ids)
         .order_by()
         .values("batch__community_id", "batch__category_id")
-        .annotate(n=Count("pk"))
-        .values_list("batch__community_id", "batch__category_id", "n")
-    }
+        .annotate(
+            n_issued=Count("pk", filter=Q(voided=False)),
+            n_used=Count("pk", filter=Q(used_on__isnull=False)),
+        )
+        .values_list("batch__community_id", "batch__category_id", "n_issued", "n_used")
+    ):
+        issued[c, k], used[c, k] = n_issued, n_used
     groups = {
         (g.community.id, g.category.pk): g for g in tally_groups(cycle, communities, categories)
     }
@@ -322,11 +319,11 @@ def aggregate_results(cycle, audience):
 
 def small_samples(cycle, communities=None):
     """{community id: SmallSample} of the cycle's participating communities whose counted
-    ballots (online + paper, 不了解 not counted) are at least one but fewer than K: their
-    民主评议 is not valid — too few to keep each resident's choice hidden — and the cycle
-    may not go to 公示 until more slips or paper counts come in (issue 14). A community
-    with none at all is SPEC §3.4's case (rate 0, warning 无有效测评票). Nothing when the
-    cycle's indicator tree has no `survey` leaf. Three queries."""
+    ballots (online + paper, 不了解 not counted) are fewer than K (SPEC §3.4 Validity):
+    their 民主评议 is not valid — too few to keep each resident's choice hidden, or none
+    at all (then also rate 0 and the warning 无有效测评票) — and the cycle may not go to
+    公示 until more slips or paper counts come in. Nothing when the cycle's indicator
+    tree has no `survey` leaf. Three queries."""
     if not IndicatorNode.objects.filter(
         template_id=cycle.frozen_template_id, method=engine.Method.SURVEY, children__isnull=True
     ).exists():
@@ -342,7 +339,7 @@ def small_samples(cycle, communities=None):
     ).items():
         counted[code] += satisfied + basic + unsatisfied
     return {
-        pk: SmallSample(counted[code], k) for pk, code in codes.items() if 0 < counted[code] < k
+        pk: SmallSample(counted[code], k) for pk, code in codes.items() if counted[code] < k
     }
 
 

@@ -1,7 +1,7 @@
-"""Small surveys reveal votes (issue 14, item 3): a community whose counted ballots
-(online + paper) are at least one but fewer than K has no valid 民主评议 — its survey
-leaf says 样本不足, 开始公示 is refused naming it, and its rate (or the points that
-reveal it) is shown to the county's own staff only."""
+"""Small surveys reveal votes (issue 14, item 3; SPEC §3.4 Validity): a community whose
+counted ballots (online + paper) are fewer than K has no valid 民主评议 — its survey leaf
+says 样本不足, 开始公示 is refused naming it, and its rate (or the points that reveal it)
+is shown to the county's own staff only."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -10,6 +10,7 @@ from django.urls import reverse
 from assessment import services as cycles
 from assessment.models import Cycle
 from scoring.inputs import SmallSample, small_samples
+from scoring.services import compute_cycle
 from surveys.tallies import services as tallies
 from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
 
@@ -50,22 +51,26 @@ def key(world, cycle):
     return _key
 
 
-def test_fewer_than_k_counted_ballots_is_a_small_sample_none_and_k_are_not(world, cycle, key):
-    """K = 5 by default. 不了解 is not counted (SPEC §3.4); no ballot at all is SPEC §3.4's
-    own case (rate 0, warning), not a small sample."""
+def test_fewer_than_k_counted_ballots_is_a_small_sample_k_are_not(world, cycle, key):
+    """K = 5 by default; 不了解 is not counted; none at all is fewer than K too."""
     key(world.community_a1, counts(2, 1, 0, unknown=4))
     key(world.community_a2, counts(3, 1, 1))
-    assert small_samples(cycle) == {world.community_a1.pk: SmallSample(3, 5)}
+    assert small_samples(cycle) == {
+        world.community_a1.pk: SmallSample(3, 5),
+        world.community_b1.pk: SmallSample(0, 5),
+    }
     assert small_samples(cycle, [world.community_a2.pk]) == {}
 
 
 def test_starting_review_is_refused_listing_the_small_communities(world, cycle, key):
-    key(world.community_a1, counts(1, 1, 1))
     cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
-    cycle = complete_scoring(cycle, world.county_assessor_a)
+    cycle = complete_scoring(cycle, world.county_assessor_a)  # K ballots everywhere
+    key(world.community_a1, counts(1, 1, 1), actor=world.admin_a)  # the latest keying: 3
+    cycle = complete_scoring(Cycle.objects.get(pk=cycle.pk), world.county_assessor_a)
     problems = cycles.blockers(cycle, "start_review")
     message = next(p for p in problems if "民主评议样本不足" in p)
     assert "城东社区 3 张" in message and "少于 5 张" in message
+    assert "城西社区" not in message
     with pytest.raises(ValidationError, match="民主评议样本不足"):
         cycles.transition(actor=None, cycle=cycle, name="start_review", version=cycle.version)
     # A later keying (single entry: the latest counts) brings it to K.
@@ -77,8 +82,9 @@ def test_starting_review_is_refused_listing_the_small_communities(world, cycle, 
 
 
 def test_the_rate_below_k_is_shown_to_county_staff_only(world, cycle, key, login):
-    key(world.community_a1, counts(1, 1, 1))
     complete_scoring(cycle, world.county_assessor_a)
+    key(world.community_a1, counts(1, 1, 1), actor=world.admin_a)
+    compute_cycle(cycle.pk)
     a1 = cycle.participants.get(secretary=world.secretaries["a1"])
     url = reverse("result-detail", args=[a1.pk])
     town = login(world.town_assessor_a).get(url).content.decode()
