@@ -7,5 +7,9 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         from core.panels import register_panel
+        from core.todo import register_todo_source
+        from reports.todo import job_todos
+
+        register_todo_source(job_todos, order=40)
 
         register_panel("cycle-actions", "reports/_cycle_actions.html", order=30)

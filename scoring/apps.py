@@ -14,8 +14,10 @@ class ScoringConfig(AppConfig):
             register_transition_note,
         )
         from core.panels import register_panel
+        from core.todo import register_todo_source
         from scoring import counters, guards, tasks  # noqa: F401 (counters register)
         from scoring.appeals.services import open_appeal_problems
+        from scoring.todo import scoring_todos
 
         on_inputs_changed(tasks.schedule_recompute)
         register_result_check(guards.results_current)
@@ -23,4 +25,5 @@ class ScoringConfig(AppConfig):
         register_publish_check(open_appeal_problems)
         on_transition(guards.lock_published_results)
         register_transition_note(guards.self_evaluation_note)
+        register_todo_source(scoring_todos, order=10)
         register_panel("cycle-actions", "scoring/_cycle_actions.html", order=10)

@@ -11,6 +11,7 @@ class SurveysConfig(AppConfig):
         # check that refuses them (issue 14).
         from assessment.services import register_result_check, register_transition_note
         from core.panels import register_panel
+        from core.todo import register_todo_source
         from scoring.inputs import register_sample_source
         from surveys import inputs  # noqa: F401
         from surveys.tallies.selectors import (
@@ -18,9 +19,11 @@ class SurveysConfig(AppConfig):
             small_sample_problems,
             small_samples,
         )
+        from surveys.todo import survey_todos
 
         register_sample_source(small_samples)
         register_result_check(small_sample_problems)
         register_transition_note(paper_count_note)
+        register_todo_source(survey_todos, order=30)
 
         register_panel("cycle-evidence-links", "surveys/_actions.html", order=200)

@@ -5,6 +5,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from core.todo import todos
 from org import audit
 from org.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
 from org.scope import Role, scope_of
@@ -36,6 +37,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
             )
         if Role.OBSERVER in units:
             context["observed_units"] = units[Role.OBSERVER]
+        context["todos"] = todos(user)
         if audit.can_read_audit(user):
             rows = list(audit.audit_rows(user)[:8])
             context["recent_changes"] = audit.hydrate(rows)

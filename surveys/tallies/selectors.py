@@ -338,9 +338,7 @@ def small_samples(cycle, communities=None):
         cycle, communities=list(codes)
     ).items():
         counted[code] += satisfied + basic + unsatisfied
-    return {
-        pk: SmallSample(counted[code], k) for pk, code in codes.items() if counted[code] < k
-    }
+    return {pk: SmallSample(counted[code], k) for pk, code in codes.items() if counted[code] < k}
 
 
 def small_sample_problems(cycle):

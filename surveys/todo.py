@@ -1,0 +1,49 @@
+"""The surveys app's lines of the home page's 待办 (`core.todo`), for those who key paper
+counts: counts that disagree, counts waiting for the user's second keying, and
+communities whose 民主评议 has fewer than K counted ballots (they block 公示)."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from assessment.models import Cycle, CycleStatus
+from core.todo import Todo
+from org.scope import scope_of
+from surveys.tallies.selectors import (
+    categories_of,
+    small_samples,
+    staff_communities,
+    tally_groups,
+)
+from surveys.tallies.services import KEYER_ROLES, TallyStatus
+
+KEYING = (CycleStatus.OPEN, CycleStatus.SCORING)
+
+
+def survey_todos(user):
+    scope = scope_of(user)
+    if not (scope.is_global or any(scope.has_role(role) for role in KEYER_ROLES)):
+        return []
+    lines = []
+    for cycle in Cycle.objects.for_user(user, KEYER_ROLES).filter(status__in=KEYING):
+        communities = staff_communities(user, cycle)
+        groups = tally_groups(cycle, communities, categories_of(cycle))
+        conflicts = sum(g.status == TallyStatus.CONFLICT for g in groups)
+        second = sum(g.status == TallyStatus.PENDING and g.own(user) is None for g in groups)
+        url = reverse("paper-tallies", args=[cycle.pk])
+        if conflicts:
+            lines.append(Todo(_("纸质票录入不一致"), url, conflicts, cycle.name, tone="danger"))
+        if second:
+            lines.append(Todo(_("纸质票等待第二人录入"), url, second, cycle.name, tone="warning"))
+        if cycle.status == CycleStatus.SCORING:
+            small = small_samples(cycle, [c.id for c in communities])
+            if small:
+                lines.append(
+                    Todo(
+                        _("民主评议样本不足的社区（阻止公示）"),
+                        reverse("survey-return-rates", args=[cycle.pk]),
+                        len(small),
+                        cycle.name,
+                        tone="danger",
+                    )
+                )
+    return lines

@@ -1,0 +1,123 @@
+"""待办 on the home page (issue 14, guidance): every role lands on its next task — each
+line a link and a count (or a state), from the apps that hold the work."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from assessment import services as cycles
+from evidence.events import services as events
+from evidence.filings import services as filings
+from reports.models import Job, JobKind, JobState
+from scoring.selfeval import services as selfeval
+from surveys.tallies import services as tallies
+from tests.factories import fresh_cycle, open_seed_cycle
+
+pytestmark = pytest.mark.usefixtures("shared_world")
+
+
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    return open_seed_cycle(shared_world.county_a)
+
+
+@pytest.fixture
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
+
+
+def todo(client):
+    """{label: (count or state, url)} of the home page's 待办."""
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return {
+        str(t.label): (t.count if t.count is not None else str(t.detail), t.url)
+        for t in response.context["todos"]
+    }
+
+
+def test_a_secretary_is_led_to_the_self_evaluation_and_the_records(world, cycle, login):
+    a1 = cycle.participants.get(secretary=world.secretaries["a1"])
+    client = login(world.secretary_a1)
+    lines = todo(client)
+    assert lines["自我检评"] == ("未开始", reverse("selfeval", args=[a1.pk]))
+    assert lines["民情直报：记民情日记、报网格事件"][1] == reverse("records-home")
+    selfeval.save_self_evaluation(
+        actor=world.secretary_a1, participant=a1, items={}, summary="初稿", version=None
+    )
+    assert todo(client)["自我检评"][0] == "草稿，尚未提交"
+    html = client.get(reverse("home")).content.decode()
+    assert 'data-testid="todo-item"' in html and "todo-big" in html
+
+
+def test_a_returned_self_evaluation_shows_the_reason(world, cycle, login):
+    a1 = cycle.participants.get(secretary=world.secretaries["a1"])
+    selfeval.save_self_evaluation(
+        actor=world.secretary_a1, participant=a1, items={}, summary="初稿", version=None
+    )
+    a1.refresh_from_db()
+    selfeval.submit_self_evaluation(
+        actor=world.secretary_a1, participant=a1, version=a1.self_evaluation.version
+    )
+    assert todo(login(world.county_assessor_a))["已提交的自我检评"][0] == 1
+    a1.refresh_from_db()
+    selfeval.return_self_evaluation(
+        actor=world.county_assessor_a,
+        participant=a1,
+        reason="请补充党建工作佐证",
+        version=a1.self_evaluation.version,
+    )
+    assert todo(login(world.secretary_a1))["自我检评"][0] == "已退回：请补充党建工作佐证"
+
+
+def test_assessors_are_led_to_events_filings_and_paper_counts(world, cycle, login):
+    a1 = cycle.participants.get(secretary=world.secretaries["a1"])
+    events.report_event(
+        actor=world.county_assessor_a,
+        participant=a1,
+        event_type=cycle.frozen_template.event_types.get(code="ZJXF"),
+        occurred_on=date(2026, 4, 1),
+        description="信访一件",
+    )
+    filings.file_reform(
+        actor=world.secretary_a1, participant=a1, title="试点", description="举措", risks="风险"
+    )
+    residents = cycle.frozen_template.survey_categories.get(name="居民代表")
+    for person, n in ((world.county_assessor_a, 5), (world.admin_a, 6)):
+        tallies.key_tally(
+            actor=person,
+            cycle=cycle,
+            community=world.community_a1,
+            category=residents,
+            counts={"satisfied": n, "basic": 0, "unsatisfied": 0, "unknown": 0},
+        )
+    town = todo(login(world.town_assessor_a))
+    url = reverse("event-list", args=[cycle.pk]) + "?status=reported"
+    assert town["待核实的事项"] == (1, url)
+    assert "待审批的改革风险备案" not in town  # the county decides filings
+    assert town["纸质票录入不一致"] == (1, reverse("paper-tallies", args=[cycle.pk]))
+    county = todo(login(world.county_assessor_a))
+    assert "待核实的事项" not in county  # four eyes: their own report
+    assert county["待审批的改革风险备案"] == (1, reverse("filing-list", args=[cycle.pk]))
+    assert "待核实的事项" not in todo(login(world.observer_a))  # observers do not decide
+
+
+def test_scoring_shows_who_still_misses_scores(world, cycle, login):
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
+    line = todo(login(world.county_assessor_a))["评分未录完的书记"]
+    assert line == (cycle.participants.count(), reverse("score-grid", args=[cycle.pk]))
+    assert "评分未录完的书记" not in todo(login(world.observer_a))
+
+
+def test_an_admin_sees_failed_jobs_and_an_empty_list_says_so(world, cycle, login):
+    Job.objects.create(
+        kind=JobKind.IMPORT_PREVIEW,
+        county=world.county_a,
+        requested_by=world.admin_a,
+        state=JobState.FAILED,
+        upload_name="县数据.xlsx",
+    )
+    assert todo(login(world.admin_a))["失败的任务"] == (1, reverse("import-list"))
+    html = login(world.outsider_b).get(reverse("home")).content.decode()
+    assert 'data-testid="todo"' in html
