@@ -71,6 +71,9 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
+    # Innermost: with DEBUG (the demo), a page not found is the product's own page, not
+    # Django's list of every route; the outer middleware still add their headers.
+    "core.middleware.ProductNotFoundPageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
