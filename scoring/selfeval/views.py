@@ -8,7 +8,7 @@ The rules are `scoring.selfeval`'s: these views look objects up inside the user'
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, Count, OuterRef, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -22,6 +22,7 @@ from core.versioning import StaleVersion
 from core.views import BreadcrumbsMixin, int_or_none
 from indicators.models import IndicatorNode
 from org.access import RoleRequiredMixin
+from org.models import OrgUnit, OrgUnitKind
 from org.scope import Role
 from scoring import selfeval
 from scoring.access import STAFF_ROLES
@@ -298,13 +299,28 @@ class SelfEvaluationListView(RoleRequiredMixin, BreadcrumbsMixin, ListView):
             .values("participant")
         )
         self.base = Participant.objects.for_user(user).filter(cycle=cycle)
+        self.towns = list(
+            OrgUnit.objects.filter(
+                pk__in=self.base.values("community__parent"), kind=OrgUnitKind.TOWN
+            ).order_by("path")
+        )
+        self.town = next(
+            (t for t in self.towns if t.pk == int_or_none(self.request.GET.get("town"))), None
+        )
+        if self.town is not None:
+            self.base = self.base.filter(community__parent=self.town)
         qs = (
             self.base.select_related("secretary", "community__parent", "self_evaluation")
             .annotate(
                 n_filled=Coalesce(Subquery(entries.annotate(n=Count("pk")).values("n")), 0),
                 self_total=Subquery(entries.annotate(s=Sum("value")).values("s")),
+                # Returned ones first: they wait for their secretary (issue 14).
+                returned_first=Case(
+                    When(self_evaluation__status=SelfEvaluationStatus.RETURNED, then=0),
+                    default=1,
+                ),
             )
-            .order_by("community__path", "secretary__staff_no")
+            .order_by("returned_first", "community__path", "secretary__staff_no")
         )
         self.status = self.request.GET.get("status", "")
         if self.status == NOT_STARTED:
@@ -333,6 +349,7 @@ class SelfEvaluationListView(RoleRequiredMixin, BreadcrumbsMixin, ListView):
             *((status, label, counts[status]) for status, label in SelfEvaluationStatus.choices),
         ]
         context["status"] = self.status
+        context["towns"], context["town"] = self.towns, self.town
         context["n_leaves"] = (
             IndicatorNode.objects.filter(
                 template_id=cycle.frozen_template_id, children__isnull=True

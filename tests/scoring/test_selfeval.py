@@ -504,3 +504,23 @@ def test_the_staff_list_shows_status_progress_and_totals_in_scope(
     text = client.get(url, {"status": "none"}).content.decode()
     assert "甲书记" not in text and "乙书记" in text
     assert login(world.secretary_a1).get(url).status_code == 403
+
+
+def test_the_staff_list_filters_by_town_and_shows_the_returned_first(world, cycle, login):
+    """自我检评情况 (issue 14): a town filter, and the returned ones — waiting for their
+    secretary — at the top."""
+    b1 = cycle.participants.get(secretary=world.secretaries["b1"])
+    save(world, b1, {}, summary="初稿")
+    submit(b1)
+    give_back(b1, world.county_assessor_a, reason="请补充佐证")
+    url = reverse("selfeval-list", args=[cycle.pk])
+    client = login(world.county_assessor_a)
+    response = client.get(url)
+    rows = [p.secretary.name for p in response.context["object_list"]]
+    assert rows[0] == "丙书记" and {"甲书记", "乙书记"} <= set(rows)
+    assert 'data-testid="town-filter"' in response.content.decode()
+    response = client.get(url, {"town": world.town_a.pk})
+    assert [p.secretary.name for p in response.context["object_list"]] == ["甲书记", "乙书记"]
+    assert f"town={world.town_a.pk}" in response.content.decode()  # status links keep it
+    response = client.get(url, {"town": world.town_b.pk, "status": "returned"})
+    assert [p.secretary.name for p in response.context["object_list"]] == ["丙书记"]
