@@ -27,3 +27,4 @@ class ScoringConfig(AppConfig):
         register_transition_note(guards.self_evaluation_note)
         register_todo_source(scoring_todos, order=10)
         register_panel("cycle-actions", "scoring/_cycle_actions.html", order=10)
+        register_panel("cycle-locked", "scoring/appeals/_review_procedure.html")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView
 
-from assessment.models import Cycle, CycleStatus, Participant
+from assessment.models import Cycle, CycleStatus, CycleTransition, Participant
 from assessment.selectors import cycle_crumbs
 from assessment.services import MANAGER_ROLES as MANAGERS
 from assessment.services import may_manage
@@ -65,11 +65,21 @@ class AppealListView(LoginRequiredMixin, View):
             and cycle.status == CycleStatus.REVIEW
             and not own.appeals.open().exists()
         )
+        moves = dict(
+            CycleTransition.objects.filter(
+                cycle=cycle, to_status__in=(CycleStatus.REVIEW, CycleStatus.PUBLISHED)
+            )
+            .order_by("at")
+            .values_list("to_status", "at")
+        )
         return render(
             request,
             "scoring/appeals/list.html",
             {
                 "cycle": cycle,
+                "review_started": moves.get(CycleStatus.REVIEW),
+                "published": moves.get(CycleStatus.PUBLISHED),
+                "own": own,
                 "appeals": rows,
                 "status": status,
                 "statuses": AppealStatus.choices,

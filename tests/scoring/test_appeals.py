@@ -311,3 +311,18 @@ def test_a_reviewer_adds_an_own_score_on_an_anchored_leaf(world, login, cycle):
     assert (entry.level, entry.value, entry.source) == (level, level.value, Source.ORG)
     change = AppealChange.objects.get()
     assert (change.before, change.after) == (None, level.value)
+
+
+def test_my_appeals_says_when_appeals_are_possible_and_what_to_do(world, cycle, login):
+    """Issue 14: 我的申诉 names the 公示 dates and the steps; the cycle page's read-only
+    note leads to it."""
+    client = login(world.secretary_a1)
+    url = reverse("appeal-list", args=[cycle.pk])
+    html = client.get(url).content.decode()
+    assert "本周期自 2026年12月7日 起公示，至结果发布为止" in html
+    assert "写明理由" in html and 'data-testid="file-appeal"' in html
+    page = client.get(reverse("cycle-detail", args=[cycle.pk])).content.decode()
+    assert f'href="{url}" data-testid="review-procedure-link"' in page
+    cycle = cycles.transition(actor=None, cycle=cycle, name="publish", version=cycle.version)
+    html = client.get(url).content.decode()
+    assert "公示期（2026年12月7日 至 2026年12月7日）已结束，结果已发布，不能再提出申诉。" in html
