@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Participant
+from core.collation import pinyin
 from core.numbers import plain_number
 from evidence.events.services import raised_by_the_system
 from evidence.models import FilingStatus, ReformFiling
@@ -35,7 +36,7 @@ class EventForm(forms.Form):
             Participant.objects.for_user(user)
             .filter(cycle=cycle)
             .select_related("secretary", "community")
-            .order_by("community__path", "secretary__name")
+            .order_by("community__path", pinyin("secretary__name"))
         )
         if participant is not None:
             del self.fields["participant"]

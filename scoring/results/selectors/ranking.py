@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
+from core.collation import pinyin
 from org.models import OrgUnit, OrgUnitKind
 from scoring.results.selectors.common import (
     TIERS,
@@ -93,7 +94,8 @@ def ranking_rows(user, cycle, version, filters=NO_FILTERS, sort="rank"):
     order = [F("graded").desc()]
     if key == "rank":
         order.append("group")
-    chosen = F(SORT_FIELDS[key])
+    # Names in pinyin order, as people look them up (issue 14).
+    chosen = pinyin(SORT_FIELDS[key]) if key == "name" else F(SORT_FIELDS[key])
     order.append(chosen.desc(nulls_last=True) if descending else chosen.asc(nulls_last=True))
     order += ["group", F("rank").asc(nulls_last=True), "participant__secretary__staff_no"]
     names = event_type_names(cycle)
