@@ -162,7 +162,20 @@ def hydrate(rows):
 
 
 def _tracked_fields(snap):
-    return [f for f in snap.instance_type._meta.concrete_fields if f.name not in HIDDEN_FIELDS]
+    """The fields an entry shows: not bookkeeping (`HIDDEN_FIELDS`), nor what a model
+    names as meaningless to a reader (`audit_hidden_fields`: storage paths, MIME
+    types, checksums)."""
+    hidden = HIDDEN_FIELDS | set(getattr(snap.instance_type, "audit_hidden_fields", ()))
+    return [f for f in snap.instance_type._meta.concrete_fields if f.name not in hidden]
+
+
+def _label(field):
+    """A field's name in words: its verbose name, or — for a relation left without one
+    (it reads "participant") — the related model's name (参评书记)."""
+    label = str(field.verbose_name)
+    if field.is_relation and label == field.name.replace("_", " "):
+        return str(field.related_model._meta.verbose_name)
+    return label
 
 
 def _entry(object_type, snap, previous, names):
@@ -179,7 +192,7 @@ def _entry(object_type, snap, previous, names):
             before, after = after, None
         changes.append(
             Change(
-                field=str(f.verbose_name),
+                field=_label(f),
                 before=names.show(f, before) if before is not None else "",
                 after=names.show(f, after) if after is not None else "",
             )

@@ -97,6 +97,9 @@ class Attachment(models.Model):
     content_type = models.CharField(_("文件类型"), max_length=100)
     size = models.PositiveBigIntegerField(_("大小（字节）"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    # The audit trail shows the file's name, not where it is stored or how it is checked.
+    audit_hidden_fields = ("file", "content_type", "sha256")
     uploaded_by = models.ForeignKey(
         User, verbose_name=_("上传人"), on_delete=models.PROTECT, related_name="+"
     )

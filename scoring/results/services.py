@@ -33,6 +33,18 @@ def _check_cycle(actor, cycle, action):
         )
 
 
+def _rule_grade(cycle, participant):
+    """The grade the rules gave in the current results ("" before any computation)."""
+    return (
+        Result.objects.filter(
+            version__cycle=cycle, version__is_current=True, participant=participant
+        )
+        .values_list("rule_grade", flat=True)
+        .first()
+        or ""
+    )
+
+
 def _lock(participant):
     """The participant and its cycle, the cycle row locked: overrides of one cycle are
     written one at a time, like every other write that bumps its inputs."""
@@ -80,8 +92,14 @@ def override_grade(*, actor, participant, grade, reason, version=None):
         if version is None or override.version != version:
             raise StaleVersion(override)
         override.version += 1
+    before = override.grade or _rule_grade(cycle, participant)
     override.grade, override.reason, override.actor = grade, reason, actor
     override._history_user = actor
+    # The audit trail says it in words: the grade before and after.
+    override._change_reason = _("等次：%(before)s → %(after)s") % {
+        "before": before or "—",
+        "after": grade,
+    }
     override.full_clean()
     override.save()
     mark_inputs_changed(cycle)

@@ -5,14 +5,18 @@ from datetime import timedelta
 
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from assessment import services as cycles
 from config.urls import router
+from evidence.attachments.services import store_files
 from org import audit, services
 from org.models import OrgUnit
-from tests.factories import TEST_PASSWORD, logs_in
+from scoring.results import services as overrides
+from tests.factories import TEST_PASSWORD, complete_scoring, logs_in, open_seed_cycle
 from tests.platform.test_scope_matrix import walk
 
 # One world for the module; each test runs in a savepoint inside it.
@@ -166,3 +170,40 @@ def test_a_move_is_audited_where_both_the_old_and_new_town_see_it(world, login):
     assert [(c.field, str(c.before), str(c.after)) for c in county_view.changes] == [
         ("上级单位", "城关镇（QA1）", "东湖街道（QA2）")
     ]
+
+
+def test_entries_read_in_words_no_field_names_paths_or_checksums(world, login):
+    """Issue 14: an override shows the grade before and after; a relation left without a
+    verbose name reads as its model's name (not "participant"); a file reads by its
+    name — no storage path, MIME type or SHA-256."""
+    cycle = open_seed_cycle(world.county_a)
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
+    cycle = complete_scoring(cycle, world.county_assessor_a)
+    a1 = cycle.participants.get(secretary=world.secretaries["a1"])
+    overrides.override_grade(
+        actor=world.county_assessor_a,
+        participant=a1,
+        grade="优秀",
+        reason="防汛表现突出",
+        version=None,
+    )
+    store_files(
+        actor=world.secretary_a1,
+        uploads=[SimpleUploadedFile("会议记录.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")],
+        participant=a1,
+    )
+    client = login(world.admin_a)
+    [override] = client.get(reverse("audit-log"), {"object_type": "scoring.gradeoverride"}).context[
+        "entries"
+    ]
+    assert override.reason.startswith("等次：") and override.reason.endswith("→ 优秀")
+    labels = [c.field for c in override.changes]
+    assert "participant" not in labels and "参评书记" in labels
+    [upload] = client.get(reverse("audit-log"), {"object_type": "evidence.attachment"}).context[
+        "entries"
+    ]
+    shown = {c.field: str(c.after) for c in upload.changes}
+    assert shown["文件名"] == "会议记录.pdf"
+    assert not {"文件", "文件类型", "SHA-256"} & set(shown)
+    html = client.get(reverse("audit-log")).content.decode()
+    assert "application/pdf" not in html and "evidence/" not in html
