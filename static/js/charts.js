@@ -80,7 +80,7 @@
     };
   }
 
-  function waterfall(data) {
+  function waterfall(data, narrow) {
     var hidden = { color: "transparent", borderColor: "transparent" };
     return {
       aria: { enabled: true },
@@ -99,11 +99,14 @@
           }).join("\n");
         }
       },
-      grid: { left: 40, right: 16, top: 28, bottom: 56 },
+      grid: { left: 40, right: 16, top: 28, bottom: 56, containLabel: narrow },
       xAxis: {
         type: "category",
         data: data.categories,
-        axisLabel: { interval: 0, width: 90, overflow: "break" }
+        // On a phone the category names turn so that each stays readable.
+        axisLabel: narrow
+          ? { interval: 0, rotate: 45, fontSize: 10 }
+          : { interval: 0, width: 90, overflow: "break" }
       },
       yAxis: { type: "value", min: 0 },
       series: [
@@ -135,7 +138,7 @@
         return;
       }
       var chart = window.echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(build(data));
+      chart.setOption(build(data, el.clientWidth < 480));
       charts.push(chart);
       el.dataset.rendered = "true";
     });
