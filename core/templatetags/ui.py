@@ -48,3 +48,21 @@ def plain(value):
 def money(value):
     """Money as people read it: 66,000.00 元; blank for None."""
     return money_text(value)
+
+
+@register.filter
+def error_summary(form):
+    """The form's errors for the summary at its top, each message once: [(field id or
+    "", label, message)] — non-field errors first, then by field in the form's order;
+    a field's line links to the field."""
+    seen, lines = set(), []
+    for message in form.non_field_errors():
+        if message not in seen:
+            seen.add(message)
+            lines.append(("", "", message))
+    for field in form:
+        for message in field.errors:
+            if (field.name, message) not in seen and message not in seen:
+                seen.add((field.name, message))
+                lines.append((field.id_for_label or "", field.label, message))
+    return lines

@@ -415,3 +415,18 @@ def test_recording_a_successor_starts_from_the_community_in_scope(world, login):
     assert prefilled.initial["community"] == world.community_a2
     foreign = client.get(url, {"community": world.community_c1.pk}).context["form"]
     assert foreign.initial["community"] is None
+
+
+def test_a_refused_form_sums_up_each_error_once_linking_to_its_field(world, login):
+    """Issue 14: errors are listed once at the top, each linking to its field."""
+    client = login(world.admin_a)
+    response = client.post(
+        reverse("secretary-create"), form_data(world, name="", tenure_start="明年")
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    summary = html.split('data-testid="error-summary"')[1].split("</ul>")[0]
+    assert "请修改以下 2 处" in summary
+    assert 'href="#id_name"' in summary and 'href="#id_tenure_start"' in summary
+    for message in response.context["form"].errors["name"]:
+        assert summary.count(message) == 1
