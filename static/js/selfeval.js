@@ -30,8 +30,9 @@
     return Math.round(parseFloat(normal) * 100);
   }
 
+  // Scores read with two decimals everywhere (5.10, not 5.1).
   function plain(cents) {
-    return (cents / 100).toFixed(2).replace(/\.?0+$/, "");
+    return (cents / 100).toFixed(2);
   }
 
   function leafState(leaf) {

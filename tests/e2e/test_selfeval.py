@@ -9,7 +9,6 @@ from decimal import Decimal as D
 from playwright.sync_api import expect
 
 from assessment.models import Participant
-from core.numbers import plain_number
 from scoring.models import ScoreEntry, SelfEvaluation, Source
 from tests.e2e.conftest import SCREENSHOTS, log_in, log_out
 
@@ -54,8 +53,8 @@ def test_a_secretary_fills_saves_and_submits_and_an_assessor_returns_it(
 
     # An anchored leaf: pick the level "好" (6 points); the total follows at once.
     page.get_by_test_id("leaf-1.1").get_by_text("好", exact=True).click()
-    expect(total).to_have_text(plain_number(others + CHOSEN["1.1"]))
-    expect(page.get_by_test_id("value-1.1")).to_have_text("6")
+    expect(total).to_have_text(f"{others + CHOSEN['1.1']:.2f}")
+    expect(page.get_by_test_id("value-1.1")).to_have_text("6.00")
 
     # An automatic leaf still takes a self value: typed, checked against its points.
     cell = page.locator(f"#leaf-{leaves['2.1']}-answer")
@@ -70,9 +69,9 @@ def test_a_secretary_fills_saves_and_submits_and_an_assessor_returns_it(
     third.fill("5.5")
     page.locator(f"#leaf-{leaves['2.3']}-note").fill("全年无越级信访，调解记录见台账第 3 册")
     expected = others + sum(CHOSEN.values())
-    expect(total).to_have_text(plain_number(expected))
+    expect(total).to_have_text(f"{expected:.2f}")
     expect(page.get_by_test_id("subtotal-2")).to_have_text(
-        plain_number(others_in_2 + CHOSEN["2.1"] + CHOSEN["2.3"])
+        f"{others_in_2 + CHOSEN['2.1'] + CHOSEN['2.3']:.2f}"
     )
 
     # Nothing was sent yet: Enter moved the focus instead of submitting the form.
@@ -82,7 +81,7 @@ def test_a_secretary_fills_saves_and_submits_and_an_assessor_returns_it(
     page.get_by_test_id("save-draft").click()
     expect(page.get_by_role("alert").filter(has_text="草稿已保存")).to_be_visible()
     expect(page.get_by_test_id("draft-banner")).to_be_visible()
-    expect(total).to_have_text(plain_number(expected))
+    expect(total).to_have_text(f"{expected:.2f}")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "selfeval.png", full_page=False)
     saved = dict(
@@ -105,13 +104,13 @@ def test_a_secretary_fills_saves_and_submits_and_an_assessor_returns_it(
     expect(page.get_by_test_id("evidence-notice-2.3")).to_contain_text("已上传 1 个文件")
     expect(leaf_box.get_by_role("link", name="调解记录.pdf")).to_be_visible()
     assert dialogs == []
-    expect(total).to_have_text(plain_number(expected))
+    expect(total).to_have_text(f"{expected:.2f}")
 
     # Submitting asks first and lists the leaves still empty.
     page.get_by_test_id("submit-open").click()
     dialog = page.get_by_test_id("submit-dialog")
     expect(dialog).to_be_visible()
-    expect(page.locator("#submit-total")).to_have_text(plain_number(expected))
+    expect(page.locator("#submit-total")).to_have_text(f"{expected:.2f}")
     page.get_by_test_id("submit-confirm").click()
     expect(page.get_by_test_id("submitted-banner")).to_be_visible()
     expect(page.get_by_test_id("read-only")).to_contain_text("提交并锁定")

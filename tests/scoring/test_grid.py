@@ -111,7 +111,7 @@ def test_saving_a_cell_creates_the_raters_entry_then_updates_it(world, cycle, lo
     assert 'name="version" value="1"' in page
     # Out of band: the row's counter and subtotal, the column's counter.
     assert re.search(rf'id="done-{me.pk}"[^>]*hx-swap-oob="true">1/3<', page)
-    assert re.search(rf'id="subtotal-{me.pk}"[^>]*>2.5<', page)
+    assert re.search(rf'id="subtotal-{me.pk}"[^>]*>2.50<', page)
     assert re.search(rf'id="col-{node.pk}"[^>]*>已评 1/3<', page)
     response = post_cell(client, me, node, value="3", version="1")
     assert response.status_code == 200
@@ -361,7 +361,7 @@ def test_counters_follow_the_raters_own_entries_and_the_others_are_summarised(wo
     assert re.search(rf'id="dim-{governance(cycle).pk}"[^>]*>3/9<', page)
     rating_leaves = cycle.frozen_template.nodes.filter(method="rating").count()
     assert f"本周期目标量评：我已评 3/{3 * rating_leaves} 项" in page
-    assert re.search(rf'id="subtotal-{a1.pk}"[^>]*>5<', page)  # 2 + 好 (3)
+    assert re.search(rf'id="subtotal-{a1.pk}"[^>]*>5.00<', page)  # 2 + 好 (3)
     assert "另 1 人 · 均 3" in page
     # Someone who does not enter the source counts everyone's values.
     url = grid_url(cycle, source="target", dimension=governance(cycle).pk)

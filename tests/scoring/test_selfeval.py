@@ -362,8 +362,8 @@ def test_the_secretary_sees_the_page_grouped_by_dimension_with_criteria_and_leve
     assert "按规定召开支部党员大会" in text  # 评分标准 of 1.1
     assert "全面、按时、高质量完成，有台账可查" in text  # a BARS level's description
     assert "成功调解一起群体性纠纷" in text  # 关键事件 beside the scores
-    assert 'id="selfeval-total" data-testid="selfeval-total">6<' in text
-    assert 'data-testid="subtotal-1">6<' in text
+    assert 'id="selfeval-total" data-testid="selfeval-total">6.00<' in text
+    assert 'data-testid="subtotal-1">6.00<' in text
     assert 'data-testid="save-draft"' in text and 'data-testid="submit-open"' in text
     assert "js/selfeval.js" in text
 
@@ -498,7 +498,7 @@ def test_the_staff_list_shows_status_progress_and_totals_in_scope(
     text = response.content.decode()
     assert "甲书记" in text and "乙书记" in text and "丙书记" not in text  # town A only
     row = text.split(f'data-testid="selfeval-row-{me.pk}"')[1].split("</tr>")[0]
-    assert "已提交" in row and "2 / 20" in row and "5.1" in row
+    assert "已提交" in row and "2 / 20" in row and "5.10" in row
     text = client.get(url, {"status": "submitted"}).content.decode()
     assert "甲书记" in text and "乙书记" not in text
     text = client.get(url, {"status": "none"}).content.decode()
