@@ -129,7 +129,8 @@ class Command(BaseCommand):
 
     def cycle(self, county):
         """2026, 进行中: 目标量评 for three communities in four, self-evaluations for one
-        in three (never the demo secretary's), results computed."""
+        in three (never the demo secretary's; half of them submitted, half drafts),
+        results computed."""
         if Cycle.objects.filter(county=county, name=DEMO_CYCLE).exists():
             return 0
         cycle = self.new_cycle(county, DEMO_CYCLE, 2026)
@@ -139,6 +140,13 @@ class Command(BaseCommand):
         demo_scores(cycle, [p for i, p in enumerate(participants) if i % 4 != 3], (Source.TARGET,))
         selfevaluating = [p for i, p in enumerate(participants) if i % 3 == 1]
         demo_scores(cycle, selfevaluating, (Source.SELF,))
+        # Every other one submitted: the county has self-evaluations to review or return.
+        for participant in selfevaluating[::2]:
+            evaluation = SelfEvaluation.objects.get(participant=participant)
+            evaluation.status = SelfEvaluationStatus.SUBMITTED
+            evaluation.submitted_at = timezone.now()
+            evaluation._history_user = participant.secretary.user
+            evaluation.save()
         seed_evidence(cycle, final=False)
         compute_cycle(cycle.pk)
         return 1
