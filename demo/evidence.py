@@ -129,6 +129,7 @@ def _records(year, index, participant):
                 if done
                 else None,
                 reported_by=author,
+                resolved_by=author if done else None,
             )
         )
     _saved(GridEvent, events, path, author)

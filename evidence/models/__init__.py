@@ -1,6 +1,6 @@
 """Models of the evidence app: events and reform-risk filings (events.py), metric values,
-民情日记 and 网格事件 (records.py), key tasks (keytasks.py), rectification lists
-(rectification.py) and evidence files (attachments.py)."""
+民情日记, 网格事件 and their spot checks (records.py), key tasks (keytasks.py),
+rectification lists (rectification.py) and evidence files (attachments.py)."""
 
 from evidence.models.attachments import Attachment
 from evidence.models.events import Event, EventOrigin, EventStatus, FilingStatus, ReformFiling
@@ -12,6 +12,10 @@ from evidence.models.records import (
     GridEventStatus,
     MetricValue,
     MetricValueSource,
+    SpotCheck,
+    SpotCheckItem,
+    SpotCheckKinds,
+    SpotCheckVerdict,
 )
 from evidence.models.rectification import (
     OPEN_RECTIFICATION_STATUSES,
@@ -40,4 +44,8 @@ __all__ = [
     "RectificationSource",
     "RectificationStatus",
     "ReformFiling",
+    "SpotCheck",
+    "SpotCheckItem",
+    "SpotCheckKinds",
+    "SpotCheckVerdict",
 ]

@@ -257,6 +257,10 @@ class GridEventSerializer(serializers.ModelSerializer):
     )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     reported_by = serializers.StringRelatedField()
+    resolved_by = serializers.StringRelatedField()
+    closed_by_reporter = serializers.BooleanField(
+        read_only=True, help_text="本人报告本人办结：办结人即上报人"
+    )
 
     class Meta:
         model = GridEvent
@@ -273,10 +277,19 @@ class GridEventSerializer(serializers.ModelSerializer):
             "handling_note",
             "resolved_on",
             "reported_by",
+            "resolved_by",
+            "closed_by_reporter",
             "created_at",
             "version",
         ]
-        read_only_fields = ["status", "resolved_on", "reported_by", "created_at", "version"]
+        read_only_fields = [
+            "status",
+            "resolved_on",
+            "reported_by",
+            "resolved_by",
+            "created_at",
+            "version",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -315,7 +328,7 @@ class GridEventViewSet(
 
     def get_queryset(self):
         return GridEvent.objects.for_user(self.request.user).select_related(
-            "community", "reported_by"
+            "community", "reported_by", "resolved_by"
         )
 
     def perform_create(self, serializer):

@@ -5,6 +5,7 @@ Each counter is one query over the county's communities and gives every communit
 value (0 when it has no record), except the resolution rate, which has no value for a
 community without diary entries. The period is the cycle's (first quarter start to last
 quarter end, else the calendar year), cut at `cutoff` for provisional scores (SPEC §3.6).
+A record a spot check found 不实 counts nowhere (SPEC §2 Record checks).
 """
 
 from datetime import date
@@ -14,7 +15,7 @@ from django.db.models import Count, DateField, Max, Min, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from assessment.models import Quarter
-from evidence.models import GridEventStatus
+from evidence.models import GridEventStatus, SpotCheckItem, SpotCheckVerdict
 from org.models import OrgUnit, OrgUnitKind
 from scoring.counters import counter
 
@@ -49,6 +50,18 @@ def _in_period(field, cycle, cutoff):
     return q & Q(**{f"{field}__lte": cutoff}) if cutoff else q
 
 
+def refuted(field):
+    """Ids of the records (`field`: diary_entry or grid_event) a spot check found 不实."""
+    return SpotCheckItem.objects.filter(
+        verdict=SpotCheckVerdict.REFUTED, **{f"{field}__isnull": False}
+    ).values(field)
+
+
+def _counted(relation, field):
+    """The rows of `relation` (a reverse relation of the community) not found 不实."""
+    return ~Q(**{f"{relation}__in": refuted(field)})
+
+
 def _communities(cycle):
     return OrgUnit.objects.filter(
         path__startswith=cycle.county.path, kind=OrgUnitKind.COMMUNITY
@@ -62,9 +75,10 @@ def _counts(cycle, **annotations):
 def resolved_grid_events(cycle, cutoff):
     """化解矛盾数: grid events resolved (办结日期) within the period."""
     in_period = _in_period("grid_events__resolved_on", cycle, cutoff)
+    resolved = Q(grid_events__status=GridEventStatus.RESOLVED)
     rows = _counts(
         cycle,
-        n=Count("grid_events", filter=in_period & Q(grid_events__status=GridEventStatus.RESOLVED)),
+        n=Count("grid_events", filter=in_period & resolved & _counted("grid_events", "grid_event")),
     )
     return {code: Decimal(n) for code, n in rows}
 
@@ -76,8 +90,9 @@ for _key in RESOLVED_CONFLICTS:
 @counter("grid_events")
 def reported_grid_events(cycle, cutoff):
     """网格事件数: grid events reported within the period."""
+    reported = _in_period("grid_events__reported_on", cycle, cutoff)
     rows = _counts(
-        cycle, n=Count("grid_events", filter=_in_period("grid_events__reported_on", cycle, cutoff))
+        cycle, n=Count("grid_events", filter=reported & _counted("grid_events", "grid_event"))
     )
     return {code: Decimal(n) for code, n in rows}
 
@@ -86,6 +101,7 @@ def _diary_counts(cycle, cutoff):
     """(entries, resolved) per community: entries recorded within the period, and those
     of them resolved by its end (or the cut-off)."""
     recorded = _in_period("diary_entries__recorded_on", cycle, cutoff)
+    recorded &= _counted("diary_entries", "diary_entry")
     _first, last = period_bounds(cycle)
     resolved = recorded & Q(diary_entries__resolved=True, diary_entries__resolved_on__lte=last)
     if cutoff:

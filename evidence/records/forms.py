@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from evidence.models import DiaryCategory, GridEventStatus
+from evidence.models import DiaryCategory, GridEventStatus, SpotCheckKinds, SpotCheckVerdict
 from org.models import OrgUnit, OrgUnitKind
 
 LARGE = {"class": "form-control form-control-lg"}
@@ -152,3 +152,63 @@ class GridEventFilterForm(forms.Form):
         choices=[("", _("全部状态")), *GridEventStatus.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+
+
+# ------------------------------------------------------------------------ 核查
+
+
+class EventTypeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.points}）"
+
+
+class SpotCheckDrawForm(forms.Form):
+    """Draw a sample. Numbers are checked by the service, whose messages say why."""
+
+    community = CommunityChoiceField(
+        label=_("社区"), queryset=OrgUnit.objects.none(), widget=forms.Select(attrs=LARGE_SELECT)
+    )
+    period_start = forms.DateField(label=_("核查起始日"), widget=date_input())
+    period_end = forms.DateField(label=_("核查截止日"), widget=date_input())
+    kinds = forms.ChoiceField(
+        label=_("核查记录"),
+        choices=SpotCheckKinds.choices,
+        widget=forms.Select(attrs=LARGE_SELECT),
+    )
+    share = forms.IntegerField(
+        label=_("抽查比例（%）"), widget=forms.NumberInput(attrs={**LARGE, "inputmode": "numeric"})
+    )
+    minimum = forms.IntegerField(
+        label=_("最少抽查条数"),
+        help_text=_("抽查条数 = 记录条数 × 抽查比例（向上取整），不少于最少条数，不多于记录条数。"),
+        widget=forms.NumberInput(attrs={**LARGE, "inputmode": "numeric"}),
+    )
+    deduction_type = EventTypeChoiceField(
+        label=_("不实记录计入事项类型"),
+        queryset=None,
+        required=False,
+        empty_label=_("（不设置：不实记录只是不再计数）"),
+        help_text=_("核查发现不实时，可据此报告扣分事项（待核实，须由他人核实后才扣分）。"),
+        widget=forms.Select(attrs=LARGE_SELECT),
+    )
+
+    def __init__(self, *args, communities, event_types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+        self.fields["deduction_type"].queryset = event_types
+
+
+class SpotCheckMarkForm(forms.Form):
+    verdict = forms.ChoiceField(
+        label=_("核查结果"),
+        required=False,
+        choices=[
+            (v, label) for v, label in SpotCheckVerdict.choices if v != SpotCheckVerdict.PENDING
+        ],
+    )
+    note = forms.CharField(label=_("核查说明"), required=False)
+    version = forms.IntegerField(required=False)
+
+
+class VersionForm(forms.Form):
+    version = forms.IntegerField(required=False)

@@ -22,4 +22,25 @@ urlpatterns = [
     path("cycles/<int:pk>/metrics/", views.MetricGridView.as_view(), name="metric-grid"),
     path("cycles/<int:pk>/metrics/cell/", views.MetricCellView.as_view(), name="metric-cell"),
     path("cycles/<int:pk>/metrics/import/", views.MetricImportView.as_view(), name="metric-import"),
+    path("cycles/<int:pk>/spot-checks/", views.SpotCheckListView.as_view(), name="spotcheck-list"),
+    path(
+        "cycles/<int:pk>/spot-checks/new/",
+        views.SpotCheckDrawView.as_view(),
+        name="spotcheck-create",
+    ),
+    path(
+        "records/spot-checks/<int:pk>/",
+        views.SpotCheckDetailView.as_view(),
+        name="spotcheck-detail",
+    ),
+    path(
+        "records/spot-checks/items/<int:pk>/mark/",
+        views.SpotCheckMarkView.as_view(),
+        name="spotcheck-mark",
+    ),
+    path(
+        "records/spot-checks/items/<int:pk>/deduction/",
+        views.SpotCheckDeductionView.as_view(),
+        name="spotcheck-deduction",
+    ),
 ]

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from assessment import services as cycles
 from assessment.models import Cycle, Participant
@@ -24,6 +25,8 @@ from evidence.models import (
     ProgressReport,
     RectificationItem,
     ReformFiling,
+    SpotCheck,
+    SpotCheckItem,
 )
 from indicators.models import (
     EventType,
@@ -130,6 +133,10 @@ OBJECT_OF_ROUTE = {
     "keytask-report": KeyTaskAssignment,
     "ballot-batch-list": Cycle,
     "ballot-batch-create": Cycle,
+    "ballot-batch-detail": BallotBatch,
+    "ballot-batch-status": BallotBatch,
+    "ballot-batch-slips": BallotBatch,
+    "ballot-batch-void": BallotBatch,
     "survey-settings": Cycle,
     "paper-tallies": Cycle,
     "paper-tally-entry": Cycle,
@@ -141,6 +148,11 @@ OBJECT_OF_ROUTE = {
     "metric-grid": Cycle,
     "metric-cell": Cycle,
     "metric-import": Cycle,
+    "spotcheck-list": Cycle,
+    "spotcheck-create": Cycle,
+    "spotcheck-detail": SpotCheck,
+    "spotcheck-mark": SpotCheckItem,
+    "spotcheck-deduction": SpotCheckItem,
     "cycle-import": Cycle,
     "results-export": Cycle,
     "import-job": Job,
@@ -313,8 +325,8 @@ def add_foreign_results(world):
 def add_foreign_evidence(world):
     """One row of each evidence-side model (issue 6) about each foreign participant or
     their community: an event under a filing, a metric value, diary and grid records, a
-    key task with an assignment and a progress report, a rectification item, a ballot
-    batch and a paper tally."""
+    record check with its item, a key task with an assignment and a progress report, a
+    rectification item, a ballot batch and a paper tally."""
     world.foreign_evidence, made = {}, {}
     for persona, participant in world.foreign_participants.items():
         if participant.pk in made:
@@ -335,6 +347,26 @@ def add_foreign_evidence(world):
         task = KeyTask.objects.create(cycle=cycle, title="外部任务", deadline=date(2026, 12, 31))
         assignment = KeyTaskAssignment.objects.create(task=task, community=community)
         category = template.survey_categories.first()
+        diary = DiaryEntry.objects.create(
+            community=community,
+            recorded_on=date(2026, 3, 1),
+            category="other",
+            content="外部民情",
+            author=author,
+        )
+        # Finished, so that even the foreign community's own secretary would see it.
+        check = SpotCheck.objects.create(
+            cycle=cycle,
+            community=community,
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 3, 31),
+            share=10,
+            minimum=3,
+            population=[f"diary:{diary.pk}"],
+            seed=1,
+            drawn_by=author,
+            finished_at=timezone.now(),
+        )
         world.foreign_evidence[persona] = {
             ReformFiling: filing,
             Event: Event.objects.create(
@@ -347,12 +379,10 @@ def add_foreign_evidence(world):
             MetricValue: MetricValue.objects.create(
                 cycle=cycle, community=community, key="service_coverage", value=1
             ),
-            DiaryEntry: DiaryEntry.objects.create(
-                community=community,
-                recorded_on=date(2026, 3, 1),
-                category="other",
-                content="外部民情",
-                author=author,
+            DiaryEntry: diary,
+            SpotCheck: check,
+            SpotCheckItem: SpotCheckItem.objects.create(
+                spot_check=check, position=1, diary_entry=diary, verdict="confirmed"
             ),
             GridEvent: GridEvent.objects.create(
                 community=community,
@@ -531,6 +561,62 @@ def test_an_admin_elsewhere_who_observes_here_cannot_manage_people_here(world, c
         response = client.post(reverse(name, args=[inside.user.pk]), {"version": 1})
         assert response.status_code == 404, name
     assert database_state() == before
+
+
+# 核查 (record checks) in scope: who reaches each route for an unfinished check of
+# community A1 (GET list, GET draw page, GET the check, POST a deduction — refused with
+# a message, the record is not 不实 —, POST a mark). The check stays unknown to A1's
+# secretary until it is finished; observers read; a town assessor of another town draws
+# for their own town only; the split person (admin elsewhere, observer here) reads it
+# but checks nothing here.
+SPOT_CHECK_ACCESS = {
+    "admin_a": (200, 200, 200, 302, 302),
+    "county_assessor_a": (200, 200, 200, 302, 302),
+    "town_assessor_a": (200, 200, 200, 302, 302),
+    "observer_a": (200, 403, 200, 403, 403),
+    "secretary_a1": (200, 403, 404, 403, 403),
+    "outsider_b": (200, 200, 404, 404, 404),
+    "split_person": (200, 404, 200, 403, 403),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_reaches_the_record_check_routes_in_scope(world, client, persona):
+    cycle = Cycle.objects.get(name="本县年度考核")
+    Cycle.objects.filter(pk=cycle.pk).update(status="open")
+    diary = DiaryEntry.objects.create(
+        community=world.community_a1,
+        recorded_on=date(2026, 3, 1),
+        category="other",
+        content="民情",
+        author=world.secretary_a1,
+    )
+    check = SpotCheck.objects.create(
+        cycle=cycle,
+        community=world.community_a1,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 3, 31),
+        share=10,
+        minimum=3,
+        population=[f"diary:{diary.pk}"],
+        seed=1,
+        drawn_by=world.county_assessor_a,
+    )
+    item = SpotCheckItem.objects.create(spot_check=check, position=1, diary_entry=diary)
+    client.force_login(world.persona(persona))
+    reached = (
+        client.get(reverse("spotcheck-list", args=[cycle.pk])).status_code,
+        client.get(reverse("spotcheck-create", args=[cycle.pk])).status_code,
+        client.get(reverse("spotcheck-detail", args=[check.pk])).status_code,
+        client.post(reverse("spotcheck-deduction", args=[item.pk]), {"version": 1}).status_code,
+        client.post(
+            reverse("spotcheck-mark", args=[item.pk]), {"verdict": "confirmed", "version": 1}
+        ).status_code,
+    )
+    assert reached == SPOT_CHECK_ACCESS[persona]
+    item.refresh_from_db()
+    assert (item.verdict == "confirmed") == (reached[4] == 302)
+    assert item.deduction_event is None
 
 
 MARKERS = {

@@ -224,9 +224,10 @@ def grid_event_actions(user, event):
 @transaction.atomic
 def move_grid_event(*, actor, event, version, action, note="", resolved_on=None):
     """已上报 → 处理中 → 已办结 (or straight to 已办结). 办结 needs a date (default today,
-    not before the report, not in the future). No going back, except a town/county
-    assessor reopening a resolved event with a note: it returns to 处理中, no longer
-    counts as resolved, and the note is kept in the handling record and the audit trail."""
+    not before the report, not in the future) and records who resolved it (办结人). No
+    going back, except a town/county assessor reopening a resolved event with a note: it
+    returns to 处理中, no longer counts as resolved, and the note is kept in the handling
+    record and the audit trail."""
     event = lock_at_version(GridEvent, event.pk, version)
     community = OrgUnit.objects.get(pk=event.community_id)
     if not may_keep_grid_events(actor, community):
@@ -247,7 +248,7 @@ def move_grid_event(*, actor, event, version, action, note="", resolved_on=None)
             raise PermissionDenied
         if not note:
             raise ValidationError({"note": _("重新打开须写明原因。")})
-        event.resolved_on = None
+        event.resolved_on, event.resolved_by = None, None
         event._change_reason = note
         note = _("%(day)s 重新打开：%(note)s") % {"day": timezone.localdate(), "note": note}
     elif action == "resolve":
@@ -255,7 +256,7 @@ def move_grid_event(*, actor, event, version, action, note="", resolved_on=None)
         if resolved_on < event.reported_on:
             raise ValidationError({"resolved_on": _("办结日期不能早于上报日期。")})
         _check_dates(resolved_on=(_("办结日期"), resolved_on))
-        event.resolved_on = resolved_on
+        event.resolved_on, event.resolved_by = resolved_on, actor
     if note:
         event.handling_note = f"{event.handling_note}\n{note}".strip()
     event.status = target

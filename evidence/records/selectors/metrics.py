@@ -1,96 +1,14 @@
-"""Reads of the records area: who may write what, list filters, and the metric grid of
-a cycle (communities × metric definitions)."""
+"""Reads of the metric grid of a cycle (指标数据: communities × metric definitions), with
+each community's record checks beside the counted columns."""
 
 from dataclasses import dataclass, field
-from datetime import date
 
-from django.db.models import Q
-
-from evidence.models import DiaryEntry, GridEvent, MetricValue
+from evidence.models import MetricValue
+from evidence.records.selectors.records import may_enter_metrics
+from evidence.records.selectors.spotchecks import check_counts
 from indicators.models import MetricDefinition
 from org.models import OrgUnit, OrgUnitKind
-from org.scope import Role, scope_of
 from scoring.counters import COUNTERS
-
-# SPEC §1: county assessors for their county, town assessors for their town's communities.
-METRIC_ENTRY_ROLES = frozenset({Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR})
-# 网格事件 are reported and handled by the community's secretary or a town/county assessor.
-GRID_EVENT_STAFF_ROLES = frozenset({Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR})
-
-
-def own_communities(user):
-    """The communities the user is secretary of (民情日记 is written only there)."""
-    ids = [g.unit_id for g in scope_of(user).grants if g.role == Role.SECRETARY]
-    return OrgUnit.objects.filter(pk__in=ids, kind=OrgUnitKind.COMMUNITY)
-
-
-def may_enter_metrics(user, community):
-    return scope_of(user).covers_path(community.path, METRIC_ENTRY_ROLES)
-
-
-def may_keep_grid_events(user, community):
-    """Report and move a grid event of this community."""
-    scope = scope_of(user)
-    if scope.covers_path(community.path, GRID_EVENT_STAFF_ROLES):
-        return True
-    return any(g.role == Role.SECRETARY and g.unit_id == community.pk for g in scope.grants)
-
-
-def may_reopen_grid_events(user, community):
-    return scope_of(user).covers_path(community.path, GRID_EVENT_STAFF_ROLES)
-
-
-def writes_grid_events(user):
-    return scope_of(user).has_role(Role.SECRETARY, *GRID_EVENT_STAFF_ROLES)
-
-
-def grid_event_communities(user):
-    """Communities the user may report grid events for."""
-    scope = scope_of(user)
-    staff = scope.path_q("path", GRID_EVENT_STAFF_ROLES)
-    own = [g.unit_id for g in scope.grants if g.role == Role.SECRETARY]
-    return OrgUnit.objects.filter(Q(pk__in=own) | staff, kind=OrgUnitKind.COMMUNITY)
-
-
-def grids_of(community):
-    return OrgUnit.objects.filter(parent=community, kind=OrgUnitKind.GRID)
-
-
-def parse_month(text):
-    """'2026-03' → (first day, last day), or None."""
-    try:
-        year, month = (int(part) for part in (text or "").split("-"))
-        first = date(year, month, 1)
-    except ValueError:
-        return None
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return first, date.fromordinal(following.toordinal() - 1)
-
-
-def diary_entries(user, *, month="", category="", resolved="", community=None):
-    rows = DiaryEntry.objects.for_user(user).select_related("community", "author")
-    if bounds := parse_month(month):
-        rows = rows.filter(recorded_on__range=bounds)
-    if category:
-        rows = rows.filter(category=category)
-    if resolved in ("yes", "no"):
-        rows = rows.filter(resolved=resolved == "yes")
-    if community:
-        rows = rows.filter(community__code=community)
-    return rows
-
-
-def grid_events(user, *, month="", category="", status="", community=None):
-    rows = GridEvent.objects.for_user(user).select_related("community", "grid", "reported_by")
-    if bounds := parse_month(month):
-        rows = rows.filter(reported_on__range=bounds)
-    if category:
-        rows = rows.filter(category=category)
-    if status:
-        rows = rows.filter(status=status)
-    if community:
-        rows = rows.filter(community__code=community)
-    return rows
 
 
 @dataclass
@@ -112,6 +30,8 @@ class MetricCell:
 
 @dataclass
 class MetricGrid:
+    """`rows`: (community, cells, record checks) per community."""
+
     cycle: object
     definitions: list
     rows: list = field(default_factory=list)
@@ -124,7 +44,7 @@ class MetricGrid:
     def filled(self):
         return sum(
             1
-            for _c, cells in self.rows
+            for _community, cells, _checks in self.rows
             for cell in cells
             if cell.value is not None and not cell.counted
         )
@@ -142,8 +62,9 @@ def metric_definitions(cycle):
 
 def metric_grid(user, cycle):
     """The communities of the cycle's county the user reaches × the cycle's metric
-    definitions: entered/imported values (editable where the user may enter them) and
-    counted values (read-only, counted now). A fixed number of queries."""
+    definitions: entered/imported values (editable where the user may enter them),
+    counted values (read-only, counted now) and each community's record checks (records
+    counted / checked / 不实). A fixed number of queries."""
 
     # Columns to fill first, counted ones after them.
     definitions = sorted(
@@ -163,6 +84,7 @@ def metric_grid(user, cycle):
         for d in definitions
         if d.source == MetricDefinition.Source.COUNTED and d.key in COUNTERS
     }
+    checks = check_counts(cycle, communities)
     writable = not cycle.is_locked
     grid = MetricGrid(cycle=cycle, definitions=definitions)
     for community in communities:
@@ -179,7 +101,7 @@ def metric_grid(user, cycle):
                     cell.value, cell.version, cell.source = value.value, value.version, value.source
                 cell.editable = may_enter
             cells.append(cell)
-        grid.rows.append((community, cells))
+        grid.rows.append((community, cells, checks[community.pk]))
     return grid
 
 
