@@ -15,8 +15,17 @@ class SurveySettingsAdmin(ReadOnlyAdmin):
 
 @admin.register(BallotBatch)
 class BallotBatchAdmin(ReadOnlyAdmin):
-    list_display = ("cycle", "community", "category", "size", "slips_printed", "created_at")
-    list_filter = ("cycle", "slips_printed")
+    list_display = (
+        "cycle",
+        "community",
+        "category",
+        "size",
+        "slips_state",
+        "slips_printed",
+        "voided_at",
+        "created_at",
+    )
+    list_filter = ("cycle", "slips_state", "slips_printed")
     list_select_related = ("cycle", "community", "category")
 
 

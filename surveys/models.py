@@ -10,6 +10,9 @@ slips. A resident opens the ballot with a token, without an account. Anonymity:
   day, and its primary key is random (a UUID), so neither the order of rows nor a
   timestamp ties a ballot to the moment a token was used.
 
+A batch whose slips are lost or leaked is voided (作废, SPEC §2): its unused tokens stop
+working and leave the return-rate base; tokens already used keep counting.
+
 Paper ballots are entered as counts (`PaperTally`), keyed twice by two people when the
 cycle's survey settings ask for it; they count once two keyings agree.
 """
@@ -18,6 +21,8 @@ import uuid
 
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Cycle
@@ -71,8 +76,30 @@ class SurveySettings(models.Model):
         return self.cycle.county.path
 
 
+def slips_path(instance, filename):
+    """`ballot-slips/<year>/<random hex>.pdf`: nothing guessable; MEDIA_ROOT is outside
+    the web root and only the batch's download view reads the file back."""
+    return f"ballot-slips/{timezone.localdate():%Y}/{uuid.uuid4().hex}.pdf"
+
+
+class SlipsState(models.TextChoices):
+    """Where a batch's printable slips are (DESIGN §5: made by a job)."""
+
+    PENDING = "pending", _("生成中")
+    READY = "ready", _("已生成")
+    FAILED = "failed", _("生成失败")
+
+
 class BallotBatch(models.Model):
-    """N single-use tokens for one community and category of a cycle."""
+    """N single-use tokens for one community and category of a cycle.
+
+    `issue_batch` records the batch; a job then makes its tokens and their slips PDF
+    together (`make_slips`), so clear tokens exist only inside that job and in the PDF,
+    which is kept until its issuer downloads it once. A batch made any other way (the
+    demo) comes with its tokens: its slips count as made (READY), hence the default.
+    A voided batch (作废: lost or leaked slips) keeps its used tokens and their ballots;
+    its unused tokens are marked void and open nothing.
+    """
 
     cycle = models.ForeignKey(
         Cycle, verbose_name=_("考核周期"), on_delete=models.CASCADE, related_name="ballot_batches"
@@ -91,8 +118,32 @@ class BallotBatch(models.Model):
         User, verbose_name=_("创建人"), null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    # The printable slips carry the tokens in clear; they exist only until printed once.
-    slips_printed = models.BooleanField(_("已打印"), default=False)
+    # The one-time key of the confirmed issuing form: a repeated submission (a double
+    # click, a reload) finds this batch instead of issuing another.
+    request_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # The printable slips carry the tokens in clear: the PDF is kept only until its
+    # issuer has downloaded it once (then `slips_printed`, and the file is deleted).
+    slips_state = models.CharField(
+        _("评议票 PDF"), max_length=16, choices=SlipsState.choices, default=SlipsState.READY
+    )
+    slips_progress = models.PositiveSmallIntegerField(_("生成进度"), default=0)
+    slips_error = models.CharField(_("生成失败原因"), max_length=500, blank=True)
+    slips_file = models.FileField(
+        _("评议票文件"), upload_to=slips_path, max_length=200, blank=True, editable=False
+    )
+    # Scheme and host the residents' phones reach, for the slips' links.
+    slips_base_url = models.CharField(_("评议票网址"), max_length=200, blank=True)
+    slips_printed = models.BooleanField(_("已下载"), default=False)
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        User,
+        verbose_name=_("作废人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    void_reason = models.CharField(_("作废原因"), max_length=500, blank=True)
 
     history = audit_history()
     objects = CommunityCycleQuerySet.as_manager()
@@ -101,6 +152,15 @@ class BallotBatch(models.Model):
         verbose_name = _("评议票批次")
         verbose_name_plural = _("评议票批次")
         ordering = ["cycle", "community__path", "category", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slips_progress__lte=100), name="ballot_batch_progress_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(voided_at__isnull=True) | ~Q(void_reason=""),
+                name="ballot_batch_void_has_reason",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.community.name} · {self.category.name} · {self.size}"
@@ -108,16 +168,29 @@ class BallotBatch(models.Model):
     def audit_scope_path(self):
         return self.community.path
 
+    @property
+    def is_voided(self):
+        return self.voided_at is not None
+
 
 class BallotToken(models.Model):
     batch = models.ForeignKey(BallotBatch, on_delete=models.CASCADE, related_name="tokens")
     digest = models.CharField(max_length=64, unique=True)
     # The day the token was used (never finer: DESIGN §4); NULL while unused.
     used_on = models.DateField(null=True, blank=True)
+    # Set on the unused tokens of a voided batch, on the token's own row, so voiding and
+    # casting (both `UPDATE … WHERE used_on IS NULL` on this row) cannot both win.
+    voided = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("评议票")
         verbose_name_plural = _("评议票")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(voided=False) | Q(used_on__isnull=True),
+                name="ballot_token_void_unused",
+            )
+        ]
 
     def __str__(self):
         return self.digest[:8]

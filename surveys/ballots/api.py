@@ -4,7 +4,8 @@ GET  /api/v1/ballots/{token}/  what the ballot asks about (community, secretary,
 POST /api/v1/ballots/          {token, choice, comment} casts it (the token travels in
                                the body, so it stays out of URLs and logs of the write).
 
-Refusals: unknown token 404, used 409, appraisal over 410; throttled per client address.
+Refusals: unknown token 404, used 409, batch voided or appraisal over 410; throttled per
+client address.
 Rules in `surveys.ballots`.
 """
 
@@ -18,7 +19,7 @@ from core.client_ip import client_ip
 from surveys.ballots import services as ballots
 from surveys.models import Choice
 
-REFUSAL_STATUS = {"unknown": 404, "used": 409, "closed": 410}
+REFUSAL_STATUS = {"unknown": 404, "used": 409, "void": 410, "closed": 410}
 
 
 class BallotThrottle(SimpleRateThrottle):
@@ -61,7 +62,7 @@ class CastRequest(serializers.Serializer):
 
 REFUSED = OpenApiResponse(
     response=inline_serializer("BallotRefused", {"token": serializers.ListField()}),
-    description=_("404 评议码无效；409 已使用；410 民主评议已结束"),
+    description=_("404 评议码无效；409 已使用；410 该批评议票已作废或民主评议已结束"),
 )
 
 

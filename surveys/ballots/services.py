@@ -1,19 +1,27 @@
-"""Democratic appraisal ballots (民主评议, SPEC §2, §1 评议人; DESIGN §4): issuing batches of
-single-use tokens with their printable slips, opening a ballot with a token, casting it.
+"""Democratic appraisal ballots (民主评议, SPEC §1 评议人, §2; DESIGN §4, §5): issuing batches
+of single-use tokens with their printable slips, voiding a batch, opening a ballot with a
+token, casting it.
 
 Anonymity is built into the writes here:
-- clear tokens exist only in memory while the batch's slips PDF is made, in the request
-  that creates the batch; the database keeps SHA-256 digests (`surveys.ballots.tokens`);
+- clear tokens exist only inside the job that makes a batch's slips (`make_slips`) and in
+  the PDF it stores, which its issuer downloads once (`take_slips`) and which is deleted
+  then (or when the batch is voided); the database keeps SHA-256 digests
+  (`surveys.ballots.tokens`), written in the same transaction that marks the PDF ready;
 - a token is consumed with one `UPDATE … WHERE used_on IS NULL` (exactly once, however
-  many submissions race), and the ballot is inserted in the same transaction;
+  many submissions race), and the ballot is inserted in the same transaction; voiding
+  marks the unused tokens with an update of the same rows, so a token is either cast or
+  void, never both;
 - the ballot row carries only cycle, community, category, choice, comment and the day:
   nothing to join it to its token, and nothing here logs a token or a ballot.
 """
 
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,8 +30,10 @@ from assessment.models import Cycle, CycleStatus, Participant
 from assessment.services import mark_inputs_changed
 from org.models import OrgUnit
 from org.scope import Role, scope_of
-from surveys.ballots import slips, tokens
-from surveys.models import Ballot, BallotBatch, BallotToken, Choice
+from surveys.ballots import slips, tasks, tokens
+from surveys.models import Ballot, BallotBatch, BallotToken, Choice, SlipsState
+
+logger = logging.getLogger(__name__)
 
 # Ballots are taken while data is being gathered and scored; from 公示 on, the results
 # the secretaries see must not move any more.
@@ -31,15 +41,23 @@ ACCEPTING_STATUSES = frozenset({CycleStatus.OPEN, CycleStatus.SCORING})
 ISSUER_ROLES = (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR)
 MAX_BATCH_SIZE = 2000
 MAX_COMMENT_LENGTH = 500
+MAX_VOID_REASON_LENGTH = 500
+# A batch whose slips are still being made after this long has lost its job for good (a
+# redelivered job would have finished long before: 2,000 slips take about two minutes).
+ABANDONED_AFTER = timedelta(hours=1)
+# Laying out the slips is most of the job; writing the PDF and storing it the rest.
+LAYOUT_SHARE = 90
 QUESTION = gettext_lazy("您对本社区书记的工作是否满意？")
 
 
 class TokenRefused(Exception):
-    """A token that cannot open a ballot: `reason` is unknown, used or closed."""
+    """A token that cannot open a ballot: `reason` is unknown, used, void (its batch was
+    voided) or closed."""
 
     MESSAGES = {
         "unknown": gettext_lazy("评议码无效，请核对评议票上的二维码或评议码。"),
         "used": gettext_lazy("该评议票已使用，每张评议票只能提交一次。感谢您的参与！"),
+        "void": gettext_lazy("这批评议票已作废，不能再提交评议。如有疑问，请联系所在社区。"),
         "closed": gettext_lazy("本次民主评议已结束，不再接收评议。感谢您的关注！"),
     }
 
@@ -90,29 +108,253 @@ def _check_issuable(actor, cycle, community, category, size):
         )
 
 
-@transaction.atomic
-def issue_batch(*, actor, cycle, community, category, size, base_url):
-    """Create a batch of `size` tokens for one community and respondent category and
-    return `(batch, pdf)`: the slips (QR code + typed code each), made now because the
-    clear tokens are never kept. A lost PDF cannot be printed again; issue a new batch.
-
-    `base_url` (scheme and host the residents' phones reach) starts the printed links.
-    """
+def check_issue(*, actor, cycle, community, category, size):
+    """Refuse, as `issue_batch` would, a batch that may not be issued: what the confirm
+    step checks before it shows what is about to be issued."""
     cycle = Cycle.objects.select_related("county").get(pk=cycle.pk)
     _check_issuable(actor, cycle, community, category, size)
-    issued = [tokens.new_token() for _ in range(size)]
+
+
+@transaction.atomic
+def issue_batch(*, actor, cycle, community, category, size, base_url, request_key=None):
+    """Record a batch of `size` tokens for one community and respondent category, and
+    queue the job that makes its tokens and slips once this commits (DESIGN §5). Returns
+    the batch; its page shows the job's progress and then offers the PDF.
+
+    `request_key` is the one-time key of the confirmed form: the same key again (a double
+    click, a resubmitted page) returns the batch it issued, and issues nothing.
+    `base_url` (scheme and host the residents' phones reach) starts the printed links.
+    """
+    if request_key is not None:
+        earlier = _issued_for(actor, request_key)
+        if earlier is not None:
+            return earlier
+    cycle = Cycle.objects.select_related("county").get(pk=cycle.pk)
+    _check_issuable(actor, cycle, community, category, size)
+    fail_abandoned_slips()
     batch = BallotBatch(
-        cycle=cycle, community=community, category=category, size=size, created_by=actor
+        cycle=cycle,
+        community=community,
+        category=category,
+        size=size,
+        created_by=actor,
+        request_key=request_key,
+        slips_state=SlipsState.PENDING,
+        slips_base_url=base_url[: BallotBatch._meta.get_field("slips_base_url").max_length],
     )
     batch._history_user = actor
-    batch.save()
+    try:
+        with transaction.atomic():
+            batch.save()
+    except IntegrityError:
+        # The same key committed by a concurrent submission meanwhile.
+        earlier = _issued_for(actor, request_key) if request_key is not None else None
+        if earlier is None:
+            raise
+        return earlier
+    transaction.on_commit(lambda: tasks.enqueue_slips(batch.pk))
+    return batch
+
+
+def _issued_for(actor, request_key):
+    batch = BallotBatch.objects.filter(request_key=request_key).first()
+    if batch is not None and batch.created_by_id != actor.pk:
+        raise PermissionDenied
+    return batch
+
+
+def make_slips(batch_id):
+    """The slips job (DESIGN §5; idempotent, safe to run again): make the batch's tokens
+    in memory, lay out their slips and store the PDF; then, in one transaction and only
+    if the batch still waits for them (not voided, not done by an earlier run), store
+    the tokens' digests and mark the PDF ready. A run that dies halfway leaves no token
+    behind, so running it again simply starts over. Progress goes to the batch's row
+    (the job is not inside a transaction: each update is seen by the polling page).
+    Returns the batch's slips state, or None when there was nothing to do."""
+    batch = (
+        BallotBatch.objects.select_related("cycle", "community", "category")
+        .filter(pk=batch_id, slips_state=SlipsState.PENDING)
+        .first()
+    )
+    if batch is None:
+        return None
+    pending = BallotBatch.objects.filter(pk=batch.pk, slips_state=SlipsState.PENDING)
+    pending.update(slips_progress=0, slips_error="")
+    issued = [tokens.new_token() for _ in range(batch.size)]
+
+    def laid_out(count):
+        pending.update(slips_progress=count * LAYOUT_SHARE // batch.size)
+
+    try:
+        pdf = slips.slips_pdf(batch, issued, batch.slips_base_url, progress=laid_out)
+        batch.slips_file.save("slips.pdf", ContentFile(pdf), save=False)
+    except Exception:
+        logger.exception("Slips of ballot batch %s failed", batch.pk)
+        pending.update(
+            slips_state=SlipsState.FAILED,
+            slips_error=_(
+                "生成评议票 PDF 时发生意外错误，本批次没有发出任何评议码。"
+                "请重新发放；如仍失败，请联系系统管理员。"
+            ),
+        )
+        return SlipsState.FAILED
+    stored, storage = batch.slips_file.name, batch.slips_file.storage
+    try:
+        kept = _keep_slips(batch.pk, issued, stored)
+    except BaseException:
+        storage.delete(stored)  # its tokens were never stored: the PDF opens nothing
+        raise
+    if not kept:
+        storage.delete(stored)
+        return None
+    return SlipsState.READY
+
+
+@transaction.atomic
+def _keep_slips(batch_id, issued, stored):
+    """Store the tokens and mark the slips ready, if the batch still waits for them."""
+    batch = BallotBatch.objects.select_for_update().filter(pk=batch_id).first()
+    if batch is None or batch.slips_state != SlipsState.PENDING or batch.is_voided:
+        return False
     BallotToken.objects.bulk_create(
         BallotToken(batch=batch, digest=tokens.digest(token)) for token in issued
     )
-    pdf = slips.slips_pdf(batch, issued, base_url)
-    batch.slips_printed = True
-    batch.save(update_fields=["slips_printed"])
-    return batch, pdf
+    batch.slips_state, batch.slips_progress, batch.slips_file = SlipsState.READY, 100, stored
+    batch._change_reason = _("评议票已生成")
+    batch.save(update_fields=["slips_state", "slips_progress", "slips_file"])
+    return True
+
+
+def fail_abandoned_slips(batch=None):
+    """Mark as failed the slips still being made `ABANDONED_AFTER` after their batch was
+    issued (the job's worker is gone; no token was made): the whole table, or one batch.
+    Cheap; runs when a batch is issued and when a batch's page is read."""
+    cutoff = timezone.now() - ABANDONED_AFTER
+    stuck = BallotBatch.objects.filter(slips_state=SlipsState.PENDING, created_at__lt=cutoff)
+    if batch is not None:
+        if batch.slips_state != SlipsState.PENDING or batch.created_at >= cutoff:
+            return 0
+        stuck = stuck.filter(pk=batch.pk)
+    return stuck.update(
+        slips_state=SlipsState.FAILED,
+        slips_error=_("生成任务中断（处理进程已停止），本批次没有发出任何评议码。请重新发放。"),
+    )
+
+
+@transaction.atomic
+def take_slips(*, actor, batch):
+    """The batch's slips PDF for its issuer, once (DESIGN §4: clear tokens are not kept):
+    returns `(batch, pdf bytes)` and deletes the stored file once this commits. Refused
+    to anyone else, and when the slips are not ready, already taken, or voided."""
+    locked = (
+        BallotBatch.objects.select_for_update(of=("self",))
+        .select_related("cycle", "community", "category")
+        .get(pk=batch.pk)
+    )
+    if locked.created_by_id != actor.pk:
+        raise PermissionDenied
+    if locked.is_voided:
+        raise ValidationError(_("批次 %(pk)d 已作废，评议票不能再下载。") % {"pk": locked.pk})
+    if locked.slips_printed:
+        raise ValidationError(
+            _(
+                "批次 %(pk)d 的评议票已经下载过。为保证匿名，系统不保存评议码，PDF 只能"
+                "下载一次；如果遗失，请作废本批次后重新发放。"
+            )
+            % {"pk": locked.pk}
+        )
+    if locked.slips_state != SlipsState.READY or not locked.slips_file:
+        raise ValidationError(
+            _("批次 %(pk)d 的评议票还没有生成好（%(state)s），请稍候。")
+            % {"pk": locked.pk, "state": locked.get_slips_state_display()}
+        )
+    stored = locked.slips_file.name
+    storage = locked.slips_file.storage
+    try:
+        with storage.open(stored, "rb") as handle:
+            pdf = handle.read()
+    except FileNotFoundError:
+        raise ValidationError(
+            _("批次 %(pk)d 的评议票文件已不存在，请作废本批次后重新发放。") % {"pk": locked.pk}
+        ) from None
+    locked.slips_printed, locked.slips_file = True, ""
+    locked._history_user = actor
+    locked._change_reason = _("下载评议票")
+    locked.save(update_fields=["slips_printed", "slips_file"])
+    transaction.on_commit(lambda: storage.delete(stored))
+    return locked, pdf
+
+
+def may_void(user, batch):
+    """Whether `user` may void the batch now: an issuer over its community, the batch
+    not voided yet, its cycle not locked (the rules `void_batch` enforces)."""
+    return (
+        not batch.is_voided
+        and not batch.cycle.is_locked
+        and scope_of(user).covers_path(batch.community.path, ISSUER_ROLES)
+    )
+
+
+@dataclass(frozen=True)
+class Voided:
+    batch: BallotBatch
+    unused: int
+    used: int
+
+
+@transaction.atomic
+def void_batch(*, actor, batch, reason):
+    """Void a batch (作废, SPEC §2: lost or leaked slips), audited with its reason: its
+    unused tokens stop working at once and leave the return-rate base; used tokens and
+    their ballots stay. By those who may issue batches for its community; refused in a
+    locked cycle, twice, or without a reason. A stored, not yet downloaded PDF is deleted
+    and a job still making it stores nothing."""
+    locked = (
+        BallotBatch.objects.select_for_update(of=("self",))
+        .select_related("cycle", "community", "category", "voided_by")
+        .get(pk=batch.pk)
+    )
+    if not scope_of(actor).covers_path(locked.community.path, ISSUER_ROLES):
+        raise PermissionDenied
+    if locked.cycle.is_locked:
+        raise ValidationError(
+            _("考核周期“%(name)s”当前为“%(status)s”，评议票批次不能再作废。")
+            % {"name": locked.cycle.name, "status": locked.cycle.get_status_display()}
+        )
+    if locked.is_voided:
+        raise ValidationError(
+            _("批次 %(pk)d 已于 %(at)s 由 %(who)s 作废，不能重复作废。")
+            % {
+                "pk": locked.pk,
+                "at": timezone.localtime(locked.voided_at).strftime("%Y-%m-%d %H:%M"),
+                "who": locked.voided_by or "—",
+            }
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写作废原因，例如“评议票遗失”。")})
+    if len(reason) > MAX_VOID_REASON_LENGTH:
+        raise ValidationError(
+            {
+                "reason": _("作废原因最多 %(max)d 字，现有 %(n)d 字。")
+                % {"max": MAX_VOID_REASON_LENGTH, "n": len(reason)}
+            }
+        )
+    unused = BallotToken.objects.filter(batch=locked, used_on__isnull=True).update(voided=True)
+    used = BallotToken.objects.filter(batch=locked, used_on__isnull=False).count()
+    stored = locked.slips_file.name
+    storage = locked.slips_file.storage
+    locked.voided_at, locked.voided_by, locked.void_reason = timezone.now(), actor, reason
+    locked.slips_file = ""
+    if locked.slips_state == SlipsState.PENDING:
+        locked.slips_state = SlipsState.FAILED
+        locked.slips_error = _("批次在评议票生成前已作废，没有发出任何评议码。")
+    locked._history_user = actor
+    locked._change_reason = (_("作废：%(reason)s") % {"reason": reason})[:100]
+    locked.save()
+    if stored:
+        transaction.on_commit(lambda: storage.delete(stored))
+    return Voided(locked, unused, used)
 
 
 def open_ballot(code):
@@ -132,6 +374,8 @@ def open_ballot(code):
     if row.used_on is not None:
         raise TokenRefused("used")
     batch = row.batch
+    if row.voided or batch.is_voided:
+        raise TokenRefused("void")
     if batch.cycle.status not in ACCEPTING_STATUSES:
         raise TokenRefused("closed")
     names = Participant.objects.filter(cycle=batch.cycle, community=batch.community).values_list(
@@ -165,17 +409,19 @@ def cast_ballot(*, code, choice, comment=""):
     """Consume the token and store one anonymous ballot (SPEC §2 民主评议, DESIGN §4).
 
     The token is taken by a single conditional UPDATE: of any number of concurrent
-    submissions exactly one changes the row; the others are told it is used. The ballot
+    submissions exactly one changes the row; the others are told it is used (or void,
+    when voiding its batch took the row first). The ballot
     gets only the day (`cast_on`), a random key, and no reference to the token.
     """
     opening = open_ballot(code)
     comment = _checked_answer(choice, comment)
     today = timezone.localdate()
-    taken = BallotToken.objects.filter(digest=opening.digest, used_on__isnull=True).update(
-        used_on=today
-    )
+    taken = BallotToken.objects.filter(
+        digest=opening.digest, used_on__isnull=True, voided=False
+    ).update(used_on=today)
     if taken != 1:
-        raise TokenRefused("used")
+        voided = BallotToken.objects.filter(digest=opening.digest, voided=True).exists()
+        raise TokenRefused("void" if voided else "used")
     Ballot.objects.create(
         cycle=opening.cycle,
         community=opening.community,

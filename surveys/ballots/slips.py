@@ -1,7 +1,8 @@
 """Printable ballot slips (评议票): A4 PDF, eight slips a page, each with a QR code of its
 ballot link and the same token as a typed code (SPEC §1 评议人: no account, a single-use
-link / QR code). Made by WeasyPrint from `templates/surveys/slips.html`; the QR codes
-are inline SVG from segno, so nothing is fetched and no image is written to disk."""
+link / QR code). Made by WeasyPrint from `templates/surveys/slips.html` in the slips job
+(`surveys.ballots.services.make_slips`); the QR codes are inline SVG from segno, so
+nothing is fetched and no image is written to disk."""
 
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from django.utils.safestring import mark_safe
 from surveys.ballots import tokens
 
 SLIPS_PER_PAGE = 8
+# Slips laid out at a time: whole pages, about a second's work.
+SLIPS_PER_CHUNK = 5 * SLIPS_PER_PAGE
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,18 @@ def slips_html(batch, issued, base_url):
     )
 
 
-def slips_pdf(batch, issued, base_url):
-    """The slips of a batch as PDF bytes, rendered in memory."""
-    # Imported here: WeasyPrint loads Pango and fonts, which only this request needs.
+def slips_pdf(batch, issued, base_url, progress=None):
+    """The slips of a batch as PDF bytes, rendered in memory. Laid out a few pages at a
+    time (one layout of hundreds of slips takes many seconds) so that `progress`, if
+    given, hears how many slips are laid out; the pages are then written as one PDF."""
+    # Imported here: WeasyPrint loads Pango and fonts, which only the slips job needs.
     from weasyprint import HTML
 
-    return HTML(string=slips_html(batch, issued, base_url)).write_pdf()
+    documents = []
+    for start in range(0, len(issued), SLIPS_PER_CHUNK):
+        part = issued[start : start + SLIPS_PER_CHUNK]
+        documents.append(HTML(string=slips_html(batch, part, base_url)).render())
+        if progress is not None:
+            progress(start + len(part))
+    pages = [page for document in documents for page in document.pages]
+    return documents[0].copy(pages).write_pdf()

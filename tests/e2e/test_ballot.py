@@ -15,7 +15,10 @@ def no_horizontal_scroll(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_a_resident_casts_a_ballot_on_a_phone_once(world, live_server, watched_page):
+def test_a_resident_casts_a_ballot_on_a_phone_once(
+    world, live_server, watched_page, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"  # the slips PDF
     cycle = open_seed_cycle(world.county_a)
     _, _, (code,) = issue(cycle, world.community_a1, world.county_assessor_a, size=1)
     page = watched_page

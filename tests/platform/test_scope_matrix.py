@@ -36,7 +36,7 @@ from indicators.models import (
     SurveyCategory,
 )
 from indicators.starter import install_starter_templates
-from org.models import Membership, OrgUnit, OrgUnitKind, Secretary, User
+from org.models import CommunityWorker, Membership, OrgUnit, OrgUnitKind, Secretary, User
 from org.scope import scope_of
 from reports.models import Job, JobKind, JobState
 from scoring.models import Appeal, Result, ResultVersion, ScoreEntry, Source
@@ -58,6 +58,10 @@ OBJECT_OF_ROUTE = {
     "membership-resume": Membership,
     "membership-revoke": Membership,
     "secretary-edit": Secretary,
+    "worker-list": OrgUnit,
+    "worker-add": OrgUnit,
+    "worker-edit": CommunityWorker,
+    "worker-delete": CommunityWorker,
     "cycle-detail": Cycle,
     "cycle-settings": Cycle,
     "cycle-transition": Cycle,
@@ -412,6 +416,9 @@ def add_foreign_evidence(world):
                 cycle=cycle, community=community, category=category, keyed_by=author
             ),
             SurveySettings: SurveySettings.objects.get_or_create(cycle=cycle)[0],
+            CommunityWorker: CommunityWorker.objects.create(
+                community=community, name="外部社工", started_on=date(2020, 1, 1)
+            ),
         }
         made[participant.pk] = world.foreign_evidence[persona]
 
