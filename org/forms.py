@@ -156,3 +156,38 @@ class SecretaryForm(VersionedForm):
 
 def _account_label(user):
     return f"{user.full_name}（{user.username}）" if user.full_name else user.username
+
+
+class WorkerForm(VersionedForm):
+    """One person of a community's 社区工作者 roster."""
+
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    post = forms.CharField(label=_("岗位"), max_length=50, required=False)
+    started_on = forms.DateField(
+        label=_("入职日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    ended_on = forms.DateField(
+        label=_("离职日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("离职的人员填写离职日期，不要删除：往年的持证率仍要算上他们。"),
+    )
+    has_certificate = forms.BooleanField(label=_("持社工证"), required=False)
+    certificate_date = forms.DateField(
+        label=_("取证日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not editing:
+            self.fields["version"].required = False
+
+
+class WorkerPasteForm(forms.Form):
+    text = forms.CharField(
+        label=_("从 Excel 粘贴"),
+        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+        help_text=_("每行依次为：姓名、岗位、入职日期、持社工证（是/否）、取证日期；可带表头行。"),
+    )

@@ -402,3 +402,63 @@ class Secretary(models.Model):
             errors["certificate_date"] = _("未持社工证时不应填写取证日期。")
         if errors:
             raise ValidationError(errors)
+
+
+class CommunityWorkerQuerySet(models.QuerySet):
+    def for_user(self, user, roles=SUBTREE_ROLES):
+        scope = scope_of(user)
+        if scope.is_global:
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(scope.path_q("community__path", roles))
+
+    def in_post(self, start, end):
+        """Workers in post at some time between `start` and `end` (inclusive)."""
+        return self.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=start), started_on__lte=end)
+
+
+class CommunityWorker(models.Model):
+    """社区工作者: one person on a community's staff roster, with their social-work
+    certificate (社工证). The roster is what 社工持证率 counts (the community's staff, not
+    its secretary alone). Minimal personal data: name, post, dates, certificate."""
+
+    community = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("社区"),
+        on_delete=models.PROTECT,
+        related_name="workers",
+        limit_choices_to={"kind": OrgUnitKind.COMMUNITY},
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    post = models.CharField(_("岗位"), max_length=50, blank=True)
+    started_on = models.DateField(_("入职日期"))
+    ended_on = models.DateField(_("离职日期"), null=True, blank=True)
+    has_certificate = models.BooleanField(_("持社工证"), default=False)
+    certificate_date = models.DateField(_("取证日期"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = audit_history()
+    objects = CommunityWorkerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("社区工作者")
+        verbose_name_plural = _("社区工作者")
+        ordering = ["community__path", "name", "pk"]
+
+    def __str__(self):
+        return f"{self.name}（{self.community.name}）"
+
+    def audit_scope_path(self):
+        return self.community.path
+
+    def clean(self):
+        errors = {}
+        if self.community_id and self.community.kind != OrgUnitKind.COMMUNITY:
+            errors["community"] = _("社区工作者只能属于社区。")
+        if self.ended_on and self.started_on and self.ended_on < self.started_on:
+            errors["ended_on"] = _("离职日期不能早于入职日期。")
+        if self.certificate_date and not self.has_certificate:
+            errors["certificate_date"] = _("未持社工证时不应填写取证日期。")
+        if errors:
+            raise ValidationError(errors)

@@ -10,6 +10,8 @@ Optimistic locking (DESIGN §4): callers pass the `version` they read; a differe
 current version raises `StaleVersion` and nothing is written.
 """
 
+from datetime import date
+
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.conf import settings
@@ -23,7 +25,7 @@ from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
 from core.versioning import lock_at_version
-from org.models import Membership, OrgUnit, Secretary, User, common_path
+from org.models import CommunityWorker, Membership, OrgUnit, Secretary, User, common_path
 from org.scope import Role, forget_scope, scope_of
 
 
@@ -320,3 +322,122 @@ def update_secretary(*, actor, secretary, version, **changes):
         setattr(secretary, field, value)
     _check_may_record_post(actor, secretary, account_changed=account_changed)
     return save_secretary(actor=actor, secretary=secretary, version=version)
+
+
+# ------------------------------------------------------------- 社区工作者名册
+
+# Who keeps a community's staff roster: its county's admins and assessors, and the
+# assessors of its town.
+WORKER_EDITORS = frozenset({Role.ADMIN, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR})
+# One paste of the roster at most (a community's staff is a few dozen people).
+MAX_WORKER_LINES = 500
+
+
+def may_keep_roster(actor, community):
+    return actor is None or scope_of(actor).covers_path(community.path, WORKER_EDITORS)
+
+
+def _check_roster(actor, community):
+    if not may_keep_roster(actor, community):
+        raise PermissionDenied
+
+
+def save_worker(*, actor, worker, version=None):
+    """Add (no pk) or change (pk and the version read) one person of the roster."""
+    with transaction.atomic():
+        _check_roster(actor, worker.community)
+        if worker.pk:
+            current = lock_at_version(CommunityWorker, worker.pk, version)
+            if current.community_id != worker.community_id:
+                _check_roster(actor, current.community)
+            worker.version = current.version + 1
+        return _save(worker, actor)
+
+
+def delete_worker(*, actor, worker, version):
+    """Remove a person entered by mistake (someone who left gets a 离职日期 instead)."""
+    with transaction.atomic():
+        current = lock_at_version(CommunityWorker, worker.pk, version)
+        _check_roster(actor, current.community)
+        current._history_user = actor
+        current.delete()
+
+
+def _roster_date(text, line, label):
+    try:
+        return date.fromisoformat(text.replace("/", "-").replace(".", "-"))
+    except ValueError:
+        raise ValidationError(
+            _("第 %(n)d 行：%(label)s“%(value)s”不是日期，请写成 2024-03-01。")
+            % {"n": line, "label": label, "value": text}
+        ) from None
+
+
+def import_workers(*, actor, community, text):
+    """从 Excel 粘贴导入: rows of 姓名, 岗位, 入职日期, 持社工证 (是/否), 取证日期 (tab
+    separated, a header row allowed). A person already on the roster (same name and
+    入职日期) is updated; nothing is written unless every row is right. Returns
+    (added, changed)."""
+    _check_roster(actor, community)
+    lines = [row for row in (text or "").splitlines() if row.strip()]
+    if lines and lines[0].split("\t")[0].strip() == "姓名":
+        lines = lines[1:]
+    if not lines:
+        raise ValidationError(
+            _("请粘贴名册：每行依次为姓名、岗位、入职日期、持社工证（是/否）、取证日期。")
+        )
+    if len(lines) > MAX_WORKER_LINES:
+        raise ValidationError(_("一次最多导入 %(n)d 行。") % {"n": MAX_WORKER_LINES})
+    rows, errors = [], []
+    for n, line in enumerate(lines, 1):
+        cells = [c.strip() for c in line.split("\t")] + [""] * 5
+        name, post, started, certified, obtained = cells[:5]
+        try:
+            if not name:
+                raise ValidationError(_("第 %(n)d 行：缺少姓名。") % {"n": n})
+            if certified not in ("是", "否", ""):
+                raise ValidationError(
+                    _("第 %(n)d 行：持社工证应填“是”或“否”，不是“%(v)s”。")
+                    % {"n": n, "v": certified}
+                )
+            if not started:
+                raise ValidationError(_("第 %(n)d 行：缺少入职日期。") % {"n": n})
+            worker = CommunityWorker(
+                community=community,
+                name=name,
+                post=post,
+                started_on=_roster_date(started, n, _("入职日期")),
+                has_certificate=certified == "是",
+                certificate_date=_roster_date(obtained, n, _("取证日期")) if obtained else None,
+            )
+            worker.full_clean()
+        except ValidationError as exc:
+            errors.extend(
+                exc.messages
+                if not hasattr(exc, "error_dict")
+                else [_("第 %(n)d 行：%(m)s") % {"n": n, "m": m} for m in exc.messages]
+            )
+            continue
+        rows.append(worker)
+    if errors:
+        raise ValidationError(errors)
+    added = changed = 0
+    with transaction.atomic():
+        existing = {
+            (w.name, w.started_on): w
+            for w in CommunityWorker.objects.select_for_update().filter(community=community)
+        }
+        for worker in rows:
+            current = existing.get((worker.name, worker.started_on))
+            if current is None:
+                _save(worker, actor)
+                added += 1
+                continue
+            fields = ("post", "has_certificate", "certificate_date")
+            if any(getattr(current, f) != getattr(worker, f) for f in fields):
+                for f in fields:
+                    setattr(current, f, getattr(worker, f))
+                current.version += 1
+                _save(current, actor)
+                changed += 1
+    return added, changed

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from org.views import accounts, audit, home, secretaries
+from org.views import accounts, audit, home, secretaries, workers
 from org.views import units as org
 
 urlpatterns = [
@@ -10,6 +10,10 @@ urlpatterns = [
     path("org/<int:pk>/", org.OrgUnitDetailView.as_view(), name="orgunit-detail"),
     path("org/<int:pk>/edit/", org.OrgUnitFormView.as_view(), name="orgunit-edit"),
     path("org/<int:pk>/delete/", org.OrgUnitDeleteView.as_view(), name="orgunit-delete"),
+    path("org/<int:pk>/workers/", workers.WorkerListView.as_view(), name="worker-list"),
+    path("org/<int:pk>/workers/add/", workers.WorkerAddView.as_view(), name="worker-add"),
+    path("workers/<int:pk>/edit/", workers.WorkerEditView.as_view(), name="worker-edit"),
+    path("workers/<int:pk>/delete/", workers.WorkerDeleteView.as_view(), name="worker-delete"),
     path("users/", accounts.UserListView.as_view(), name="user-list"),
     path("users/new/", accounts.UserCreateView.as_view(), name="user-create"),
     path("users/<int:pk>/", accounts.UserDetailView.as_view(), name="user-detail"),

@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from indicators.models import MetricDefinition
-from org.models import Secretary
+from org.models import CommunityWorker, Secretary
 from scoring import engine
 from scoring.inputs import InputContribution, register_input_source
 
@@ -31,17 +31,27 @@ def counter(key):
 
 @counter("cert_rate")
 def certified_share(cycle, cutoff):
-    """社工持证率 (%): of the secretaries in post in the community during the cycle's year
-    (up to the cut-off), the share holding a 社工证 obtained by then."""
-    until = cutoff or date(cycle.year, 12, 31)
-    rows = (
-        Secretary.objects.filter(
-            community__path__startswith=cycle.county.path,
-            tenure_start__lte=until,
-        )
-        .filter(Q(tenure_end__isnull=True) | Q(tenure_end__gte=date(cycle.year, 1, 1)))
+    """社工持证率 (%): of the community's staff in post during the cycle's year (up to the
+    cut-off), the share holding a 社工证 obtained by then. The staff is the community's
+    社区工作者 roster; a community with nobody on its roster for that time counts its
+    secretaries instead (the only staff the product knew of before the roster)."""
+    start, until = date(cycle.year, 1, 1), cutoff or date(cycle.year, 12, 31)
+    county = cycle.county.path
+    roster = (
+        CommunityWorker.objects.filter(community__path__startswith=county)
+        .in_post(start, until)
+        .values_list("community__code", "has_certificate", "certificate_date")
+    )
+    secretaries = (
+        Secretary.objects.filter(community__path__startswith=county, tenure_start__lte=until)
+        .filter(Q(tenure_end__isnull=True) | Q(tenure_end__gte=start))
         .values_list("community__code", "has_social_work_certificate", "certificate_date")
     )
+    staffed = _shares(roster, until)
+    return {**_shares(secretaries, until), **staffed}
+
+
+def _shares(rows, until):
     totals, certified = {}, {}
     for community, has_certificate, obtained in rows:
         totals[community] = totals.get(community, 0) + 1

@@ -16,6 +16,7 @@ from org.access import RoleRequiredMixin
 from org.forms import OrgUnitForm
 from org.models import OrgUnit, OrgUnitKind
 from org.scope import Role, scope_of
+from org.views.workers import READERS as WORKER_READERS
 
 
 class OrgUnitListView(LoginRequiredMixin, BreadcrumbsMixin, ListView):
@@ -62,6 +63,7 @@ class OrgUnitDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
         )
         context["secretaries"] = unit.secretaries.for_user(user).select_related("user")
         context["can_manage"] = scope_of(user).covers_path(unit.path, {Role.ADMIN})
+        context["reads_roster"] = scope_of(user).covers_path(unit.path, set(WORKER_READERS))
         return context
 
     def get_breadcrumbs(self):
