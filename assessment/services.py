@@ -399,7 +399,8 @@ EFFECTS = {
     ),
     "publish": gettext_lazy(
         "发布结果：当前考核结果成为最终结果并锁定，等次、档次和绩效报酬生效；"
-        "此后任何数据都不能再修改，更正须走复核程序。"
+        "此后评分、自评、事项等考核数据不能再修改（整改清单仍可办理至归档），"
+        "更正须走复核程序。"
     ),
     "archive": gettext_lazy("归档：周期只读，作为历史记录保存。"),
 }
@@ -421,6 +422,15 @@ def consequences(cycle, transition_name):
     for note in TRANSITION_NOTES:
         found.extend(note(cycle, transition_name))
     return found
+
+
+def roster_changed(community):
+    """A community's staff roster changed (org app): the cycles of its county still
+    taking inputs (进行中, 评分中) recompute (社工持证率 counts the roster)."""
+    running = Cycle.objects.filter(status__in=(CycleStatus.OPEN, CycleStatus.SCORING))
+    for cycle in running:
+        if community.path.startswith(cycle.county.path):
+            mark_inputs_changed(cycle)
 
 
 def result_blockers(cycle):

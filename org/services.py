@@ -333,6 +333,23 @@ WORKER_EDITORS = frozenset({Role.ADMIN, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR
 MAX_WORKER_LINES = 500
 
 
+# Listeners told (inside the transaction) that a community's roster changed: the
+# assessment app marks the inputs of the county's running cycles changed, since
+# 社工持证率 counts the roster. Each takes the community.
+ROSTER_LISTENERS = []
+
+
+def on_roster_changed(listener):
+    if listener not in ROSTER_LISTENERS:
+        ROSTER_LISTENERS.append(listener)
+    return listener
+
+
+def _roster_changed(community):
+    for listener in ROSTER_LISTENERS:
+        listener(community)
+
+
 def may_keep_roster(actor, community):
     return actor is None or scope_of(actor).covers_path(community.path, WORKER_EDITORS)
 
@@ -351,7 +368,11 @@ def save_worker(*, actor, worker, version=None):
             if current.community_id != worker.community_id:
                 _check_roster(actor, current.community)
             worker.version = current.version + 1
-        return _save(worker, actor)
+            if current.community_id != worker.community_id:
+                _roster_changed(current.community)
+        saved = _save(worker, actor)
+        _roster_changed(saved.community)
+        return saved
 
 
 def delete_worker(*, actor, worker, version):
@@ -361,6 +382,7 @@ def delete_worker(*, actor, worker, version):
         _check_roster(actor, current.community)
         current._history_user = actor
         current.delete()
+        _roster_changed(current.community)
 
 
 def _roster_date(text, line, label):
@@ -440,4 +462,6 @@ def import_workers(*, actor, community, text):
                 current.version += 1
                 _save(current, actor)
                 changed += 1
+        if added or changed:
+            _roster_changed(community)
     return added, changed

@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from assessment.models import Cycle
 from org import services
 from org.models import CommunityWorker
 from scoring.counters import certified_share
@@ -39,10 +40,13 @@ def cycle(module_cycle, db):
 def test_the_rate_counts_the_roster_and_falls_back_to_the_secretary(world, cycle):
     before = certified_share(cycle, None)
     assert before[world.community_a1.code] in (D(0), D(100))  # the secretary alone
+    inputs = Cycle.objects.get(pk=cycle.pk).inputs_version
     added, changed = services.import_workers(
         actor=world.town_assessor_a, community=world.community_a1, text=ROSTER
     )
     assert (added, changed) == (4, 0)
+    # The running cycle's results go stale: the rate is one of its inputs.
+    assert Cycle.objects.get(pk=cycle.pk).inputs_version == inputs + 1
     rates = certified_share(cycle, None)
     assert rates[world.community_a1.code] == D(50)  # 张一, 赵四 of four
     assert rates[world.community_a2.code] == before[world.community_a2.code]

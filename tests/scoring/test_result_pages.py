@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from assessment import services as cycles
 from assessment.models import Cycle
+from core.numbers import money
 from org.models import OrgUnitKind
 from scoring import engine, inputs
 from scoring.models import Result, ScoreEntry, Source
@@ -540,7 +541,7 @@ def test_the_score_card_reproduces_every_stored_number(world, crafted, login):
         if result.graded:
             assert steps["优秀名额"].value == result.rule_grade
             assert steps["档次"].value == result.tier
-            assert steps["绩效报酬"].value == selectors.number(result.pay)
+            assert steps["绩效报酬"].value == money(result.pay)  # 1,100.00 元
         assert 'data-testid="step-mismatch"' not in response.content.decode()
     tied = crafted["order"][1]
     steps = client.get(reverse("result-card", args=[tied.pk])).context["steps"]
@@ -586,7 +587,7 @@ def test_the_score_card_flags_steps_the_stored_result_does_not_match(world, cycl
     a1 = participant_of(cycle, world.secretaries["a1"])
     response = login(world.county_assessor_a).get(reverse("result-card", args=[a1.pk]))
     pay = next(s for s in response.context["steps"] if str(s.label) == "绩效报酬")
-    assert pay.ok is False and pay.stored == "1100.00"
+    assert pay.ok is False and pay.stored == "1,100.00 元"
     html = response.content.decode()
     assert 'data-testid="step-mismatch"' in html and 'data-testid="stale-banner"' in html
 

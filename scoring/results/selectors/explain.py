@@ -10,6 +10,7 @@ scores: a secretary learns that the rule was applied and how, not another's resu
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from scoring.models import Result
 from scoring.results.selectors.common import number
@@ -39,9 +40,9 @@ class RankNote:
 
 # SPEC §3.5's order after 最终得分: (field, label, the better value is the larger).
 CRITERIA = (
-    ("target_total", "目标量评", True),
-    ("org_total", "组织考评", True),
-    ("taken", "实扣分", False),
+    ("target_total", gettext_lazy("目标量评"), True),
+    ("org_total", gettext_lazy("组织考评"), True),
+    ("taken", gettext_lazy("实扣分"), False),
 )
 
 _FIELDS = (

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from core.numbers import money
 from scoring import engine
 from scoring.engine import HUNDRED, ZERO, round2
 from scoring.models import Result
@@ -229,7 +230,10 @@ def _grade_steps(result, cycle, version, final, tied, note):
         "base": number(cycle.pay_base),
         "c": number(coefficient),
     }
-    steps.append(_compared(_("绩效报酬"), formula, pay, result.pay))
+    paid = _compared(_("绩效报酬"), formula, pay, result.pay)
+    paid.value = money(pay)
+    paid.stored = money(result.pay) if paid.stored else ""
+    steps.append(paid)
     return steps
 
 
