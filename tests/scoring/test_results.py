@@ -198,7 +198,9 @@ def test_grade_overrides_reach_the_engine(world, cycle):
     cycles.mark_inputs_changed(cycle)
     row = Result.objects.get(version=compute_cycle(cycle.pk), participant=me)
     assert (row.grade, row.override_reason) == ("基本合格", "考虑到年中调任")
-    assert row.rule_grade == "不合格"
+    # The rule's own grade is kept beside it (合格: 80 % of every rating leaf plus a
+    # full survey — complete_scoring keys K 满意 paper ballots per community).
+    assert row.rule_grade == "合格" and row.final >= cycle.threshold_qualified
 
 
 # ------------------------------------------------------------- review/publish guards
