@@ -24,6 +24,9 @@ from org.models import OrgUnitKind
 from org.scope import Role
 from tests.factories import MembershipFactory, OrgUnitFactory, SecretaryFactory, UserFactory
 
+# The real Celery worker fixture (`worker`) of the job tests.
+pytest_plugins = ["tests.workers"]
+
 # Every test process runs on the same day whatever the calendar says: the suite's cycles
 # are 2026's, and "today" decides what may be entered, what counts and what is overdue.
 # The clock starts at this moment and ticks from there (subprocesses the tests start,

@@ -19,7 +19,7 @@ def test_the_menu_never_breaks_a_word_at_office_widths(
     log_in(page, live_server.url, "admin")
     expect(page.get_by_test_id("todo")).to_be_visible()
     lines = page.evaluate(
-        """() => [...document.querySelectorAll('.app-navbar .nav-link, .app-navbar .navbar-brand')]
+        """() => [...document.querySelectorAll('.app-navbar .nav-link, .app-navbar .navbar-brand, .app-navbar .btn')]
             .map((el) => {
               const style = getComputedStyle(el);
               const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.5;

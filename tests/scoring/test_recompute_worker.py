@@ -1,50 +1,17 @@
 """The recompute job on a real Celery worker and the real Redis broker (SPEC §5):
 a score saved in the browser's transaction is computed by the worker after commit."""
 
-import os
-import time
-
-import pytest
-from celery.contrib.testing.worker import start_worker
 from django.db import transaction
-from django.test import override_settings
 
 from assessment import services as cycles
 from assessment.models import Cycle
-from config.celery import app
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from scoring.models import LeafResult, Result, Source
 from scoring.services import current_results, enter_score
 from tests.factories import complete_scoring
+from tests.workers import NEEDS_WORKER, wait_until
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not os.environ.get("CELERY_BROKER_URL"), reason="needs the real broker (CELERY_BROKER_URL)"
-    ),
-]
-
-
-@pytest.fixture
-def worker():
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    with (
-        override_settings(CELERY_TASK_ALWAYS_EAGER=False),
-        start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"),
-    ):
-        yield
-    app.conf.task_always_eager = eager
-
-
-def wait_until(condition, seconds=60):
-    """Poll (not a speed assertion: the bound only stops a hung run)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
+pytestmark = NEEDS_WORKER
 
 
 def test_a_saved_score_is_recomputed_by_the_worker(world, worker):

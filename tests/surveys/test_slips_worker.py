@@ -2,46 +2,13 @@
 a batch confirmed in a request is made into tokens and a PDF by the worker after commit,
 while the request returns at once."""
 
-import os
-import time
-
-import pytest
-from celery.contrib.testing.worker import start_worker
-from django.test import override_settings
 from django.urls import reverse
 
-from config.celery import app
 from surveys.models import BallotBatch, SlipsState
 from tests.factories import open_seed_cycle
+from tests.workers import NEEDS_WORKER, wait_until
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not os.environ.get("CELERY_BROKER_URL"), reason="needs the real broker (CELERY_BROKER_URL)"
-    ),
-]
-
-
-@pytest.fixture
-def worker():
-    eager = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    with (
-        override_settings(CELERY_TASK_ALWAYS_EAGER=False),
-        start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"),
-    ):
-        yield
-    app.conf.task_always_eager = eager
-
-
-def wait_until(condition, seconds=60):
-    """Poll (not a speed assertion: the bound only stops a hung run)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
+pytestmark = NEEDS_WORKER
 
 
 def test_a_confirmed_batch_gets_its_slips_from_the_worker(world, worker, login):

@@ -1,0 +1,43 @@
+"""A real Celery worker for the job tests (SPEC §5): the broker is the real Redis of CI
+(`CELERY_BROKER_URL`); without it those tests are skipped."""
+
+import os
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.test import override_settings
+
+from config.celery import app
+
+# The marks of a module whose tests need a worker: committed transactions (the worker
+# reads what the test wrote) and the broker.
+NEEDS_WORKER = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not os.environ.get("CELERY_BROKER_URL"), reason="needs the real broker (CELERY_BROKER_URL)"
+    ),
+]
+
+
+@pytest.fixture
+def worker():
+    """A worker in this process (solo pool), taking tasks from the real broker."""
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    with (
+        override_settings(CELERY_TASK_ALWAYS_EAGER=False),
+        start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"),
+    ):
+        yield
+    app.conf.task_always_eager = eager
+
+
+def wait_until(condition, seconds=60):
+    """Poll (not a speed assertion: the bound only stops a hung run)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
