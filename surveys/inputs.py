@@ -48,11 +48,22 @@ def survey_counts(cycle, cutoff=None, communities=None):
         .values_list("community__code", "category__name", "choice", "n")
     ):
         totals[community, category][fields.index(CHOICE_FIELDS[choice])] += n
+    keyings, double_entry = paper_keyings(tallies, "community__code", "category__name")
+    for group, rows in keyings.items():
+        counted = tally_state(rows, double_entry)[1]
+        if counted is not None:
+            totals[group] = [a + b for a, b in zip(totals[group], counted, strict=True)]
+    return totals
+
+
+def paper_keyings(tallies, community_field, category_field):
+    """({(community, category): [(keyed_by id, counts, updated_at)]}, double entry on) of
+    the paper keyings in `tallies`, grouped by the two fields named (one query)."""
     keyings = defaultdict(list)
     double_entry = True
     for row in tallies.values_list(
-        "community__code",
-        "category__name",
+        community_field,
+        category_field,
         "keyed_by_id",
         "satisfied",
         "basic",
@@ -64,11 +75,7 @@ def survey_counts(cycle, cutoff=None, communities=None):
         community, category, keyer, *counts, at, setting = row
         keyings[community, category].append((keyer, tuple(counts), at))
         double_entry = setting is not False
-    for group, rows in keyings.items():
-        counted = tally_state(rows, double_entry)[1]
-        if counted is not None:
-            totals[group] = [a + b for a, b in zip(totals[group], counted, strict=True)]
-    return totals
+    return keyings, double_entry
 
 
 def as_engine_counts(totals):

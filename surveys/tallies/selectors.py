@@ -30,7 +30,7 @@ from scoring import engine
 from scoring.access import STAFF_ROLES, cycle_access
 from scoring.inputs import SmallSample, cycle_settings
 from scoring.models import VISIBLE_TO_SECRETARY
-from surveys.inputs import survey_counts
+from surveys.inputs import paper_keyings, survey_counts
 from surveys.models import Ballot, BallotToken, PaperTally
 from surveys.tallies.services import TallyStatus, settings_of, tally_state
 
@@ -370,21 +370,9 @@ def paper_count_note(cycle, transition_name):
     keyings that disagree — neither counts in the satisfaction rate."""
     if transition_name not in ("start_scoring", "start_review", "publish"):
         return []
-    double_entry = settings_of(cycle).double_entry
-    keyings = defaultdict(list)
-    for community, category, keyer, *counts, at in PaperTally.objects.filter(
-        cycle=cycle
-    ).values_list(
-        "community_id",
-        "category_id",
-        "keyed_by_id",
-        "satisfied",
-        "basic",
-        "unsatisfied",
-        "unknown",
-        "updated_at",
-    ):
-        keyings[community, category].append((keyer, tuple(counts), at))
+    keyings, double_entry = paper_keyings(
+        PaperTally.objects.filter(cycle=cycle), "community_id", "category_id"
+    )
     states = [tally_state(rows, double_entry)[0] for rows in keyings.values()]
     notes = []
     pending = states.count(TallyStatus.PENDING)
