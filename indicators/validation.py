@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from core.numbers import plain_number
+from indicators.labels import event_type_label, node_label
 
 TOTAL_POINTS = Decimal(100)
 CODE_PATTERN = re.compile(r"^[1-9]\d*(\.[1-9]\d*)*$")
@@ -93,7 +94,7 @@ class Report:
 
 
 def _label(node):
-    return _("指标 %(code)s（%(name)s）") % {"code": node.code, "name": node.name}
+    return node_label(node)
 
 
 def validate_tree(nodes, metric_keys=None):
@@ -291,10 +292,7 @@ def validate_event_types(event_types, nodes):
         if count > 1:
             report.add(code, _("事项类型编码 %(code)s 重复。") % {"code": code}, "code")
     for event_type in event_types:
-        label = _("事项类型 %(code)s（%(name)s）") % {
-            "code": event_type.code,
-            "name": event_type.name,
-        }
+        label = event_type_label(event_type)
         if event_type.cap is not None and event_type.cap <= 0:
             report.add(event_type.code, _("%(type)s：上限必须大于 0。") % {"type": label}, "cap")
         if event_type.points < 0 and not event_type.is_veto:

@@ -23,6 +23,7 @@ from assessment.models import Cycle, CycleStatus, RankingGroup, TargetEntry
 from assessment.services import mark_inputs_changed
 from core.numbers import plain_number
 from core.versioning import StaleVersion
+from indicators.labels import node_label
 from indicators.models import IndicatorNode
 from org.scope import Role, scope_of
 from scoring import engine
@@ -167,7 +168,7 @@ def typed_number(text):
 
 def checked_value(leaf, source, value, level, note):
     """The value to store for this leaf and source, or ValidationError (SPEC §3.2)."""
-    label = _("指标 %(code)s（%(name)s）") % {"code": leaf.code, "name": leaf.name}
+    label = node_label(leaf)
     if leaf.is_automatic and source == Source.TARGET:
         raise ValidationError(
             _("%(leaf)s 由系统按数据计算，不能手工录入目标量评。") % {"leaf": label}

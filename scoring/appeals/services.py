@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from assessment.models import CycleStatus, Participant
 from assessment.services import mark_inputs_changed, may_manage
 from core.versioning import StaleVersion, lock_at_version
+from indicators.labels import node_label
 from indicators.models import BarsLevel
 from scoring.evidence_files import file_store
 from scoring.models import Appeal, AppealChange, AppealStatus, ScoreEntry, Source
@@ -134,10 +135,7 @@ def correction_targets(appeal, *, entry_id=None, leaf_id=None, level_id=None):
         level = BarsLevel.objects.filter(pk=level_id, node=leaf).first()
         if level is None:
             raise ValidationError(
-                {
-                    "level": _("所选等级不属于指标 %(code)s（%(name)s），请重新选择。")
-                    % {"code": leaf.code, "name": leaf.name}
-                }
+                {"level": _("所选等级不属于%(leaf)s，请重新选择。") % {"leaf": node_label(leaf)}}
             )
     return entry, leaf, level
 

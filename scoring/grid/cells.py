@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from assessment.models import Participant
 from core.numbers import plain_number
+from indicators.labels import node_label
 from indicators.models import BarsLevel, IndicatorNode
 from scoring.engine import round2
 from scoring.models import ScoreEntry
@@ -249,10 +250,7 @@ def parse_value(leaf, text):
         return typed_number(text)
     except ValueError:
         raise ValidationError(
-            {
-                "value": _("指标 %(code)s（%(name)s）的分数应是数字，例如 4 或 3.5。")
-                % {"code": leaf.code, "name": leaf.name}
-            }
+            {"value": _("%(leaf)s的分数应是数字，例如 4 或 3.5。") % {"leaf": node_label(leaf)}}
         ) from None
 
 
@@ -263,10 +261,7 @@ def parse_level(leaf, level_id):
     level = BarsLevel.objects.filter(node=leaf, pk=level_id if level_id.isdigit() else None).first()
     if level is None:
         raise ValidationError(
-            {
-                "level": _("指标 %(code)s（%(name)s）请从列表中选择一个行为锚定等级。")
-                % {"code": leaf.code, "name": leaf.name}
-            }
+            {"level": _("%(leaf)s请从列表中选择一个行为锚定等级。") % {"leaf": node_label(leaf)}}
         )
     return level
 

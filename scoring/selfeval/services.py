@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from assessment.models import Participant
 from core.versioning import StaleVersion
+from indicators.labels import node_label
 from indicators.models import BarsLevel, IndicatorNode
 from org.scope import Role, scope_of
 from scoring.models import (
@@ -57,7 +58,7 @@ class SelfEvaluationChanged(StaleVersion):
 
 
 def leaf_label(leaf):
-    return _("指标 %(code)s（%(name)s）") % {"code": leaf.code, "name": leaf.name}
+    return node_label(leaf)
 
 
 def is_own(user, participant):

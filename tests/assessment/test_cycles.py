@@ -174,7 +174,7 @@ def test_a_cycle_cannot_open_without_a_valid_template_and_participants(world, cy
         cycles.transition(actor=world.county_assessor_a, cycle=cycle, name="open", version=1)
     text = " ".join(caught.value.messages)
     assert "还没有参评书记" in text
-    assert "指标体系有误：指标 1（党建）：下级指标分值合计 24，与本级分值 25 不符。" in text
+    assert "指标体系有误：指标 1“党建”：下级指标分值合计 24，与本级分值 25 不符。" in text
     assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.DRAFT
 
 

@@ -56,7 +56,7 @@ def test_build_a_template_through_the_api(world, api):
     assert leaf.status_code == 201, leaf.json()
     assert (leaf.json()["code"], leaf.json()["bands"]) == ("1.1", "0:0;10:50;20:100")
     problems = api.get(f"/api/v1/templates/{template_id}/check/").json()
-    assert [p["message"] for p in problems] == ["指标 1.1（化解矛盾）：数据项“resolved”未定义。"]
+    assert [p["message"] for p in problems] == ["指标 1.1“化解矛盾”：数据项“resolved”未定义。"]
     api.post(
         "/api/v1/metrics/",
         {"template": template_id, "key": "resolved", "name": "化解矛盾数", "source": "counted"},

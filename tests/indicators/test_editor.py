@@ -54,7 +54,7 @@ def test_editing_a_cell_saves_and_returns_the_tree_with_new_sums(editor, templat
     node.refresh_from_db()
     assert node.points == D(5) and node.version == 2
     assert 'data-testid="invalid-badge"' in text
-    assert "指标 1（党建）：下级指标分值合计 24，与本级分值 25 不符。" in text
+    assert "指标 1“党建”：下级指标分值合计 24，与本级分值 25 不符。" in text
 
 
 def test_a_number_that_is_not_one_is_refused_in_chinese_and_nothing_is_saved(editor, template):

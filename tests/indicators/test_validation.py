@@ -54,7 +54,7 @@ def test_a_parents_points_equal_the_sum_of_its_children():
     """SPEC §3.1: a parent's points are the sum of its children's."""
     tree = [n if n.code != "1.2" else node("1.2", "12", "1", "deduction") for n in valid_tree()]
     report = validate_tree(tree)
-    assert "指标 1（指标1）：下级指标分值合计 22，与本级分值 25 不符。" in messages(report)
+    assert "指标 1“指标1”：下级指标分值合计 22，与本级分值 25 不符。" in messages(report)
 
 
 def test_a_dimension_must_lie_inside_its_range():
@@ -64,7 +64,7 @@ def test_a_dimension_must_lie_inside_its_range():
         for n in valid_tree()
     ]
     report = validate_tree(tree)
-    assert "指标 1（指标1）：分值 25 不在允许范围 26–30 内。" in messages(report)
+    assert "指标 1“指标1”：分值 25 不在允许范围 26–30 内。" in messages(report)
 
 
 def test_only_dimensions_carry_a_range():
@@ -111,7 +111,7 @@ def test_leaf_parameters_must_fit_the_method(leaf, expected):
 
 def test_a_metric_must_be_defined_when_definitions_are_known():
     report = validate_tree(valid_tree(), metric_keys={"resolved"})
-    assert "指标 2.1（指标2.1）：数据项“cert_rate”未定义。" in messages(report)
+    assert "指标 2.1“指标2.1”：数据项“cert_rate”未定义。" in messages(report)
 
 
 def test_codes_are_unique_and_follow_the_parent():
@@ -122,16 +122,16 @@ def test_codes_are_unique_and_follow_the_parent():
     ]
     found = messages(validate_tree(tree))
     assert "编码 1.2 重复出现 2 次。" in found
-    assert "指标 3.1（指标3.1）：编码应以上级编码 2 开头，如 2.1。" in found
-    assert "指标 1.x（指标1.x）：编码应为 1、1.2、1.2.3 这样的数字层级。" in found
+    assert "指标 3.1“指标3.1”：编码应以上级编码 2 开头，如 2.1。" in found
+    assert "指标 1.x“指标1.x”：编码应为 1、1.2、1.2.3 这样的数字层级。" in found
 
 
 def test_a_parent_does_not_carry_a_method_and_points_are_positive():
     tree = [n if n.code != "2" else node("2", "75", method="rating") for n in valid_tree()]
     tree.append(node("1.3", "0", "1", "rating"))
     found = messages(validate_tree(tree))
-    assert "指标 2（指标2）：有下级指标的指标不设评分方法。" in found
-    assert "指标 1.3（指标1.3）：分值必须大于 0。" in found
+    assert "指标 2“指标2”：有下级指标的指标不设评分方法。" in found
+    assert "指标 1.3“指标1.3”：分值必须大于 0。" in found
 
 
 def test_every_problem_is_reported_at_once():
@@ -163,7 +163,7 @@ def test_a_deduction_type_must_be_charged_to_a_deduction_leaf():
         [event("A", "-3", "1.2"), event("B", "-2", "1.1"), event("C", "-5")], tree
     )
     assert {p.subject for p in report.errors} == {"B", "C"}
-    assert "事项类型 B（事项B）：扣分事项必须计入一个“扣分”方法的末级指标。" in messages(report)
+    assert "事项类型 B“事项B”：扣分事项必须计入一个“扣分”方法的末级指标。" in messages(report)
 
 
 def test_a_veto_type_needs_no_leaf_and_a_bonus_is_not_charged_to_one():
@@ -180,7 +180,7 @@ def test_caps_are_positive_and_codes_unique():
     )
     found = messages(report)
     assert "事项类型编码 A 重复。" in found
-    assert "事项类型 A（事项A）：上限必须大于 0。" in found
+    assert "事项类型 A“事项A”：上限必须大于 0。" in found
 
 
 def test_more_than_five_veto_types_warn_but_do_not_block():

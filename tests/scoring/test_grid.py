@@ -140,8 +140,8 @@ def test_an_invalid_value_shows_the_message_at_the_cell_and_saves_nothing(world,
     me, node = participant(world, cycle), leaf(cycle, "违建管控")
     before = Cycle.objects.get(pk=cycle.pk).inputs_version
     for typed, message in [
-        ("999", "指标 2.2（违建管控） 的分数应在 0 到 3 之间。"),
-        ("abc", "指标 2.2（违建管控）的分数应是数字"),
+        ("999", "指标 2.2“违建管控” 的分数应在 0 到 3 之间。"),
+        ("abc", "指标 2.2“违建管控”的分数应是数字"),
         ("1.255", "分数最多保留两位小数。"),
         ("", "请填写分数"),
     ]:

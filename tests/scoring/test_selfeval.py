@@ -143,7 +143,7 @@ def test_saving_is_all_or_nothing_and_reports_every_problem_at_once(world, cycle
         ("2.5", "特殊群体帮扶"),
         ("4.1", "会议出勤与在岗"),
     ]:
-        assert any(f"{code}（{name}）" in m for m in messages), (code, messages)
+        assert any(f"{code}“{name}”" in m for m in messages), (code, messages)
     assert set(refused.value.message_dict) == {"2.3", "1.1", "2.1", "2.5", "4.1"}
     assert self_values(me) == {}
     assert not SelfEvaluation.objects.filter(participant=me).exists()
@@ -375,7 +375,7 @@ def test_the_page_saves_a_draft_and_reports_every_problem_without_saving(world, 
     assert response.status_code == 200
     text = response.content.decode()
     assert "本次没有保存任何内容" in text
-    assert "2.2（违建管控）" in text and "2.3（信访维稳）" in text
+    assert "2.2“违建管控”" in text and "2.3“信访维稳”" in text
     assert 'value="abc"' in text  # what the person typed stays on the page
     assert self_values(me) == {}
     good = form_data(me, {"1.1": "较好", "2.2": "2.5"}, {"2.2": "巡查记录"}, summary="总结")
