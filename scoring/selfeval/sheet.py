@@ -20,7 +20,7 @@ from scoring.models import (
     SelfEvaluation,
     Source,
 )
-from scoring.selfeval.services import is_own, parse_answer, shown_time
+from scoring.selfeval.services import is_own, parse_answer
 from scoring.services import WINDOWS
 
 CENT = Decimal("0.01")
@@ -39,9 +39,8 @@ def editing_state(user, participant, evaluation):
             "考核周期当前为“%(status)s”，自我检评只能在“进行中”填报，现在只能查看。"
         ) % {"status": cycle.get_status_display()}
     if evaluation is not None and evaluation.is_locked:
-        return False, _("自评已于 %(at)s 提交并锁定；如需修改，请联系考核员退回。") % {
-            "at": shown_time(evaluation.submitted_at)
-        }
+        # The 已提交 banner says it already, with what to do: no second box.
+        return False, ""
     return True, ""
 
 

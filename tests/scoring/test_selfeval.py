@@ -409,7 +409,10 @@ def test_submitting_from_the_page_saves_first_lists_the_gaps_and_locks(world, cy
     response = client.post(page_url(me), form_data(me, {"2.2": "2"}, action="submit"), follow=True)
     text = response.content.decode()
     assert "自评已提交并锁定。以下 19 项未填写" in text and "1.1 三会一课" in text
-    assert 'data-testid="submitted-banner"' in text and 'data-testid="read-only"' in text
+    # One banner says it is locked and what to do — not a second box saying the same.
+    assert 'data-testid="submitted-banner"' in text and 'data-testid="read-only"' not in text
+    assert text.count("提交并锁定") == 2  # the flash message and the banner
+    assert "如需修改，请联系考核员退回" in text
     assert 'data-testid="save-draft"' not in text
     assert self_values(me) == {"2.2": D(2)}
     response = client.post(page_url(me), form_data(me, {"2.2": "3"}))
