@@ -5,6 +5,8 @@ Every rule is the services' (`assessment.services`): these views look objects up
 the user's scope, call a service and show what it said.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
@@ -367,7 +369,7 @@ class CycleTransitionView(CycleActionView):
             # Never one click: the cycle page only links here; confirm on this page.
             cycle = managed_cycle(request.user, pk)
             url = reverse("cycle-transition", args=[cycle.pk])
-            return redirect(f"{url}?name={request.POST.get('name', '')}")
+            return redirect(f"{url}?{urlencode({'name': request.POST.get('name', '')})}")
         return super().post(request, pk)
 
     def act(self, request, cycle):

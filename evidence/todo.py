@@ -31,7 +31,7 @@ def evidence_todos(user):
             )
         )
     staff = scope.is_global or any(scope.has_role(role) for role in STAFF)
-    cycles = Cycle.objects.for_user(user, STAFF if staff else tuple(Role))
+    cycles = Cycle.objects.for_user(user, STAFF if staff else tuple(Role)).select_related("county")
     for cycle in cycles.filter(status__in=ACTIVE).order_by("-year", "name"):
         if staff:
             lines.extend(_staff_lines(user, scope, cycle))
@@ -43,12 +43,11 @@ def evidence_todos(user):
 def _staff_lines(user, scope, cycle):
     lines = []
     if scope.is_global or any(scope.has_role(role) for role in DECIDERS):
-        pending = (
-            Event.objects.for_user(user)
-            .filter(participant__cycle=cycle, status=EventStatus.REPORTED)
-            .exclude(reported_by=user)  # four eyes: nobody decides their own report
-            .count()
-        )
+        pending = Event.objects.filter(participant__cycle=cycle, status=EventStatus.REPORTED)
+        if not scope.is_global:
+            # Only the events this user may decide: where they hold a deciding role.
+            pending = pending.filter(scope.path_q("participant__community__path", DECIDERS))
+        pending = pending.exclude(reported_by=user).count()  # four eyes
         if pending:
             lines.append(
                 Todo(

@@ -10,6 +10,7 @@ Optimistic locking (DESIGN §4): callers pass the `version` they read; a differe
 current version raises `StaleVersion` and nothing is written.
 """
 
+import re
 from datetime import date
 
 from axes.models import AccessAttempt
@@ -385,10 +386,15 @@ def delete_worker(*, actor, worker, version):
         _roster_changed(current.community)
 
 
+ROSTER_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
+
 def _roster_date(text, line, label):
+    """A date as Excel pastes it: 2024-03-01, 2024/3/1, 2024.3.1 or 2024年3月1日."""
+    found = ROSTER_DATE.match(text)
     try:
-        return date.fromisoformat(text.replace("/", "-").replace(".", "-"))
-    except ValueError:
+        return date(*(int(part) for part in found.groups()))
+    except (AttributeError, ValueError):
         raise ValidationError(
             _("第 %(n)d 行：%(label)s“%(value)s”不是日期，请写成 2024-03-01。")
             % {"n": line, "label": label, "value": text}
@@ -410,7 +416,7 @@ def import_workers(*, actor, community, text):
         )
     if len(lines) > MAX_WORKER_LINES:
         raise ValidationError(_("一次最多导入 %(n)d 行。") % {"n": MAX_WORKER_LINES})
-    rows, errors = [], []
+    rows, errors, seen = [], [], {}
     for n, line in enumerate(lines, 1):
         cells = [c.strip() for c in line.split("\t")] + [""] * 5
         name, post, started, certified, obtained = cells[:5]
@@ -433,6 +439,13 @@ def import_workers(*, actor, community, text):
                 certificate_date=_roster_date(obtained, n, _("取证日期")) if obtained else None,
             )
             worker.full_clean()
+            key = (worker.name, worker.started_on)
+            if key in seen:
+                raise ValidationError(
+                    _("第 %(n)d 行：与第 %(m)d 行重复（同一姓名和入职日期）。")
+                    % {"n": n, "m": seen[key]}
+                )
+            seen[key] = n
         except ValidationError as exc:
             errors.extend(
                 exc.messages

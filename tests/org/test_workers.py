@@ -103,3 +103,16 @@ def test_the_roster_page_lists_adds_and_refuses_out_of_scope(world, login):
     assert 'data-testid="worker-add"' not in observer.get(url).content.decode()
     assert login(world.outsider_b).get(url).status_code == 404
     assert login(world.secretary_a1).get(url).status_code == 403
+
+
+def test_a_paste_reads_excel_dates_and_refuses_a_repeated_row(world):
+    pasted = "钱五\t社工\t2024/3/1\t是\t2024年5月6日\n孙六\t社工\t2023.1.9\t否\t"
+    assert services.import_workers(
+        actor=world.admin_a, community=world.community_a2, text=pasted
+    ) == (2, 0)
+    qian = CommunityWorker.objects.get(name="钱五")
+    assert (qian.started_on, qian.certificate_date) == (date(2024, 3, 1), date(2024, 5, 6))
+    twice = "周七\t社工\t2020-01-01\t是\t\n周七\t社工\t2020/1/1\t是\t"
+    with pytest.raises(ValidationError, match="第 2 行：与第 1 行重复"):
+        services.import_workers(actor=world.admin_a, community=world.community_a2, text=twice)
+    assert not CommunityWorker.objects.filter(name="周七").exists()

@@ -3,8 +3,9 @@ result, in words — whom they tied with on 最终得分 and which criterion (�
 实扣分) separated them, with the values; a 优秀 lost to the quota; a veto. The score card,
 the participant page and the Excel export's 说明 column all read `rank_notes`.
 
-Peers the reader cannot reach (DESIGN §4) are named by their rank only, without their
-scores: a secretary learns that the rule was applied and how, not another's results.
+Peers the reader cannot reach (DESIGN §4) are named neither by name nor by rank, and
+their values are not given: a secretary learns that someone shares their 最终得分 and
+which criterion separated them (so that the earlier criteria were equal), no more.
 """
 
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ _FIELDS = (
     "taken",
     "rank",
     "rule_grade",
+    "grade",
     "participant_id",
     "participant__secretary__name",
 )
@@ -118,7 +120,7 @@ def _peer_part(row, peer, visible):
         _("%(name)s（第 %(rank)d 名）")
         % {"name": peer["participant__secretary__name"], "rank": peer["rank"]}
         if shown
-        else _("第 %(rank)d 名的书记") % {"rank": peer["rank"]}
+        else _("另一位书记")  # outside the reader's reach: neither name nor rank
     )
     for name, label, larger_wins in CRITERIA:
         mine, theirs = row[name], peer[name]
@@ -154,12 +156,15 @@ def _quota_line(row, cycle, quota, sizes):
         return ""
     if row["rule_grade"] == cycle.label_excellent:
         return ""
+    # An assessor may have set the grade since (SPEC §3.5): the note speaks of the rule.
+    lost = _("按规则未评优秀") if row["grade"] != row["rule_grade"] else _("未评优秀")
     tied = sizes.get((row["group"], row["rank"]), 1)
     if tied > 1:
         return _(
-            "已达优秀线，因名额已满（第 %(rank)d 名，并列 %(tied)d 人，名额 %(quota)d）未评优秀"
-        ) % {"rank": row["rank"], "tied": tied, "quota": quota}
-    return _("已达优秀线，因名额已满（第 %(rank)d 名，名额 %(quota)d）未评优秀") % {
+            "已达优秀线，因名额已满（第 %(rank)d 名，并列 %(tied)d 人，名额 %(quota)d）%(lost)s"
+        ) % {"rank": row["rank"], "tied": tied, "quota": quota, "lost": lost}
+    return _("已达优秀线，因名额已满（第 %(rank)d 名，名额 %(quota)d）%(lost)s") % {
         "rank": row["rank"],
         "quota": quota,
+        "lost": lost,
     }
