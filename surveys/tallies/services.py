@@ -136,6 +136,16 @@ def update_settings(*, actor, cycle, version, min_group_size=None, double_entry=
                 {"min_group_size": _("结果显示最少票数应为 1 到 1000 之间的整数。")}
             )
         min_group_size = int(text)
+        if min_group_size != settings.min_group_size and cycle.status not in (
+            CycleStatus.DRAFT,
+            CycleStatus.OPEN,
+            CycleStatus.SCORING,
+        ):
+            # From 公示 on, secretaries see their results: a higher K would make a
+            # community's sample small while its rate is on show (SPEC §3.4 Validity).
+            raise ValidationError(
+                {"min_group_size": _("公示开始后不能再修改结果显示最少票数（K）。")}
+            )
     categories = {
         c.pk: c
         for c in SurveyCategory.objects.select_for_update().filter(

@@ -112,3 +112,16 @@ def test_the_confirmation_of_a_transition_counts_paper_counts_that_do_not_count(
     lines = [str(line) for line in cycles.consequences(cycle, "start_scoring")]
     assert "1 组纸质票两次录入不一致，不计入满意率，请核对后更正。" in lines
     assert "1 组纸质票只录入了一次，等待第二人录入，暂不计入满意率。" in lines
+
+
+def test_k_cannot_rise_once_results_are_on_show(world, cycle):
+    """From 公示 on secretaries see their results: raising K then would make a community
+    small while its rate is shown (SPEC §3.4 Validity)."""
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
+    cycle = complete_scoring(cycle, world.county_assessor_a)
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_review", version=cycle.version)
+    version = tallies.settings_of(cycle).version
+    with pytest.raises(ValidationError, match="公示开始后不能再修改结果显示最少票数"):
+        tallies.update_settings(
+            actor=world.county_assessor_a, cycle=cycle, version=version, min_group_size=10
+        )
