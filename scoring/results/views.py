@@ -325,12 +325,15 @@ class ParticipantResultMixin(LoginRequiredMixin, BreadcrumbsMixin):
 
 
 def sheet_for(user, result, cycle, participant):
-    """The participant's sheet as this reader may see it: a survey sample below K is
-    marked 样本不足, its rate and points shown to the county's own staff only."""
+    """(sheet, withheld) as this reader may see them: a survey sample below K is marked
+    样本不足; only the county's own staff see its rate and points — and, since every
+    total, subtotal and step contains them, only they see the sheet at all (`withheld`
+    is then the community's SmallSample and the sheet None; SPEC §3.4 Validity)."""
     small = small_samples(cycle, [participant.community_id]).get(participant.community_id)
-    return selectors.participant_sheet(
-        result, cycle, small=small, reveal=reads_whole_county(user, cycle)
-    )
+    reveal = reads_whole_county(user, cycle)
+    if small is not None and not reveal:
+        return None, small
+    return selectors.participant_sheet(result, cycle, small=small), None
 
 
 def rank_note(user, result, cycle):
@@ -380,7 +383,10 @@ class ResultDetailView(ParticipantResultMixin, TemplateView):
         )
         if result is not None:
             selectors.decorate(result, selectors.event_type_names(cycle))
-            sheet = sheet_for(user, result, cycle, participant)
+            sheet, withheld = sheet_for(user, result, cycle, participant)
+            if withheld is not None:
+                context.update(withheld=withheld)
+                return context
             averages, n = selectors.county_average(result.version, cycle, sheet)
             context.update(
                 sheet=sheet,
@@ -403,7 +409,10 @@ class ResultCardView(ParticipantResultMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         result = self.result
         if result is not None:
-            sheet = sheet_for(self.request.user, result, self.cycle, self.participant)
+            sheet, withheld = sheet_for(self.request.user, result, self.cycle, self.participant)
+            if withheld is not None:
+                context.update(withheld=withheld)
+                return context
             note = rank_note(self.request.user, result, self.cycle)
             steps, waterfall = selectors.score_card(
                 result, self.cycle, result.version, sheet, selectors.tied_count(result), note

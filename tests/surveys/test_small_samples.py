@@ -87,13 +87,18 @@ def test_the_rate_below_k_is_shown_to_county_staff_only(world, cycle, key, login
     compute_cycle(cycle.pk)
     a1 = cycle.participants.get(secretary=world.secretaries["a1"])
     url = reverse("result-detail", args=[a1.pk])
-    town = login(world.town_assessor_a).get(url).content.decode()
-    assert 'data-testid="leaf-caveat"' in town and "样本不足" in town
-    assert "有效测评票 3 张，少于 5 张" in town
-    assert "满意率" not in town and 'data-testid="leaf-hidden"' in town
+    card = reverse("result-card", args=[a1.pk])
+    # Town staff: every total, subtotal and step contains the rate, so none is shown.
+    for page in (url, card):
+        town = login(world.town_assessor_a).get(page).content.decode()
+        assert 'data-testid="result-withheld"' in town and "有效测评票只有 3 张，少于 5 张" in town
+        assert "满意率 " not in town and "%" not in town.split("result-withheld")[1][:400]
+        assert 'data-testid="leaf-table"' not in town
+        assert 'data-testid="steps"' not in town and 'id="radar-data"' not in town
     county = login(world.county_assessor_a).get(url).content.decode()
     assert 'data-testid="leaf-caveat"' in county and "满意率" in county
-    assert 'data-testid="leaf-hidden"' not in county
+    assert "有效测评票 3 张，少于 5 张，测评无效" in county
+    assert 'data-testid="result-withheld"' not in county
 
 
 def test_the_confirmation_of_a_transition_counts_paper_counts_that_do_not_count(world, cycle):

@@ -31,10 +31,8 @@ class LeafLine:
     org_overridden: bool
     weighted: Decimal
     basis_text: str = ""
-    # "样本不足" on a survey leaf with fewer than K counted ballots (issue 14); `hidden`:
-    # its values are not shown to this reader, since they would reveal the rate.
+    # "样本不足" on a survey leaf with fewer than K counted ballots (SPEC §3.4 Validity).
     caveat: str = ""
-    hidden: bool = False
 
     @property
     def method_label(self):
@@ -157,12 +155,12 @@ def basis_text(node, basis, metrics):
     return ""
 
 
-def participant_sheet(result, cycle, *, small=None, reveal=True):
+def participant_sheet(result, cycle, *, small=None):
     """The result's leaves grouped by dimension, with subtotals (three queries).
 
     `small` is the community's `inputs.SmallSample` when its democratic appraisal has
-    fewer than K counted ballots: its survey leaves say 样本不足, and unless `reveal` (the
-    county's own staff) show neither the rate nor the points, which would reveal it."""
+    fewer than K counted ballots: its survey leaves say 样本不足 (only county staff get
+    such a sheet: `scoring.results.views.sheet_for`)."""
     nodes, dimension_of = _tree(cycle)
     blocks = _blocks(nodes)
     values = {
@@ -206,8 +204,7 @@ def participant_sheet(result, cycle, *, small=None, reveal=True):
                 "n": small.counted,
                 "k": small.k,
             }
-            line.basis_text = f"{told}；{line.basis_text}" if reveal else told
-            line.hidden = not reveal
+            line.basis_text = f"{told}；{line.basis_text}"
         block.leaves.append(line)
         block.self_total += s
         block.target_total += t
