@@ -14,7 +14,8 @@ from assessment.models import Participant
 from core.api import IF_MATCH, VersionedViewSetMixin
 from indicators.models import BarsLevel, IndicatorNode
 from org.scope import scope_of
-from scoring.access import STAFF_ROLES
+from scoring.access import STAFF_ROLES, reads_whole_county
+from scoring.inputs import small_samples
 from scoring.models import LeafResult, Result, ResultVersion, ScoreEntry
 from scoring.services import enter_score
 
@@ -197,6 +198,23 @@ RESULT_FIELDS = [
 ]
 
 
+# What a reader outside the county's staff does not get of a small-sample result.
+WITHHELD_FIELDS = (
+    "self_total",
+    "target_total",
+    "org_total",
+    "composite",
+    "final",
+    "taken",
+    "rank",
+    "grade",
+    "rule_grade",
+    "tier",
+    "coefficient",
+    "pay",
+)
+
+
 class ResultSerializer(serializers.ModelSerializer):
     cycle = serializers.IntegerField(source="version.cycle_id", read_only=True)
     staff_no = serializers.CharField(source="participant.secretary.staff_no")
@@ -211,6 +229,32 @@ class ResultSerializer(serializers.ModelSerializer):
 
     def get_stale(self, result) -> bool:
         return result.version.inputs_version != result.version.cycle.inputs_version
+
+    def to_representation(self, result):
+        """SPEC §3.4 Validity: a result of a community with fewer than K counted ballots
+        carries its scores for the county's own staff only (every score contains the
+        rate); others get them null and `withheld` true, as the pages do."""
+        data = super().to_representation(result)
+        data["withheld"] = self._withheld(result)
+        if data["withheld"]:
+            for field in WITHHELD_FIELDS:
+                if field in data:
+                    data[field] = None
+            if "leaves" in data:
+                data["leaves"] = []
+        return data
+
+    def _withheld(self, result):
+        request = self.context.get("request")
+        if request is None:
+            return False
+        cycle = result.version.cycle
+        cache = self.context.setdefault("_small_samples", {})
+        if cycle.pk not in cache:
+            cache[cycle.pk] = (
+                set() if reads_whole_county(request.user, cycle) else set(small_samples(cycle))
+            )
+        return result.participant.community_id in cache[cycle.pk]
 
 
 class ResultDetailSerializer(ResultSerializer):

@@ -16,9 +16,11 @@ from django.urls import reverse
 from assessment.models import Participant
 from indicators.models import BarsLevel, IndicatorNode
 from org.models import OrgUnit, OrgUnitKind
-from scoring.access import cycle_access
+from scoring.access import cycle_access, reads_whole_county
+from scoring.engine import Method
 from scoring.grid.cells import COMPUTED, LEVEL, NUMBER, OVERRIDE, Cell, Column
 from scoring.grid.status import EntryStatus, default_source, entry_status
+from scoring.inputs import small_samples
 from scoring.models import (
     CriticalIncident,
     LeafResult,
@@ -276,6 +278,21 @@ def _filled_by_leaf(user, rater, participants, source, leaf_ids):
     )
 
 
+def _without_small_samples(user, cycle, columns, participants, computed):
+    """SPEC §3.4 Validity: a survey leaf computed from fewer than K counted ballots is
+    shown to the county's own staff only; others see the cell empty."""
+    surveys = {c.leaf.pk for c in columns if c.leaf.method == Method.SURVEY}
+    if not surveys or reads_whole_county(user, cycle):
+        return computed
+    small = small_samples(cycle, [p.community_id for p in participants])
+    hidden = {p.pk for p in participants if p.community_id in small}
+    return {
+        key: value
+        for key, value in computed.items()
+        if not (key[0] in hidden and key[1] in surveys)
+    }
+
+
 def _rows(user, cycle, source, status, columns, participants, results, results_stale):
     ids = [p.pk for p in participants]
     leaf_ids = [column.leaf.pk for column in columns]
@@ -317,6 +334,7 @@ def _rows(user, cycle, source, status, columns, participants, results, results_s
                 "result__participant_id", "leaf_id", "target_value", "org_value", "org_overridden"
             )
         }
+        computed = _without_small_samples(user, cycle, columns, participants, computed)
     incidents = dict(
         CriticalIncident.objects.filter(participant_id__in=ids)
         .order_by()

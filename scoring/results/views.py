@@ -206,6 +206,11 @@ class RankingView(LoginRequiredMixin, BreadcrumbsMixin, TemplateView):
         )
         sort = self.request.GET.get("sort", "rank")
         rows = selectors.ranking_rows(user, cycle, version, form.filters(), sort)
+        # SPEC §3.4 Validity: scores containing a rate from fewer than K ballots are for
+        # the county's own staff only.
+        small = set() if reads_whole_county(user, cycle) else set(small_samples(cycle))
+        for row in rows:
+            row.withheld = row.participant.community_id in small
         context.update(
             form=form,
             rows=rows,

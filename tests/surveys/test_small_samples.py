@@ -6,10 +6,13 @@ is shown to the county's own staff only."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from assessment import services as cycles
 from assessment.models import Cycle
+from scoring.grid.loading import _without_small_samples
 from scoring.inputs import SmallSample, small_samples
+from scoring.models import Result
 from scoring.services import compute_cycle
 from surveys.tallies import services as tallies
 from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
@@ -130,3 +133,32 @@ def test_k_cannot_rise_once_results_are_on_show(world, cycle):
         tallies.update_settings(
             actor=world.county_assessor_a, cycle=cycle, version=version, min_group_size=10
         )
+
+
+def test_the_grid_and_the_api_keep_the_small_sample_from_town_staff(world, cycle, key, login):
+    """SPEC §3.4 Validity, in the score grid (the computed survey cell) and the results
+    API (every score of the result): county staff see them, town staff do not."""
+    complete_scoring(cycle, world.county_assessor_a)
+    key(world.community_a1, counts(1, 1, 1), actor=world.admin_a)
+    version = compute_cycle(cycle.pk)
+    a1 = cycle.participants.get(secretary=world.secretaries["a1"])
+    survey = cycle.frozen_template.nodes.get(method="survey", children__isnull=True)
+    columns = [type("Column", (), {"leaf": survey})()]
+    computed = {(a1.pk, survey.pk): (1, 1, False)}
+    assert _without_small_samples(world.town_assessor_a, cycle, columns, [a1], computed) == {}
+    assert _without_small_samples(world.county_assessor_a, cycle, columns, [a1], computed)
+    result = Result.objects.get(version=version, participant=a1)
+    api = APIClient()
+    api.force_authenticate(world.town_assessor_a)
+    data = api.get(f"/api/v1/results/{result.pk}/").json()
+    assert data["withheld"] is True and data["final"] is None and data["leaves"] == []
+    api.force_authenticate(world.county_assessor_a)
+    data = api.get(f"/api/v1/results/{result.pk}/").json()
+    assert data["withheld"] is False and data["final"] is not None and data["leaves"]
+    # The ranking: the row's scores likewise.
+    ranking = reverse("ranking", args=[cycle.pk])
+    town = login(world.town_assessor_a).get(ranking)
+    row = next(r for r in town.context["rows"] if r.participant_id == a1.pk)
+    assert row.withheld and 'data-testid="row-withheld"' in town.content.decode()
+    county = login(world.county_assessor_a).get(ranking)
+    assert not any(r.withheld for r in county.context["rows"])
