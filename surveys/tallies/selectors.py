@@ -9,8 +9,10 @@ Who sees what:
 - a secretary: nothing of other communities; their own community's aggregate (counts and
   rates, never comments, so no resident's words reach the person they judged) once the
   cycle's results are visible to them (公示 and after, SPEC §1);
-- a category's counts, rate and comments are shown only from K counted ballots, and the
-  overall rate only from K counted ballots in all (K per cycle, SurveySettings).
+- a category's counts, rate and comments are shown only from K counted ballots — and
+  none of a community's categories while one of them has 1..K-1 (it would follow from
+  the overall rate by subtraction) — and the overall rate only from K counted ballots in
+  all (K per cycle, SurveySettings).
 
 Rates come from the engine (`engine.satisfaction_rate`), the same function that scores
 the `survey` leaves: SPEC §3.4 is written once.
@@ -286,9 +288,13 @@ def aggregate_results(cycle, audience):
             for c in categories
         ]
         rows = []
+        # A category below K hidden beside shown ones would follow by subtraction from
+        # the overall rate (which the result page shows): then no category is shown.
+        sizes = [c.satisfied + c.basic + c.unsatisfied for c in counts]
+        any_small = any(0 < n < k for n in sizes)
         for category, count in zip(categories, counts, strict=True):
             counted = count.satisfied + count.basic + count.unsatisfied
-            shown = counted >= k
+            shown = counted >= k and not any_small
             rate = engine.satisfaction_rate([count], {category.name: Decimal(1)}, values)
             rows.append(
                 CategoryResult(
