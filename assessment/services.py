@@ -428,10 +428,11 @@ def consequences(cycle, transition_name):
 def roster_changed(community):
     """A community's staff roster changed (org app): the cycles of its county still
     taking inputs (进行中, 评分中) recompute (社工持证率 counts the roster)."""
-    running = Cycle.objects.filter(status__in=(CycleStatus.OPEN, CycleStatus.SCORING))
+    running = Cycle.objects.filter(
+        status__in=(CycleStatus.OPEN, CycleStatus.SCORING), county__in=community.ancestors()
+    )
     for cycle in running:
-        if community.path.startswith(cycle.county.path):
-            mark_inputs_changed(cycle)
+        mark_inputs_changed(cycle)
 
 
 def result_blockers(cycle):
