@@ -195,6 +195,7 @@ RESULT_FIELDS = [
     "flags",
     "warnings",
     "stale",
+    "withheld",
 ]
 
 
@@ -222,20 +223,27 @@ class ResultSerializer(serializers.ModelSerializer):
     community = serializers.CharField(source="participant.community.name")
     town = serializers.CharField(source="participant.community.parent.name", default="")
     stale = serializers.SerializerMethodField()
+    withheld = serializers.SerializerMethodField(
+        help_text=_("样本不足（SPEC §3.4）：为真时各项得分、名次与等次为空，仅县级工作人员可见")
+    )
 
     class Meta:
         model = Result
         fields = RESULT_FIELDS
+        # Null when withheld (SPEC §3.4 Validity), so the schema says so.
+        extra_kwargs = {name: {"allow_null": True} for name in WITHHELD_FIELDS}
 
     def get_stale(self, result) -> bool:
         return result.version.inputs_version != result.version.cycle.inputs_version
+
+    def get_withheld(self, result) -> bool:
+        return self._withheld(result)
 
     def to_representation(self, result):
         """SPEC §3.4 Validity: a result of a community with fewer than K counted ballots
         carries its scores for the county's own staff only (every score contains the
         rate); others get them null and `withheld` true, as the pages do."""
         data = super().to_representation(result)
-        data["withheld"] = self._withheld(result)
         if data["withheld"]:
             for field in WITHHELD_FIELDS:
                 if field in data:
@@ -260,8 +268,7 @@ class ResultSerializer(serializers.ModelSerializer):
 class ResultDetailSerializer(ResultSerializer):
     leaves = LeafResultSerializer(many=True, read_only=True)
 
-    class Meta:
-        model = Result
+    class Meta(ResultSerializer.Meta):
         fields = [*RESULT_FIELDS, "leaves"]
 
 

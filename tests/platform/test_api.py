@@ -183,3 +183,16 @@ def test_the_openapi_schema_is_valid_without_warnings(tmp_path):
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
     )
     assert "/api/v1/cycles/{id}/transition/" in (tmp_path / "schema.yml").read_text()
+
+
+def test_the_schema_of_a_result_says_scores_may_be_withheld(world, login):
+    """SPEC §3.4 Validity: a result's scores are null with `withheld` true for a reader
+    outside the county's staff; the schema states both, so clients expect them."""
+    client = login(world.county_assessor_a)
+    schemas = client.get(reverse("api-schema"), {"format": "json"}).json()["components"]["schemas"]
+    for name in ("Result", "ResultDetail"):
+        properties = schemas[name]["properties"]
+        assert properties["withheld"]["type"] == "boolean"
+        assert "样本不足" in properties["withheld"]["description"]
+        for field in ("composite", "final", "rank", "grade", "pay"):
+            assert properties[field].get("nullable") is True, (name, field)
