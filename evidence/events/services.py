@@ -32,7 +32,15 @@ from assessment.models import CycleStatus, Participant
 from assessment.services import mark_inputs_changed, may_manage
 from core.versioning import StaleVersion
 from evidence.attachments.services import check_uploads, delete_stored, store_files
-from evidence.models import Event, EventOrigin, EventStatus, FilingStatus, KeyTask, ReformFiling
+from evidence.models import (
+    Event,
+    EventOrigin,
+    EventStatus,
+    FilingOrigin,
+    FilingStatus,
+    KeyTask,
+    ReformFiling,
+)
 from org.scope import Role, scope_of
 
 DECIDED = frozenset({EventStatus.VERIFIED, EventStatus.REJECTED})
@@ -144,10 +152,14 @@ def _check_date(cycle, occurred_on):
         )
 
 
-def _check_filing(participant, filing, occurred_on):
+def _check_filing(participant, filing, occurred_on, event=None):
     """An event rests on a filing only if it is the participant's own, approved, and was
     filed before the event happened: 改革风险备案 is made in advance (SPEC §2 容错免责),
-    so an event dated before the filing date is refused (the same day is allowed)."""
+    so an event dated before the filing date is refused (the same day is allowed).
+
+    A filing an Excel import made stands for the exemptions the county's workbook
+    records; the file carries no filing date, so such a filing covers imported events
+    only, and for them the date is not checked."""
     if filing is None:
         return
     if filing.participant_id != participant.pk:
@@ -156,6 +168,18 @@ def _check_filing(participant, filing, occurred_on):
         raise ValidationError(
             {"filing": _("改革风险备案“%(title)s”尚未批准，不能关联。") % {"title": filing.title}}
         )
+    if filing.origin == FilingOrigin.IMPORTED:
+        if event is None or event.origin != EventOrigin.IMPORTED:
+            raise ValidationError(
+                {
+                    "filing": _(
+                        "“%(title)s”是 Excel 导入时为文件中的免责事项建立的，"
+                        "只对应导入的事项；其他事项请关联事前提交并经批准的备案。"
+                    )
+                    % {"title": filing.title}
+                }
+            )
+        return
     filed_on = timezone.localdate(filing.filed_at)
     if occurred_on is not None and occurred_on < filed_on:
         raise ValidationError(
@@ -271,7 +295,7 @@ def edit_event(
         _check_not_raised_by_the_system(participant.cycle, event_type)
     _check_date(participant.cycle, occurred_on)
     event.description = _reason(description, "description", _("请写明事项的具体情况。"))
-    _check_filing(participant, filing, occurred_on)
+    _check_filing(participant, filing, occurred_on, event)
     if uploads:
         check_uploads(uploads)
     event.event_type, event.occurred_on, event.filing = event_type, occurred_on, filing
@@ -399,7 +423,7 @@ def link_filing(*, actor, event, version, filing):
         raise PermissionDenied
     if filing is None and event.exempt:
         raise ValidationError(_("已免责的事项须先撤销免责，才能取消关联备案。"))
-    _check_filing(event.participant, filing, event.occurred_on)
+    _check_filing(event.participant, filing, event.occurred_on, event)
     event.filing = filing
     return _save(event, actor, _("关联备案"), was_counted_before=False)
 
@@ -416,7 +440,7 @@ def exempt_event(*, actor, event, version, reason):
         raise ValidationError(_("不予认定的事项不计分，无需免责。"))
     if event.filing is None or event.filing.status != FilingStatus.APPROVED:
         raise ValidationError(_("只有关联了已批准的改革风险备案的事项才能免责。"))
-    _check_filing(event.participant, event.filing, event.occurred_on)
+    _check_filing(event.participant, event.filing, event.occurred_on, event)
     was_verified = event.status == EventStatus.VERIFIED
     event.exemption_reason = _reason(reason, "reason", _("免责须写明理由。"))
     event.exempt = True

@@ -3,7 +3,14 @@
 rectification lists (rectification.py) and evidence files (attachments.py)."""
 
 from evidence.models.attachments import Attachment
-from evidence.models.events import Event, EventOrigin, EventStatus, FilingStatus, ReformFiling
+from evidence.models.events import (
+    Event,
+    EventOrigin,
+    EventStatus,
+    FilingOrigin,
+    FilingStatus,
+    ReformFiling,
+)
 from evidence.models.keytasks import KeyTask, KeyTaskAssignment, ProgressReport
 from evidence.models.records import (
     DiaryCategory,
@@ -32,6 +39,7 @@ __all__ = [
     "Event",
     "EventOrigin",
     "EventStatus",
+    "FilingOrigin",
     "FilingStatus",
     "GridEvent",
     "GridEventStatus",

@@ -32,6 +32,11 @@ class FilingStatus(models.TextChoices):
     REJECTED = "rejected", _("不予批准")
 
 
+class FilingOrigin(models.TextChoices):
+    FILED = "filed", _("事前备案")
+    IMPORTED = "imported", _("导入")
+
+
 class ParticipantScopedQuerySet(models.QuerySet):
     def for_user(self, user):
         """Rows about the participants the user reaches (a secretary: their own)."""
@@ -68,6 +73,12 @@ class ReformFiling(models.Model):
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_reason = models.TextField(_("审批意见"), blank=True)
+    # An imported filing stands for the exemptions a county's workbook records: the file
+    # carries no filing date, so it covers the imported events only and is not held to
+    # the in-advance rule (its filed_at is the import's time, never back-dated).
+    origin = models.CharField(
+        _("来源"), max_length=16, choices=FilingOrigin.choices, default=FilingOrigin.FILED
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
 
     history = audit_history(table_name="assessment_historicalreformfiling")

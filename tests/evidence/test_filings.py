@@ -15,7 +15,7 @@ from django.urls import reverse
 from assessment import services as cycles
 from evidence.events import selectors, services
 from evidence.filings import services as filings
-from evidence.models import Event, FilingStatus
+from evidence.models import Event, EventOrigin, FilingOrigin, FilingStatus, ReformFiling
 from scoring.models import Result
 from scoring.services import compute_cycle, current_results
 from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
@@ -196,6 +196,44 @@ def test_a_filing_made_after_the_event_neither_links_nor_exempts_it(world, a1):
         actor=world.county_assessor_a, event=event, version=event.version, filing=same_day
     )
     assert exempt(world, event).exempt
+
+
+def test_a_filing_an_import_made_covers_imported_events_only(world, a1, login):
+    """容错免责 of an imported workbook: the file records the county's exemption but no
+    filing date, so the import's filing (origin 导入, dated when the import ran) is not
+    held to the in-advance rule for the imported events it stands for, and no other event
+    can be linked to it or exempted by it."""
+    imported = decide(
+        world.county_assessor_a,
+        file(world, a1, at=datetime(2026, 5, 6, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))),
+    )
+    ReformFiling.objects.filter(pk=imported.pk).update(origin=FilingOrigin.IMPORTED)
+    imported.refresh_from_db()
+    from_the_file = verified_event(world, a1, "ZJXF")
+    Event.objects.filter(pk=from_the_file.pk).update(origin=EventOrigin.IMPORTED)
+    from_the_file.refresh_from_db()
+    linked = services.link_filing(
+        actor=world.county_assessor_a,
+        event=from_the_file,
+        version=from_the_file.version,
+        filing=imported,
+    )
+    assert exempt(world, linked).exempt
+    message = "是 Excel 导入时为文件中的免责事项建立的，只对应导入的事项"
+    reported = verified_event(world, a1, "YJXF")
+    with pytest.raises(ValidationError, match=message):
+        services.link_filing(
+            actor=world.county_assessor_a, event=reported, version=reported.version, filing=imported
+        )
+    with pytest.raises(ValidationError, match=message):
+        verified_event(world, a1, "YJXF", filing=imported)
+    # Linked behind the rule's back: exemption is still refused.
+    Event.objects.filter(pk=reported.pk).update(filing=imported)
+    reported.refresh_from_db()
+    with pytest.raises(ValidationError, match=message):
+        exempt(world, reported)
+    page = login(world.county_assessor_a).get(reverse("filing-detail", args=[imported.pk]))
+    assert "由 Excel 导入" in page.content.decode()
 
 
 def test_exemption_removes_the_deduction_and_the_veto_from_the_results(world, cycle, a1):

@@ -2,7 +2,6 @@
 Runs inside the import's transaction, after every check passed."""
 
 from collections import defaultdict
-from datetime import datetime, time
 
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
@@ -13,6 +12,7 @@ from evidence.models import (
     Event,
     EventOrigin,
     EventStatus,
+    FilingOrigin,
     FilingStatus,
     MetricValue,
     MetricValueSource,
@@ -65,7 +65,6 @@ def write_events(rows, index, actor, changes):
         key = (event.participant_id, event.event_type.code, event.occurred_on, event.description)
         existing[key].append(event)
     filings = {}
-    earliest = {}  # participant pk: the date of its first exempted event
     for row in rows:
         participant = index.participants[row.staff_no]
         key = (participant.pk, row.type_code, row.on, row.description)
@@ -75,7 +74,6 @@ def write_events(rows, index, actor, changes):
             values["filing_id"] = (event and event.filing_id) or _filing(
                 participant, actor, filings, now
             ).pk
-            earliest[participant.pk] = min(earliest.get(participant.pk, row.on), row.on)
         if event is None:
             event = Event(
                 participant=participant,
@@ -87,7 +85,6 @@ def write_events(rows, index, actor, changes):
                 **values,
             )
         save_one(event, actor, changes, values)
-    _filed_in_advance(filings, earliest, actor)
     for leftovers in existing.values():
         for event in leftovers:
             if event.attachments.exists():
@@ -117,27 +114,17 @@ def _event_values(row, event, actor, now):
     return values
 
 
-def _filed_in_advance(filings, earliest, actor):
-    """A filing is made before the events it covers (改革风险备案 is filed in advance):
-    the filing an import creates for the file's exemptions is dated no later than the
-    first of them. Unchanged on a re-import."""
-    for pk, filing in filings.items():
-        first = earliest.get(pk)
-        if first is None or timezone.localdate(filing.filed_at) <= first:
-            continue
-        filing.filed_at = timezone.make_aware(datetime.combine(first, time.min))
-        filing._history_user = actor
-        filing.save(update_fields=["filed_at"])
-
-
 def _filing(participant, actor, filings, now):
     """The approved reform-risk filing that imported exemptions rest on (an exemption
-    always names a filing), one per participant."""
+    always names a filing), one per participant. It is marked as imported: the workbook
+    records the county's decision but no filing date, so the filing is dated when the
+    import ran and covers imported events only (`evidence.events.services`)."""
     if participant.pk not in filings:
         filing = ReformFiling.objects.filter(
-            participant=participant, title=FILING_TITLE
+            participant=participant, origin=FilingOrigin.IMPORTED
         ).first() or ReformFiling(
             participant=participant,
+            origin=FilingOrigin.IMPORTED,
             title=FILING_TITLE,
             description="免责认定随考核数据由 Excel 导入。",
             risks="见导入文件。",
