@@ -5,12 +5,12 @@ submitted, participants whose scores are not all entered, appeals to handle."""
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from assessment.models import Cycle, CycleStatus, Participant
+from assessment.models import Cycle, CycleStatus, Participant, TargetEntry
 from core.todo import Todo
 from org.scope import Role, scope_of
 from scoring.access import STAFF_ROLES, cycle_access
-from scoring.guards import missing_scores
-from scoring.models import Appeal, SelfEvaluation, SelfEvaluationStatus
+from scoring.guards import count_missing_scores
+from scoring.models import Appeal, SelfEvaluation, SelfEvaluationStatus, Source
 
 ACTIVE = (CycleStatus.OPEN, CycleStatus.SCORING, CycleStatus.REVIEW)
 
@@ -92,16 +92,27 @@ def _staff_lines(user, cycle):
                     detail=cycle.name,
                 )
             )
-    if cycle.status == CycleStatus.SCORING and (access.enters_target or access.enters_org):
-        ids = set(reach.values_list("pk", flat=True))
-        missing = [p for p, _gaps in missing_scores(cycle) if p.pk in ids]
+    # Only the sources and participants this reader enters (`scoring.services.may_enter`):
+    # a town assessor keying 目标量评 is told about their town's gaps, not about 组织考评,
+    # which the county fills.
+    reach_of = {}
+    if access.enters_target:
+        reach_of[Source.TARGET] = _target_reach(user, cycle, reach)
+    if access.enters_org:
+        reach_of[Source.ORG] = reach
+    if cycle.status == CycleStatus.SCORING and reach_of:
+        missing = count_missing_scores(cycle, reach_of)
         if missing:
             lines.append(
                 _line(
                     _("评分未录完的书记"),
                     reverse("score-grid", args=[cycle.pk]),
-                    count=len(missing),
-                    detail=cycle.name,
+                    count=missing,
+                    detail=_("%(cycle)s：缺%(sources)s")
+                    % {
+                        "cycle": cycle.name,
+                        "sources": _("、").join(str(s.label) for s in reach_of),
+                    },
                     tone="warning",
                 )
             )
@@ -118,6 +129,13 @@ def _staff_lines(user, cycle):
                 )
             )
     return lines
+
+
+def _target_reach(user, cycle, reach):
+    scope = scope_of(user)
+    if cycle.target_entry == TargetEntry.TOWN and not scope.is_global:
+        return reach.filter(scope.path_q("community__path", {Role.TOWN_ASSESSOR}))
+    return reach
 
 
 def _line(label, url, **more):

@@ -4,15 +4,18 @@ line a link and a count (or a state), from the apps that hold the work."""
 from datetime import date
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessment import services as cycles
 from evidence.events import services as events
 from evidence.filings import services as filings
 from reports.models import Job, JobKind, JobState
+from scoring.models import ScoreEntry, Source
 from scoring.selfeval import services as selfeval
 from surveys.tallies import services as tallies
-from tests.factories import fresh_cycle, open_seed_cycle
+from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
 
 pytestmark = pytest.mark.usefixtures("shared_world")
 
@@ -108,6 +111,73 @@ def test_scoring_shows_who_still_misses_scores(world, cycle, login):
     line = todo(login(world.county_assessor_a))["评分未录完的书记"]
     assert line == (cycle.participants.count(), reverse("score-grid", args=[cycle.pk]))
     assert "评分未录完的书记" not in todo(login(world.observer_a))
+
+
+def give_scores(cycle, rater, source, participants):
+    leaves = cycle.frozen_template.nodes.filter(method="rating", children__isnull=True)
+    ScoreEntry.objects.bulk_create(
+        ScoreEntry(participant=p, leaf=leaf, source=source, rater=rater, value=leaf.points)
+        for p in participants
+        for leaf in leaves
+    )
+
+
+def test_missing_scores_count_only_the_sources_the_reader_enters(world, cycle, login):
+    """A town assessor entering 目标量评 (the cycle lets towns enter it) is told about
+    their own town's 目标量评 gaps, not about 组织考评, which the county fills."""
+    cycle = cycles.update_cycle(actor=None, cycle=cycle, version=cycle.version, target_entry="town")
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
+    town = cycle.participants.filter(community__parent=world.town_a)
+    assert 0 < town.count() < cycle.participants.count()
+    url = reverse("score-grid", args=[cycle.pk])
+    assert todo(login(world.town_assessor_a))["评分未录完的书记"] == (town.count(), url)
+    give_scores(cycle, world.town_assessor_a, Source.TARGET, town)
+    assert "评分未录完的书记" not in todo(login(world.town_assessor_a))
+    response = login(world.county_assessor_a).get(reverse("home"))
+    (line,) = [t for t in response.context["todos"] if t.label == "评分未录完的书记"]
+    assert line.count == cycle.participants.count()
+    assert line.detail == f"{cycle.name}：缺组织考评"
+    give_scores(cycle, world.county_assessor_a, Source.ORG, cycle.participants.all())
+    assert "评分未录完的书记" not in todo(login(world.county_assessor_a))
+
+
+def home_queries(client):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    # Scores are counted in the database, never read row by row.
+    for query in queries.captured_queries:
+        assert 'FROM "scoring_scoreentry"' not in query["sql"] or "COUNT(" in query["sql"]
+    return len(queries)
+
+
+def test_the_home_page_does_not_read_more_as_the_county_fills_in(world, cycle, login):
+    """The 待办 card counts in the database: the home page makes as many queries with
+    every score, event and paper count in as with none."""
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
+    readers = ("secretary_a1", "town_assessor_a", "county_assessor_a", "admin_a")
+
+    def queries():
+        return {who: home_queries(login(getattr(world, who))) for who in readers}
+
+    before = queries()
+    complete_scoring(cycle, world.county_assessor_a)
+    a1 = cycle.participants.get(secretary=world.secretaries["a1"])
+    events.report_event(
+        actor=world.town_assessor_a,
+        participant=a1,
+        event_type=cycle.frozen_template.event_types.get(code="ZJXF"),
+        occurred_on=date(2026, 4, 1),
+        description="越级上访一次",
+    )
+    after = queries()
+    # The admin's page also lists the last 8 audit entries, whose cost depends on how
+    # many kinds of object they name (bounded by the page, not by the county).
+    assert {k: v for k, v in after.items() if k != "admin_a"} == {
+        k: v for k, v in before.items() if k != "admin_a"
+    }
+    # A bound per reader, so a new line that reads per row shows up here.
+    assert after["secretary_a1"] <= 20 and max(before.values()) <= 50, before
+    assert max(after.values()) <= 60, after
 
 
 def test_an_admin_sees_failed_jobs_and_an_empty_list_says_so(world, cycle, login):
