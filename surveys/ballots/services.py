@@ -125,8 +125,9 @@ def issue_batch(*, actor, cycle, community, category, size, base_url, request_ke
     click, a resubmitted page) returns the batch it issued, and issues nothing.
     `base_url` (scheme and host the residents' phones reach) starts the printed links.
     """
+    asked = (cycle.pk, community.pk, category.pk, size)
     if request_key is not None:
-        earlier = _issued_for(actor, request_key)
+        earlier = _issued_for(actor, request_key, asked)
         if earlier is not None:
             return earlier
     cycle = Cycle.objects.select_related("county").get(pk=cycle.pk)
@@ -148,7 +149,7 @@ def issue_batch(*, actor, cycle, community, category, size, base_url, request_ke
             batch.save()
     except IntegrityError:
         # The same key committed by a concurrent submission meanwhile.
-        earlier = _issued_for(actor, request_key) if request_key is not None else None
+        earlier = _issued_for(actor, request_key, asked) if request_key is not None else None
         if earlier is None:
             raise
         return earlier
@@ -156,10 +157,19 @@ def issue_batch(*, actor, cycle, community, category, size, base_url, request_ke
     return batch
 
 
-def _issued_for(actor, request_key):
+def _issued_for(actor, request_key, asked):
+    """The batch this one-time key already issued, if it asked for the same thing; a key
+    reused for another community, category or number is refused, not answered with a
+    batch the user did not ask for."""
     batch = BallotBatch.objects.filter(request_key=request_key).first()
-    if batch is not None and batch.created_by_id != actor.pk:
+    if batch is None:
+        return None
+    if batch.created_by_id != actor.pk:
         raise PermissionDenied
+    if (batch.cycle_id, batch.community_id, batch.category_id, batch.size) != asked:
+        raise ValidationError(
+            _("这张确认单已用于签发另一批评议票（社区、类别或张数不同），请返回重新填写并确认。")
+        )
     return batch
 
 

@@ -393,6 +393,33 @@ def test_a_refuted_diary_entry_no_longer_counts(world, cycle):
     assert COUNTERS["diary_resolution_rate"](cycle, None)["QA101"] == 100
 
 
+def test_a_drawn_diary_entry_can_no_longer_be_changed_by_its_author(world, cycle, login):
+    """核查 judges a record as it was drawn: the author cannot rewrite it afterwards (the
+    list shows 已抽中核查 instead of 修改), while entries not drawn stay editable."""
+    drawn, free = diary(world, date(2026, 3, 1)), diary(world, date(2026, 3, 2))
+    check = draw(world, cycle, kinds="diary", period_end=date(2026, 3, 1))
+    assert [i.diary_entry_id for i in check.items.all()] == [drawn.pk]
+
+    def rewrite(entry):
+        return services.update_diary_entry(
+            actor=world.secretary_a1,
+            entry=entry,
+            version=entry.version,
+            recorded_on=entry.recorded_on,
+            category=entry.category,
+            content="改写后的内容",
+        )
+
+    with pytest.raises(ValidationError, match="已被抽中核查"):
+        rewrite(drawn)
+    assert DiaryEntry.objects.get(pk=drawn.pk).content == drawn.content
+    assert rewrite(free).content == "改写后的内容"
+    html = login(world.secretary_a1).get(reverse("diary-list")).content.decode()
+    assert html.count('data-testid="diary-drawn"') == 1
+    assert reverse("diary-edit", args=[drawn.pk]) not in html
+    assert reverse("diary-edit", args=[free.pk]) in html
+
+
 def test_confirming_a_record_changes_no_count_and_no_results(world, cycle):
     item = sampled(world, cycle)[0]
     before = inputs_version(cycle)

@@ -10,7 +10,7 @@ from unittest import mock
 
 import pytest
 import time_machine
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -139,9 +139,13 @@ def test_a_confirmation_without_its_one_time_key_creates_nothing(world, cycle, r
 
 
 def test_a_request_key_issues_once_and_only_for_its_own_issuer(world, cycle, residents):
+    """The same key again returns the batch it issued; reused for another number (or
+    community, or category) it is refused, not answered with a batch not asked for."""
     key = uuid.uuid4()
     batch = issue_pending(world, cycle, residents, key=key)
-    assert issue_pending(world, cycle, residents, key=key, size=9) == batch
+    assert issue_pending(world, cycle, residents, key=key) == batch
+    with pytest.raises(ValidationError, match="这张确认单已用于签发另一批评议票"):
+        issue_pending(world, cycle, residents, key=key, size=9)
     with pytest.raises(PermissionDenied):
         issue_pending(world, cycle, residents, key=key, actor=world.admin_a)
     assert BallotBatch.objects.get().size == 3

@@ -2,9 +2,9 @@
 
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from evidence.models import DiaryEntry, GridEvent
+from evidence.models import DiaryEntry, GridEvent, SpotCheckItem
 from org.models import OrgUnit, OrgUnitKind
 from org.scope import Role, scope_of
 
@@ -64,7 +64,12 @@ def parse_month(text):
 
 
 def diary_entries(user, *, month="", category="", resolved="", community=None):
-    rows = DiaryEntry.objects.for_user(user).select_related("community", "author")
+    """`drawn`: the entry is in a 核查 sample, so its author can no longer change it."""
+    rows = (
+        DiaryEntry.objects.for_user(user)
+        .select_related("community", "author")
+        .annotate(drawn=Exists(SpotCheckItem.objects.filter(diary_entry=OuterRef("pk"))))
+    )
     if bounds := parse_month(month):
         rows = rows.filter(recorded_on__range=bounds)
     if category:

@@ -146,10 +146,14 @@ def update_diary_entry(
     resolved=False,
     resolved_on=None,
 ):
-    """Only the author edits an entry, at the version they read."""
+    """Only the author edits an entry, at the version they read, and only until it is
+    drawn for a 核查 (spot check)."""
     entry = lock_at_version(DiaryEntry, entry.pk, version)
     if entry.author_id != actor.pk:
         raise PermissionDenied
+    if entry.spot_check_items.exists():
+        # 核查 judges the entry as it was drawn; changing it afterwards would void that.
+        raise ValidationError(_("这条民情日记已被抽中核查，内容以抽中时为准，不能再修改。"))
     resolved_on = _diary_fields(recorded_on, category, content, resolved, resolved_on)
     before = (entry.recorded_on, entry.resolved_on)
     entry.recorded_on, entry.category = recorded_on, category
