@@ -45,7 +45,11 @@ MOVED = {
 
 # Models added by migrations made after the layering, by app: in a migrated old database
 # their tables exist and are empty, and their content types and permissions are new.
-ADDED = {"evidence": ["spotcheck", "spotcheckitem"], "org": ["communityworker"]}
+ADDED = {
+    "evidence": ["spotcheck", "spotcheckitem"],
+    "org": ["communityworker"],
+    "reports": ["bulletin", "documentcounter"],
+}
 ADDED_TYPES = {
     f"{app}.{name}"
     for app, models in ADDED.items()

@@ -28,6 +28,8 @@ def upload_path(instance, filename):
 class JobKind(models.TextChoices):
     IMPORT_PREVIEW = "import_preview", _("导入检查")
     IMPORT_APPLY = "import_apply", _("正式导入")
+    BULLETIN = "bulletin", _("生成季度通报")
+    PAY_BANDS = "pay_bands", _("生成分档定薪表")
 
 
 IMPORT_KINDS = frozenset({JobKind.IMPORT_PREVIEW, JobKind.IMPORT_APPLY})
