@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from reports import views
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("imports/<int:pk>/confirm/", views.ConfirmImportView.as_view(), name="import-confirm"),
     path("cycles/<int:pk>/import/", views.CycleImportView.as_view(), name="cycle-import"),
     path("cycles/<int:pk>/export/", views.ResultsExportView.as_view(), name="results-export"),
+    path("", include("reports.bulletins.urls")),
+    path("", include("reports.paybands.urls")),
 ]
