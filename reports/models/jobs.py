@@ -79,8 +79,14 @@ class Job(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # None: started by the schedule (a quarter's bulletin), not by a person.
     requested_by = models.ForeignKey(
-        User, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
+        User,
+        verbose_name=_("发起人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # The preview an apply job confirms.
     preview = models.ForeignKey(
