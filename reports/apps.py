@@ -13,3 +13,9 @@ class ReportsConfig(AppConfig):
         register_todo_source(job_todos, order=40)
 
         register_panel("cycle-actions", "reports/_cycle_actions.html", order=30)
+
+        from reports import jobs
+        from reports.bulletins.services import run_bulletin_job
+        from reports.models import JobKind
+
+        jobs.register_runner(JobKind.BULLETIN, run_bulletin_job)

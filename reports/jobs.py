@@ -289,6 +289,9 @@ def run_job(job_id):
     if not claimed:
         return None
     job = Job.objects.select_related("requested_by").get(pk=job_id)
+    runner = RUNNERS.get(job.kind)
+    if runner is not None:
+        return _run_other(job, runner)
     report_progress(job.pk, 0, _("正在读取文件"))
     try:
         outcome = _import(job)
@@ -310,6 +313,50 @@ def run_job(job_id):
         )
     else:
         _finish(job, JobState.DONE, _outcome_message(job, outcome), outcome.as_dict(), outcome)
+    return job
+
+
+# Jobs other than imports, by kind: `runner(job) -> (message, result dict)`, registered
+# by the feature that owns the kind (bulletins, pay-band sheets). A runner does its work
+# in one transaction, so a run cut short leaves what was there before.
+RUNNERS = {}
+
+
+def register_runner(kind, runner):
+    RUNNERS[kind] = runner
+    return runner
+
+
+def _run_other(job, runner):
+    try:
+        message, result = runner(job)
+    except ValidationError as exc:
+        _finish(job, JobState.FAILED, "；".join(exc.messages), {})
+    except Exception:
+        logger.exception("Job %s (%s) failed", job.pk, job.kind)
+        _finish(
+            job,
+            JobState.FAILED,
+            _("处理时发生意外错误。请稍后重试；如仍失败，请联系系统管理员。"),
+            {},
+        )
+    else:
+        _finish(job, JobState.DONE, message, result)
+    return job
+
+
+def start_job(*, kind, requested_by, county, cycle=None, options=None):
+    """Record a job of `kind` and hand it to a worker once the caller's transaction
+    commits (in-process without a broker)."""
+    job = Job.objects.create(
+        kind=kind,
+        requested_by=requested_by,
+        county=county,
+        cycle=cycle,
+        options=options or {},
+        message=_("排队中"),
+    )
+    transaction.on_commit(lambda: tasks.enqueue(job.pk))
     return job
 
 

@@ -6,6 +6,10 @@ from celery import shared_task
 from django.conf import settings
 
 from reports import jobs
+from reports.bulletins.tasks import generate_due_bulletins
+
+# Found by the worker's autodiscovery, which imports `<app>.tasks` only.
+__all__ = ["enqueue", "generate_due_bulletins", "run_job"]
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

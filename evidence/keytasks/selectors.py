@@ -181,6 +181,19 @@ def board(user, cycle, on, town=None):
     assignments = visible_assignments(user, cycle)
     if town is not None:
         assignments = assignments.filter(community__path__startswith=town.path)
+    return board_of(cycle, assignments, on)
+
+
+def county_assignments(cycle):
+    """Every assignment of the cycle: what a county-wide document (the quarterly
+    bulletin) reports, whoever asks for it."""
+    return KeyTaskAssignment.objects.filter(task__cycle=cycle).select_related(
+        "task", "community__parent"
+    )
+
+
+def board_of(cycle, assignments, on):
+    """The board of these assignments of the cycle on the day `on`."""
     quarters = {cycle.pk: quarter_spans(cycle)}
     cells = states(assignments.order_by("community__path", "task__deadline"), on, quarters)
     tasks = sorted({s.assignment.task for s in cells}, key=lambda t: (t.deadline, t.pk))
@@ -206,10 +219,15 @@ class SummonsRow:
 def summons(user, cycle, on):
     """Overdue, unfinished assignments on the day `on`, most overdue first, each with
     the community's secretary in post on that day (four queries)."""
+    return summons_of(cycle, visible_assignments(user, cycle), on)
+
+
+def summons_of(cycle, assignments, on):
+    """约谈 among these assignments of the cycle on the day `on`."""
     overdue = [
         s
         for s in states(
-            visible_assignments(user, cycle).filter(
+            assignments.filter(
                 Q(completed_on__isnull=True) | Q(completed_on__gt=on), task__deadline__lt=on
             ),
             on,

@@ -6,9 +6,36 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+SCHEDULE_NAME = "季度通报：季度结束后自动生成草稿"
+SCHEDULE_TASK = "reports.bulletins.tasks.generate_due_bulletins"
+
+
+def install_schedule(apps, schema_editor):
+    """Every morning at 06:00 (Asia/Shanghai) the task looks for quarters that ended the
+    day before; editable in the admin (django-celery-beat)."""
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    crontab, _created = CrontabSchedule.objects.get_or_create(
+        minute="0",
+        hour="6",
+        day_of_week="*",
+        day_of_month="*",
+        month_of_year="*",
+        timezone="Asia/Shanghai",
+    )
+    PeriodicTask.objects.get_or_create(
+        name=SCHEDULE_NAME, defaults={"task": SCHEDULE_TASK, "crontab": crontab}
+    )
+
+
+def remove_schedule(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SCHEDULE_NAME).delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
         ('assessment', '0001_layers'),
         ('org', '0003_community_workers'),
         ('reports', '0001_layers'),
@@ -120,4 +147,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('county', 'year'), name='document_counter_once')],
             },
         ),
+        migrations.RunPython(install_schedule, remove_schedule),
     ]

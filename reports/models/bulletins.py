@@ -8,6 +8,7 @@ version; a 草稿 takes the county's 下步工作要求 text; 签发 (issue) giv
 county's counter and freezes it for good.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -93,9 +94,24 @@ class Bulletin(models.Model):
             "r": self.revision,
         }
 
+    def save(self, *args, **kwargs):
+        """An issued bulletin is never changed again, whatever the path (a service, the
+        admin, a script): the row as stored decides."""
+        if self.pk is not None and self._stored_issued():
+            raise ValidationError(_("已签发的通报不能修改。"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.pk is not None and self._stored_issued():
+            raise ValidationError(_("已签发的通报不能删除。"))
+        return super().delete(*args, **kwargs)
+
     @property
     def is_issued(self):
         return self.state == BulletinState.ISSUED
+
+    def _stored_issued(self):
+        return type(self).objects.filter(pk=self.pk, state=BulletinState.ISSUED).exists()
 
     def audit_scope_path(self):
         return self.cycle.county.path

@@ -55,9 +55,17 @@ class Community:
 
 def staff_communities(user, cycle):
     """The cycle's participating communities within the user's staff scope, by path."""
+    return cycle_communities(
+        cycle, cycle.participants.filter(community__in=OrgUnit.objects.for_user(user, STAFF_ROLES))
+    )
+
+
+def cycle_communities(cycle, participants=None):
+    """The participating communities (of `participants`, default all the cycle's), by
+    path: what a county-wide document reports."""
+    participants = cycle.participants.all() if participants is None else participants
     rows = (
-        cycle.participants.filter(community__in=OrgUnit.objects.for_user(user, STAFF_ROLES))
-        .order_by("community__path")
+        participants.order_by("community__path")
         .values_list(
             "community_id",
             "community__code",

@@ -1,0 +1,231 @@
+"""季度通报 (SPEC §2 Bulletin, §3.6): the snapshot of a quarter from the data dated up to
+its end, versions, the county's 下步工作要求, 签发 with a 文号, immutability, the schedule,
+and the secretaries' reading."""
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django_celery_beat.models import PeriodicTask
+
+from assessment import services as cycles
+from evidence.events import services as events
+from reports.bulletins import content, lean, services
+from reports.models import Bulletin, BulletinState, Job, JobKind, JobState
+from scoring.services import compute_cycle
+from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
+
+pytestmark = pytest.mark.usefixtures("shared_world")
+
+
+@pytest.fixture(scope="module")
+def module_cycle(shared_world):
+    cycle = open_seed_cycle(shared_world.county_a)
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
+    return complete_scoring(cycle, shared_world.county_assessor_a)
+
+
+@pytest.fixture
+def cycle(module_cycle, db):
+    return fresh_cycle(module_cycle)
+
+
+def verified(world, cycle, code, on, who="a1"):
+    participant = cycle.participants.get(secretary=world.secretaries[who])
+    event = events.report_event(
+        actor=world.town_assessor_a,
+        participant=participant,
+        event_type=cycle.frozen_template.event_types.get(code=code),
+        occurred_on=on,
+        description=f"{on:%m月%d日}越级上访",
+    )
+    return events.verify_event(actor=world.county_assessor_a, event=event, version=event.version)
+
+
+def row_of(snapshot, staff_no):
+    return next(r for r in snapshot["ranking"]["rows"] if r["staff_no"] == staff_no)
+
+
+# ------------------------------------------------------------------- the snapshot
+
+
+def test_an_event_dated_after_the_quarters_end_is_not_in_that_quarters_bulletin(world, cycle):
+    """SPEC §3.6: a bulletin counts only data dated up to its quarter's end — an event on
+    the last day counts, one the day after waits for the next quarter."""
+    verified(world, cycle, "ZJXF", date(2026, 6, 30))
+    verified(world, cycle, "ZJXF", date(2026, 7, 1))
+    second = content.build(cycle, 2)
+    third = content.build(cycle, 3)
+    assert [e["on"] for e in second["events"]] == ["2026-06-30"]
+    assert [e["on"] for e in third["events"]] == ["2026-07-01"]
+    assert second["cutoff"] == "2026-06-30"
+    # The deduction of the later event is in the third quarter's scores only.
+    q2, q3 = row_of(second, "SA1"), row_of(third, "SA1")
+    assert D(q3["final"]) < D(q2["final"])
+
+
+def test_the_fourth_quarter_equals_the_years_results(world, cycle):
+    """SPEC §3.6: the same rules over the same data — by the year's end, the year's."""
+    version = compute_cycle(cycle.pk)
+    snapshot = content.build(cycle, 4)
+    results = {
+        r.participant.secretary.staff_no: r
+        for r in version.results.select_related("participant__secretary")
+    }
+    assert {r["staff_no"] for r in snapshot["ranking"]["rows"]} == set(results)
+    for row in snapshot["ranking"]["rows"]:
+        result = results[row["staff_no"]]
+        assert (row["rank"], D(row["final"]), row["grade"]) == (
+            result.rank,
+            result.final,
+            result.grade,
+        )
+
+
+def test_the_overview_counts_what_was_entered_and_submitted(world, cycle):
+    snapshot = content.build(cycle, 4)
+    overview = snapshot["overview"]
+    n = cycle.participants.count()
+    assert overview["participants"] == n
+    scored = {s["source"]: s["participants"] for s in overview["scored"]}
+    assert scored == {"自评": 0, "目标量评": n, "组织考评": n}
+    assert overview["self_evaluations"]["not_started"] == n
+    assert snapshot["title"] == "关于2026年第四季度社区党组织书记绩效考核情况的通报"
+
+
+def test_the_secretaries_reading_keeps_only_their_own_communitys_remarks(world, cycle):
+    verified(world, cycle, "ZJXF", date(2026, 11, 2), who="a1")
+    verified(world, cycle, "ZJXF", date(2026, 11, 3), who="a2")
+    snapshot = content.build(cycle, 4)
+    assert len(snapshot["events"]) == 2
+    own = content.for_secretary(snapshot, world.community_a1.code)
+    assert [e["community"] for e in own["events"]] == [world.community_a1.name]
+    assert len(own["ranking"]["rows"]) == len(snapshot["ranking"]["rows"])
+
+
+# ------------------------------------------------------------------- versions
+
+
+def test_each_generation_is_a_new_draft_version_and_the_requirements_carry_over(world, cycle):
+    first = services.generate_bulletin(cycle=cycle, quarter=4, actor=world.county_assessor_a)
+    assert (first.revision, first.state, first.number) == (1, BulletinState.DRAFT, "")
+    services.save_requirements(
+        actor=world.county_assessor_a, bulletin=first, version=first.version, text="抓好整改"
+    )
+    second = services.generate_bulletin(cycle=cycle, quarter=4, actor=None)
+    assert second.revision == 2 and second.requirements == "抓好整改"
+    assert second.generated_by is None
+    assert Bulletin.objects.filter(cycle=cycle, quarter=4).count() == 2
+
+
+@pytest.mark.parametrize(("quarter", "message"), [(5, "季度应为 1–4"), (0, "季度应为 1–4")])
+def test_a_quarter_outside_one_to_four_is_refused(world, cycle, quarter, message):
+    with pytest.raises(ValidationError, match=message):
+        services.generate_bulletin(cycle=cycle, quarter=quarter, actor=world.county_assessor_a)
+
+
+def test_a_quarter_without_dates_is_refused(world, cycle):
+    cycle.quarters.filter(number=3).delete()
+    with pytest.raises(ValidationError, match="还没有设置第3季度的起止日期"):
+        services.generate_bulletin(cycle=cycle, quarter=3, actor=world.county_assessor_a)
+
+
+@pytest.mark.parametrize("who", ["town_assessor_a", "observer_a", "secretary_a1", "outsider_b"])
+def test_only_the_countys_admins_and_assessors_generate_and_issue(world, cycle, who):
+    with pytest.raises(PermissionDenied):
+        services.generate_bulletin(cycle=cycle, quarter=4, actor=world.persona(who))
+    draft = services.generate_bulletin(cycle=cycle, quarter=4, actor=None)
+    with pytest.raises(PermissionDenied):
+        services.issue_bulletin(actor=world.persona(who), bulletin=draft, version=draft.version)
+
+
+# ------------------------------------------------------------------- 签发
+
+
+def test_issuing_gives_the_next_number_of_the_countys_counter(world, cycle):
+    """文号 such as 青组通〔2026〕1号, counted per county and year."""
+    numbers = []
+    for quarter in (3, 4):
+        draft = services.generate_bulletin(cycle=cycle, quarter=quarter, actor=None)
+        issued = services.issue_bulletin(
+            actor=world.county_assessor_a, bulletin=draft, version=draft.version
+        )
+        numbers.append(issued.number)
+        assert issued.state == BulletinState.ISSUED
+        assert issued.issued_by == world.county_assessor_a
+    assert numbers == ["青组通〔2026〕1号", "青组通〔2026〕2号"]
+
+
+def test_an_issued_bulletin_refuses_every_change(world, cycle):
+    draft = services.generate_bulletin(cycle=cycle, quarter=4, actor=None)
+    issued = services.issue_bulletin(
+        actor=world.county_assessor_a, bulletin=draft, version=draft.version
+    )
+    with pytest.raises(ValidationError, match="已签发"):
+        services.save_requirements(
+            actor=world.county_assessor_a, bulletin=issued, version=issued.version, text="改"
+        )
+    with pytest.raises(ValidationError, match="已签发"):
+        services.issue_bulletin(
+            actor=world.county_assessor_a, bulletin=issued, version=issued.version
+        )
+    issued.requirements = "绕过服务直接改"
+    with pytest.raises(ValidationError, match="已签发的通报不能修改"):
+        issued.save()
+    with pytest.raises(ValidationError, match="已签发的通报不能删除"):
+        issued.delete()
+    stored = Bulletin.objects.get(pk=issued.pk)
+    assert stored.requirements == "" and stored.content == draft.content
+
+
+# ------------------------------------------------------------------- the schedule
+
+
+def test_the_schedule_makes_a_draft_the_morning_after_a_quarter_ends(
+    world, cycle, django_capture_on_commit_callbacks
+):
+    """The daily task finds quarters that ended yesterday and runs a job for each (in
+    process without a broker); run twice, it makes one."""
+    assert services.generate_due(date(2026, 9, 30)) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        made = services.generate_due(date(2026, 10, 1))
+    assert [(j.kind, j.cycle_id, j.options["quarter"]) for j in made] == [
+        (JobKind.BULLETIN, cycle.pk, 3)
+    ]
+    assert services.generate_due(date(2026, 10, 1)) == []
+    job = Job.objects.get(pk=made[0].pk)
+    assert job.state == JobState.DONE and job.requested_by is None
+    bulletin = Bulletin.objects.get(pk=job.result["bulletin"])
+    assert (bulletin.quarter, bulletin.state, bulletin.generated_by) == (3, "draft", None)
+
+
+def test_a_fresh_database_has_the_schedule_installed():
+    task = PeriodicTask.objects.get(task="reports.bulletins.tasks.generate_due_bulletins")
+    assert task.enabled and task.crontab.hour == "6"
+    assert str(task.crontab.timezone) == "Asia/Shanghai"
+
+
+# ------------------------------------------------------------------- leniency
+
+
+def test_a_planted_lenient_town_is_flagged_and_the_honest_ones_are_not():
+    """The statistic: the town's mean measure against the rest's, in standard errors
+    (a two-sample t); |z| ≥ 2 with at least 3 participants flags it."""
+    noise = [0.8, -0.6, 0.3, -0.5]
+    measures = {
+        "宽松镇": [20 + n for n in noise],
+        "城关镇": [0 + n for n in noise],
+        "东湖街道": [-0.4 + n for n in noise],
+        "西山镇": [0.5 + n for n in noise],
+    }
+    verdicts = {item.town: item.verdict for item in lean.town_leans(measures)}
+    assert verdicts == {"宽松镇": "偏宽", "城关镇": "", "东湖街道": "", "西山镇": ""}
+    harsh = dict(measures, 宽松镇=[-20 + n for n in noise])
+    assert lean.town_leans(harsh)[0].verdict == "偏严"
+
+
+def test_a_town_too_small_to_judge_is_not_flagged():
+    measures = {"小镇": [30.0, 31.0], "大镇": [0.0, 1.0, -1.0, 0.5]}
+    small = lean.town_leans(measures)[0]
+    assert (small.z, small.verdict) == (None, "")
