@@ -13,6 +13,7 @@ class ReportsConfig(AppConfig):
         register_todo_source(job_todos, order=40)
 
         register_panel("cycle-actions", "reports/_cycle_actions.html", order=30)
+        register_panel("cycle-actions", "reports/bulletins/_cycle_link.html", order=35)
 
         from reports import jobs
         from reports.bulletins.services import run_bulletin_job

@@ -182,6 +182,7 @@ def _ranking_rows(results, participants, withheld):
         rows.append(
             {
                 "rank": result.rank,
+                "graded": result.graded,
                 "staff_no": result.staff_no,
                 "name": participant.secretary.name,
                 "town": community.parent.name if community.parent else "",

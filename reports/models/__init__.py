@@ -1,5 +1,5 @@
 """The reports app's records: jobs (the record of slow work), quarterly bulletins and
-their 文号 counters, pay-band sheets."""
+their 文号 counters, the 专项奖励 lines of pay-band sheets."""
 
 from reports.models.bulletins import (
     Bulletin,
@@ -15,10 +15,18 @@ from reports.models.jobs import (
     JobState,
     upload_path,
 )
+from reports.models.paybands import (
+    PAY_SHEET_READERS,
+    RewardKind,
+    RewardStatus,
+    SpecialReward,
+    SpecialRewardQuerySet,
+)
 
 __all__ = [
     "FINISHED_STATES",
     "IMPORT_KINDS",
+    "PAY_SHEET_READERS",
     "Bulletin",
     "BulletinState",
     "DocumentCounter",
@@ -26,5 +34,9 @@ __all__ = [
     "JobKind",
     "JobQuerySet",
     "JobState",
+    "RewardKind",
+    "RewardStatus",
+    "SpecialReward",
+    "SpecialRewardQuerySet",
     "upload_path",
 ]

@@ -64,15 +64,12 @@ def cycle_communities(cycle, participants=None):
     """The participating communities (of `participants`, default all the cycle's), by
     path: what a county-wide document reports."""
     participants = cycle.participants.all() if participants is None else participants
-    rows = (
-        participants.order_by("community__path")
-        .values_list(
-            "community_id",
-            "community__code",
-            "community__name",
-            "community__parent__name",
-            "community__path",
-        )
+    rows = participants.order_by("community__path").values_list(
+        "community_id",
+        "community__code",
+        "community__name",
+        "community__parent__name",
+        "community__path",
     )
     return list(dict.fromkeys(Community(*row) for row in rows))
 

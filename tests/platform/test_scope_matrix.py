@@ -38,7 +38,7 @@ from indicators.models import (
 from indicators.starter import install_starter_templates
 from org.models import CommunityWorker, Membership, OrgUnit, OrgUnitKind, Secretary, User
 from org.scope import scope_of
-from reports.models import Job, JobKind, JobState
+from reports.models import Bulletin, Job, JobKind, JobState
 from scoring.models import Appeal, Result, ResultVersion, ScoreEntry, Source
 from surveys.models import BallotBatch, PaperTally, SurveySettings
 from tests.conftest import PERSONAS
@@ -162,6 +162,17 @@ OBJECT_OF_ROUTE = {
     "import-job": Job,
     "import-job-status": Job,
     "import-confirm": Job,
+    "bulletin-list": Cycle,
+    "pay-bands": Cycle,
+    "pay-bands-xlsx": Cycle,
+    "pay-bands-pdf": Cycle,
+    "pay-reward-add": Cycle,
+    "pay-reward-decide": Cycle,
+    "bulletin-detail": Bulletin,
+    "bulletin-requirements": Bulletin,
+    "bulletin-issue": Bulletin,
+    "bulletin-xlsx": Bulletin,
+    "bulletin-pdf": Bulletin,
     # API routes whose pk is not their serializer's model.
     "api:surveysettings-detail": Cycle,
 }
@@ -284,6 +295,7 @@ def add_foreign_cycles(world):
     add_foreign_results(world)
     add_foreign_evidence(world)
     add_foreign_jobs(world)
+    add_foreign_bulletins(world)
 
 
 def add_foreign_results(world):
@@ -439,6 +451,16 @@ def add_foreign_jobs(world):
     }
 
 
+def add_foreign_bulletins(world):
+    """A draft and nothing else of each foreign cycle: what a reader there could open."""
+    world.foreign_bulletins = {
+        persona: Bulletin.objects.get_or_create(
+            cycle=cycle, quarter=1, revision=1, defaults={"cutoff": date(2026, 3, 31)}
+        )[0]
+        for persona, cycle in world.foreign_cycles.items()
+    }
+
+
 def foreign_object(world, persona, model):
     secretary = world.secretaries[FOREIGN[persona]]
     template = world.foreign_templates[persona]
@@ -454,6 +476,7 @@ def foreign_object(world, persona, model):
         Result: world.foreign_results[persona],
         Attachment: world.foreign_attachments[persona],
         Job: world.foreign_jobs[persona],
+        Bulletin: world.foreign_bulletins[persona],
         ResultVersion: world.foreign_results[persona].version,
         IndicatorTemplate: template,
         IndicatorNode: template.nodes.first(),

@@ -2,11 +2,14 @@
 its end, versions, the county's 下步工作要求, 签发 with a 文号, immutability, the schedule,
 and the secretaries' reading."""
 
+import io
 from datetime import date
 from decimal import Decimal as D
 
+import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from assessment import services as cycles
@@ -15,6 +18,7 @@ from reports.bulletins import content, lean, services
 from reports.models import Bulletin, BulletinState, Job, JobKind, JobState
 from scoring.services import compute_cycle
 from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
+from tests.pdfs import embedded_fonts, pdf_text
 
 pytestmark = pytest.mark.usefixtures("shared_world")
 
@@ -229,3 +233,192 @@ def test_a_town_too_small_to_judge_is_not_flagged():
     measures = {"小镇": [30.0, 31.0], "大镇": [0.0, 1.0, -1.0, 0.5]}
     small = lean.town_leans(measures)[0]
     assert (small.z, small.verdict) == (None, "")
+
+
+# ------------------------------------------------------------------- pages
+
+
+def issued_bulletin(world, cycle, quarter=4):
+    draft = services.generate_bulletin(cycle=cycle, quarter=quarter, actor=None)
+    draft = services.save_requirements(
+        actor=world.county_assessor_a,
+        bulletin=draft,
+        version=draft.version,
+        text="一要抓整改\n二要抓落实",
+    )
+    return services.issue_bulletin(
+        actor=world.county_assessor_a, bulletin=draft, version=draft.version
+    )
+
+
+def test_the_page_shows_every_section_and_the_managers_forms(world, cycle, login):
+    draft = services.generate_bulletin(cycle=cycle, quarter=4, actor=None)
+    page = login(world.county_assessor_a).get(reverse("bulletin-detail", args=[draft.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    for heading in (
+        "一、总体情况",
+        "二、暂定排名",
+        "三、各镇街情况",
+        "四、重点工作推进",
+        "五、约谈名单",
+        "六、本季度事项",
+        "七、整改清单",
+        "八、下步工作要求",
+    ):
+        assert heading in html, heading
+    assert 'data-testid="bulletin-issue"' in html and "<svg" in html
+
+
+def test_generating_on_demand_runs_a_job_and_lists_the_new_version(
+    world, cycle, login, django_capture_on_commit_callbacks
+):
+    client = login(world.county_assessor_a)
+    url = reverse("bulletin-list", args=[cycle.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"quarter": "2"})
+    assert response.status_code == 302
+    job = Job.objects.get(kind=JobKind.BULLETIN, cycle=cycle)
+    assert job.state == JobState.DONE and job.requested_by == world.county_assessor_a
+    html = client.get(url).content.decode()
+    assert reverse("bulletin-detail", args=[job.result["bulletin"]]) in html
+
+
+def test_issuing_through_the_page_needs_the_confirmation(world, cycle, login):
+    draft = services.generate_bulletin(cycle=cycle, quarter=4, actor=None)
+    client = login(world.county_assessor_a)
+    url = reverse("bulletin-issue", args=[draft.pk])
+    client.post(url, {"version": draft.version})
+    assert Bulletin.objects.get(pk=draft.pk).state == BulletinState.DRAFT
+    client.post(url, {"version": draft.version, "confirmed": "1"})
+    assert Bulletin.objects.get(pk=draft.pk).number == "青组通〔2026〕1号"
+
+
+def test_who_reads_what(world, cycle, login):
+    """Drafts: the county's admins, assessors and county observers. Issued: every staff
+    member of the county, and its secretaries in their reading. Others: 404."""
+    draft = services.generate_bulletin(cycle=cycle, quarter=3, actor=None)
+    issued = issued_bulletin(world, cycle)
+    draft_url = reverse("bulletin-detail", args=[draft.pk])
+    issued_url = reverse("bulletin-detail", args=[issued.pk])
+    assert login(world.observer_a).get(draft_url).status_code == 404  # a town observer
+    assert login(world.town_assessor_a).get(draft_url).status_code == 404
+    assert login(world.town_assessor_a).get(issued_url).status_code == 200
+    assert login(world.secretary_a1).get(draft_url).status_code == 404
+    secretary_page = login(world.secretary_a1).get(issued_url)
+    assert secretary_page.status_code == 200
+    assert 'data-testid="bulletin-issue"' not in secretary_page.content.decode()
+    # Another town's assessor is county staff too: issued ones only.
+    assert login(world.outsider_b).get(issued_url).status_code == 200
+    assert login(world.outsider_b).get(draft_url).status_code == 404
+    stranger = world.secretaries["c1"].user  # a secretary of another county
+    for url in (draft_url, issued_url, reverse("bulletin-pdf", args=[issued.pk])):
+        assert login(stranger).get(url).status_code == 404
+    assert login(stranger).get(reverse("bulletin-list", args=[cycle.pk])).status_code == 404
+    listed = login(world.secretary_a1).get(reverse("bulletin-list", args=[cycle.pk]))
+    assert issued_url in listed.content.decode() and draft_url not in listed.content.decode()
+
+
+def test_the_workbooks_tables_equal_the_pages(world, cycle, login):
+    """One source, three renderings: every table on the page is a sheet of the
+    workbook with the same headers and cells; 暂定排名 has the §4 ranking headers in
+    row 1 and one row per participant."""
+    verified(world, cycle, "ZJXF", date(2026, 11, 2))
+    issued = issued_bulletin(world, cycle)
+    client = login(world.county_assessor_a)
+    html = client.get(reverse("bulletin-detail", args=[issued.pk])).content.decode()
+    page_tables = html_tables(html)
+    response = client.get(reverse("bulletin-xlsx", args=[issued.pk]))
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    for key, (headers, rows) in page_tables.items():
+        sheet = book[key]
+        cells = [tuple(cell_text(c) for c in row) for row in sheet.iter_rows()]
+        assert cells[0] == headers, key
+        assert cells[1:] == rows, key
+    ranking = book["暂定排名"]
+    header = [c.value for c in ranking[1]]
+    assert {"排名", "工号", "姓名", "最终得分", "等次"} <= set(header)
+    assert ranking.max_row - 1 == cycle.participants.filter(is_graded=True).count()
+
+
+def cell_text(cell):
+    """A workbook cell as the page writes it: scores with two decimals."""
+    if cell.value is None:
+        return ""
+    if cell.number_format == "0.00":
+        return f"{float(cell.value):.2f}"
+    return str(cell.value)
+
+
+def html_tables(html):
+    """{data-table: (headers, rows)} of the page's tables, cells as text."""
+    from html.parser import HTMLParser
+
+    found = {}
+
+    class Parser(HTMLParser):
+        key = None
+        row = None
+        cell = None
+        empty = False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "table" and "data-table" in attrs:
+                self.key = attrs["data-table"]
+                found[self.key] = [None, []]
+            elif self.key and tag == "tr":
+                self.row = []
+            elif self.key and tag in ("td", "th"):
+                self.cell = ""
+                self.empty = "colspan" in attrs
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+        def handle_endtag(self, tag):
+            if not self.key:
+                return
+            if tag in ("td", "th") and self.cell is not None:
+                self.row.append(self.cell.strip())
+                self.cell = None
+            elif tag == "tr" and self.row is not None:
+                if found[self.key][0] is None:
+                    found[self.key][0] = tuple(self.row)
+                elif not self.empty:
+                    found[self.key][1].append(tuple(self.row))
+                self.row, self.empty = None, False
+            elif tag == "table":
+                self.key = None
+
+    Parser().feed(html)
+    return {key: (headers, rows) for key, (headers, rows) in found.items()}
+
+
+def test_the_pdf_holds_every_section_in_chinese_and_embeds_its_fonts(world, cycle, login):
+    """公文 style (WeasyPrint, Noto CJK): the text of every section, the 文号 and page
+    numbers "— 1 —" are in the PDF, and its fonts are embedded."""
+    issued = issued_bulletin(world, cycle)
+    response = login(world.county_assessor_a).get(reverse("bulletin-pdf", args=[issued.pk]))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    body = response.content
+    text = pdf_text(body)
+    for part in (
+        "青组通〔2026〕1号",
+        "一、总体情况",
+        "二、暂定排名",
+        "三、各镇街情况",
+        "四、重点工作推进",
+        "五、约谈名单",
+        "六、本季度事项",
+        "七、整改清单",
+        "八、下步工作要求",
+        "一要抓整改",
+        "附件：暂定排名",
+        "—1—",
+    ):
+        assert part in text, part
+    fonts = embedded_fonts(body)
+    assert fonts and all(fonts.values()), fonts
+    assert any("Noto-Serif-CJK" in name for name in fonts), fonts

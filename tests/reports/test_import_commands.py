@@ -143,6 +143,33 @@ def test_command_line_contract(tmp_path):
     before = snapshot(database)
     assert before[1], "the cycle has current results"
 
+    # The fourth quarter's bulletin: .html, .pdf and .xlsx, the id last; its 暂定排名
+    # equals the year's results (SPEC §3.6), one row per graded participant.
+    bulletin_dir = tmp_path / "bulletin"
+    made = succeeded(manage(database, "make_bulletin", cycle_id, 4, bulletin_dir))
+    bulletin_id = last_line_id(made.stdout)
+    files = sorted(p.name for p in bulletin_dir.iterdir())
+    assert files == [f"bulletin-{bulletin_id}.{ext}" for ext in ("html", "pdf", "xlsx")]
+    provisional = sheet_rows(bulletin_dir / f"bulletin-{bulletin_id}.xlsx", "暂定排名")
+    header = list(provisional[0])
+    assert {"排名", "工号", "姓名", "最终得分", "等次"} <= set(header)
+    graded = {row[1]: row for row in ranking[1:] if row[0] not in (None, "")}
+    assert len(provisional) - 1 == len(graded) == 37
+    for row in provisional[1:]:
+        year = graded[row[header.index("工号")]]
+        assert row[header.index("排名")] == year[0]
+        assert row[header.index("最终得分")] == year[RANKING_COLUMNS.index("最终得分")]
+        assert row[header.index("等次")] == year[RANKING_COLUMNS.index("等次")]
+    for bad in (("999999", "4"), (str(cycle_id), "5")):
+        refused = manage(database, "make_bulletin", *bad, bulletin_dir)
+        assert refused.returncode != 0
+        assert "不存在" in refused.stderr or "季度应为 1–4" in refused.stderr
+    # A bulletin changes no result (snapshot compares results and audit rows alike).
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM reports_bulletin")
+        db.execute("DELETE FROM reports_historicalbulletin")
+    db.close()
+
     # A broken workbook: refused, every fault on stderr, nothing changed.
     def break_it(wb):
         set_cell(wb["书记"], 10, "参加评定", "Y")
