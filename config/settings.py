@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "org.context_processors.navigation",
+                "org.context_processors.notifications",
             ],
         },
     },
@@ -242,6 +243,24 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"CycleStatusEnum": "assessment.models.CycleStatus"},
 }
+
+# E-mail (通知): sent through EMAIL_HOST when one is set, else printed to the console (the
+# demo). Links in e-mails start with EMAIL_LINK_BASE_URL, the address users open.
+EMAIL_HOST = env("EMAIL_HOST", default="")
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="社区书记绩效考核系统 <noreply@localhost>")
+EMAIL_LINK_BASE_URL = env("EMAIL_LINK_BASE_URL", default="http://127.0.0.1:8000")
 
 # Celery: with no broker configured, tasks run eagerly in the web process (make run).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")

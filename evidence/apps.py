@@ -13,6 +13,7 @@ class EvidenceConfig(AppConfig):
         from assessment.services import register_transition_note
         from core.panels import register_panel
         from core.todo import register_todo_source
+        from evidence import notices
         from evidence.attachments import services as attachments
         from evidence.events import inputs  # noqa: F401
         from evidence.events import services as events
@@ -20,9 +21,11 @@ class EvidenceConfig(AppConfig):
         from evidence.records import inputs as record_inputs  # noqa: F401
         from evidence.rectification import services  # noqa: F401
         from evidence.todo import evidence_todos
+        from org.notifications.reminders import register_reminder_source
         from scoring.evidence_files import register_file_store
 
         register_file_store(attachments)
+        register_reminder_source(notices.summons_reminders)
         register_transition_note(events.pending_note)
         register_todo_source(evidence_todos, order=20)
         register_panel("cycle-actions", "evidence/_cycle_actions.html", order=20)

@@ -1,15 +1,23 @@
 """Navigation by role: each entry names the roles that see it (DESIGN §4: a role never
-sees a link to a page it does not have)."""
+sees a link to a page it does not have); and the 通知 bell."""
 
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from org.notifications.selectors import unread_count
 from org.scope import Role, scope_of
 
 ALL = tuple(Role)
 
 NAVIGATION = [
     ("home", _("首页"), "bi-house", ALL),
+    (
+        "dashboard",
+        _("工作台"),
+        "bi-speedometer2",
+        (Role.ADMIN, Role.COUNTY_ASSESSOR, Role.TOWN_ASSESSOR, Role.OBSERVER),
+    ),
     ("cycle-list", _("考核周期"), "bi-calendar-check", ALL),
     ("template-list", _("指标体系"), "bi-list-check", ALL),
     ("records-home", _("民情直报"), "bi-journal-richtext", ALL),
@@ -42,3 +50,22 @@ def navigation(request):
         "nav_items": items,
         "role_labels": sorted({str(Role(g.role).label) for g in scope.grants}),
     }
+
+
+class Bell:
+    """The nav bar's 通知 bell: the unread count is read when a page shows it, once
+    (one query), so a page or fragment without the bell costs nothing."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def unread(self):
+        return unread_count(self.user)
+
+
+def notifications(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"bell": Bell(user)}

@@ -14,6 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+# 通知 live in their own package; importing them here registers them with the org app.
+from org.notifications.models import (  # noqa: F401
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
 from org.scope import SUBTREE_ROLES, Role, scope_of
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from org.views import accounts, audit, home, secretaries, workers
+from org.views import accounts, audit, home, notifications, secretaries, workers
 from org.views import units as org
 
 urlpatterns = [
@@ -49,4 +49,20 @@ urlpatterns = [
     ),
     path("audit/", audit.AuditLogView.as_view(), name="audit-log"),
     path("me/", accounts.ProfileView.as_view(), name="profile"),
+    path("notifications/", notifications.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/read/",
+        notifications.NotificationReadAllView.as_view(),
+        name="notification-read-all",
+    ),
+    path(
+        "notifications/settings/",
+        notifications.NotificationSettingsView.as_view(),
+        name="notification-settings",
+    ),
+    path(
+        "notifications/<int:pk>/read/",
+        notifications.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
 ]

@@ -14,6 +14,7 @@ class ReportsConfig(AppConfig):
 
         register_panel("cycle-actions", "reports/_cycle_actions.html", order=30)
         register_panel("cycle-actions", "reports/bulletins/_cycle_link.html", order=35)
+        register_panel("cycle-actions", "reports/dashboard/_cycle_link.html", order=5)
 
         from reports import jobs
         from reports.bulletins.services import run_bulletin_job

@@ -26,7 +26,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,12 +35,12 @@ from django.utils.translation import ngettext
 from assessment.models import Cycle
 from assessment.services import may_manage
 from org.scope import Role, scope_of
-from reports import tasks
+from reports import notices, tasks
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer import closed_reason, import_workbook
 from reports.excel.layout import PARTIAL_SHEETS
 from reports.excel.safety import ZIP_MAGIC, limits
-from reports.models import FINISHED_STATES, Job, JobKind, JobState
+from reports.models import FINISHED_STATES, IMPORT_KINDS, Job, JobKind, JobState
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,10 @@ CONFIRM_WITHIN = timedelta(hours=12)
 # A job queued or running this long has lost its worker for good (a redelivered task
 # would have run it again long before).
 ABANDONED_AFTER = timedelta(hours=6)
+# See `sweep_jobs`.
+REQUEUE_QUEUED_AFTER = timedelta(minutes=5)
+REQUEUE_RUNNING_AFTER = timedelta(minutes=30)
+MAX_REQUEUES = 3
 PROGRESS_KEY = "reports:job-progress:{}"
 PROGRESS_SECONDS = 24 * 60 * 60
 
@@ -416,6 +420,7 @@ def _finish(job, state, message, result, outcome=None):
         return
     job.version += 1
     cache.delete(PROGRESS_KEY.format(job.pk))
+    notices.job_finished(job)
     if not confirmable(job):
         discard_upload(job.upload.name)
 
@@ -433,17 +438,52 @@ def discard_upload(name):
     transaction.on_commit(lambda: storage.delete(name))
 
 
-def sweep_jobs():
-    """Fail the jobs whose worker is gone for good, and delete the workbooks of
-    previews no longer confirmable. Cheap; runs whenever an import starts."""
-    now = timezone.now()
-    abandoned = Job.objects.exclude(state__in=FINISHED_STATES).filter(
-        created_at__lt=now - ABANDONED_AFTER
-    )
-    for job in abandoned:
-        _finish(
-            job, JobState.FAILED, _("任务中断（处理进程已停止），未导入任何数据。请重新上传。"), {}
+def sweep_jobs(now=None):
+    """The sweeper (DESIGN §5; every few minutes by the schedule, and whenever an import
+    starts): a job queued for `REQUEUE_QUEUED_AFTER` whose message never reached a worker
+    (the broker was down or restarted), or running for `REQUEUE_RUNNING_AFTER` whose
+    worker died, is handed to a worker again — the work is idempotent and done in one
+    transaction, so running it again is safe — at most `MAX_REQUEUES` times; a job still
+    unfinished after `ABANDONED_AFTER` is failed. Then the workbooks of previews no longer
+    confirmable are deleted. Returns (requeued ids, failed ids)."""
+    now = now or timezone.now()
+    unfinished = Job.objects.exclude(state__in=FINISHED_STATES)
+    failed = []
+    for job in unfinished.filter(created_at__lt=now - ABANDONED_AFTER):
+        message = (
+            _("任务中断（处理进程已停止），未导入任何数据。请重新上传。")
+            if job.kind in IMPORT_KINDS
+            else _("任务中断（处理进程已停止），未完成。请重新发起。")
         )
+        _finish(job, JobState.FAILED, message, {})
+        failed.append(job.pk)
+    stuck = unfinished.filter(created_at__gte=now - ABANDONED_AFTER).filter(
+        Q(state=JobState.QUEUED, queued_at__lt=now - REQUEUE_QUEUED_AFTER)
+        | Q(state=JobState.RUNNING, started_at__lt=now - REQUEUE_RUNNING_AFTER)
+    )
+    requeued = []
+    for job in stuck:
+        attempts = int(job.options.get("requeued", 0))
+        if attempts >= MAX_REQUEUES:
+            _finish(
+                job,
+                JobState.FAILED,
+                _("任务多次中断，未完成。请重新发起；如仍失败，请联系系统管理员。"),
+                {},
+            )
+            failed.append(job.pk)
+            continue
+        options = {**job.options, "requeued": attempts + 1}
+        # A new version: the vanished run, should it come back, cannot finish the job.
+        if Job.objects.filter(pk=job.pk, version=job.version).update(
+            state=JobState.QUEUED,
+            options=options,
+            message=_("处理进程中断，已重新排队"),
+            queued_at=now,
+            version=F("version") + 1,
+        ):
+            transaction.on_commit(lambda pk=job.pk: tasks.enqueue(pk))
+            requeued.append(job.pk)
     in_use = Job.objects.exclude(state__in=FINISHED_STATES).exclude(upload="").values("upload")
     expired = (
         Job.objects.filter(kind=JobKind.IMPORT_PREVIEW, finished_at__lt=now - CONFIRM_WITHIN)
@@ -454,3 +494,4 @@ def sweep_jobs():
     )
     for name in list(expired):
         discard_upload(name)
+    return requeued, failed

@@ -13,4 +13,5 @@ urlpatterns = [
     path("cycles/<int:pk>/export/", views.ResultsExportView.as_view(), name="results-export"),
     path("", include("reports.bulletins.urls")),
     path("", include("reports.paybands.urls")),
+    path("", include("reports.dashboard.urls")),
 ]

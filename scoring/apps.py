@@ -15,7 +15,7 @@ class ScoringConfig(AppConfig):
         )
         from core.panels import register_panel
         from core.todo import register_todo_source
-        from scoring import counters, guards, tasks  # noqa: F401 (counters register)
+        from scoring import counters, guards, notices, tasks  # noqa: F401 (counters register)
         from scoring.appeals.services import open_appeal_problems
         from scoring.todo import scoring_todos
 
@@ -24,6 +24,7 @@ class ScoringConfig(AppConfig):
         register_result_check(guards.required_scores_present)
         register_publish_check(open_appeal_problems)
         on_transition(guards.lock_published_results)
+        on_transition(notices.cycle_moved)
         register_transition_note(guards.self_evaluation_note)
         register_todo_source(scoring_todos, order=10)
         register_panel("cycle-actions", "scoring/_cycle_actions.html", order=10)

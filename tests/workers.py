@@ -3,6 +3,7 @@
 
 import os
 import time
+from contextlib import contextmanager
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -20,17 +21,34 @@ NEEDS_WORKER = [
 ]
 
 
-@pytest.fixture
-def worker():
-    """A worker in this process (solo pool), taking tasks from the real broker."""
+@contextmanager
+def through_the_broker():
+    """Tasks go to the real broker while the block runs (the suite runs them eagerly)."""
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
+    try:
+        with override_settings(CELERY_TASK_ALWAYS_EAGER=False):
+            yield
+    finally:
+        app.conf.task_always_eager = eager
+
+
+@contextmanager
+def running_worker():
+    """A worker in this process (solo pool), taking tasks from the real broker while the
+    block runs."""
     with (
-        override_settings(CELERY_TASK_ALWAYS_EAGER=False),
+        through_the_broker(),
         start_worker(app, perform_ping_check=False, pool="solo", loglevel="WARNING"),
     ):
         yield
-    app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def worker():
+    """`running_worker` for the whole test."""
+    with running_worker():
+        yield
 
 
 def wait_until(condition, seconds=60):

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from assessment.models import CycleStatus, Participant
 from assessment.services import mark_inputs_changed, may_manage
 from core.versioning import StaleVersion
+from evidence import notices
 from evidence.attachments.services import check_uploads, delete_stored, store_files
 from evidence.models import (
     Event,
@@ -274,6 +275,7 @@ def report_event(
     _stamp(event, actor).save()
     if uploads:
         store_files(actor=actor, uploads=uploads, participant=participant, event=event)
+    notices.event_reported(event, actor)
     return event
 
 
@@ -333,7 +335,9 @@ def _apply_decision(actor, event, status, note):
     event.verified_at = timezone.now()
     event.verification_note = (note or "").strip()
     label = _("核实") if status == EventStatus.VERIFIED else _("不予认定")
-    return _save(event, actor, label, was_counted_before=False)
+    _save(event, actor, label, was_counted_before=False)
+    notices.event_decided(event)
+    return event
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from assessment.models import CycleStatus, Participant
 from assessment.services import may_manage
 from core.versioning import StaleVersion
+from evidence import notices
 from evidence.events.services import _check_writable, _reason, _stamp, is_own_secretary
 from evidence.models import FilingStatus, ReformFiling
 
@@ -75,4 +76,5 @@ def decide_filing(*, actor, filing, version, approve, reason=""):
     current.decision_reason = (reason or "").strip()
     current.version += 1
     _stamp(current, actor, _("批准") if approve else _("不予批准")).save()
+    notices.filing_decided(current)
     return current

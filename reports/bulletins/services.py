@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from assessment.models import Cycle, CycleStatus, Quarter
 from assessment.services import may_manage
 from core.versioning import lock_at_version
-from reports import jobs
+from reports import jobs, notices
 from reports.bulletins import content
 from reports.models import Bulletin, BulletinState, DocumentCounter, Job, JobKind
 
@@ -187,4 +187,5 @@ def issue_bulletin(*, actor, bulletin, version):
     bulletin.version += 1
     bulletin._history_user = actor
     bulletin.save()
+    notices.bulletin_issued(bulletin)
     return bulletin

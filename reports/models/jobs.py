@@ -113,6 +113,8 @@ class Job(models.Model):
     # How it ended: {"errors": [CellError.as_dict(), …]} or ImportOutcome.as_dict().
     result = models.JSONField(_("结果"), default=dict, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # When it was last handed to a worker (created, or re-queued by the sweeper).
+    queued_at = models.DateTimeField(_("排队时间"), default=timezone.now)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)

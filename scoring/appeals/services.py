@@ -13,6 +13,7 @@ from assessment.services import mark_inputs_changed, may_manage
 from core.versioning import StaleVersion, lock_at_version
 from indicators.labels import node_label
 from indicators.models import BarsLevel
+from scoring import notices
 from scoring.evidence_files import file_store
 from scoring.models import Appeal, AppealChange, AppealStatus, ScoreEntry, Source
 from scoring.services import check_cycle_leaf, checked_value
@@ -99,6 +100,7 @@ def reject_appeal(*, actor, appeal, version, reason):
     appeal.decided_at = timezone.now()
     appeal.version += 1
     _stamp(appeal, actor).save()
+    notices.appeal_decided(appeal)
     return appeal
 
 
@@ -114,6 +116,7 @@ def decide_appeal(*, actor, appeal, version, decision):
     appeal.decided_at = timezone.now()
     appeal.version += 1
     _stamp(appeal, actor).save()
+    notices.appeal_decided(appeal)
     return appeal
 
 

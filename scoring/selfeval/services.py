@@ -19,6 +19,7 @@ from core.versioning import StaleVersion
 from indicators.labels import node_label
 from indicators.models import BarsLevel, IndicatorNode
 from org.scope import Role, scope_of
+from scoring import notices
 from scoring.models import (
     ScoreEntry,
     SelfEvaluation,
@@ -296,4 +297,6 @@ def return_self_evaluation(*, actor, participant, reason, version):
     evaluation.returned_by = actor
     evaluation.returned_reason = reason
     evaluation.version += 1
-    return _save(evaluation, actor)
+    _save(evaluation, actor)
+    notices.self_evaluation_returned(participant, reason)
+    return evaluation

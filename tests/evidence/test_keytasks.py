@@ -434,7 +434,7 @@ def test_the_board_page_costs_a_fixed_number_of_queries(
     url = reverse("keytask-board", args=[cycle.pk]) + "?on=2026-04-01"
     # session, user, scope, cycle, towns, quarters, assignments, reports; the session
     # saved (savepoint, update, release): 13 whatever the number of tasks and communities
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):  # + the 通知 bell's unread count
         response = client.get(url)
     assert response.status_code == 200
     text = response.content.decode()
@@ -447,7 +447,7 @@ def test_the_summons_page_lists_days_overdue(world, cycle, login, django_assert_
     client = login(world.admin_a)
     url = reverse("keytask-summons", args=[cycle.pk]) + "?on=2026-07-03"
     # session, user, scope, cycle, quarters, assignments, reports, participants, session
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):  # + the 通知 bell's unread count
         response = client.get(url)
     text = response.content.decode()
     assert text.count('data-testid="summons-row"') == 3 and "丙书记" in text

@@ -176,8 +176,9 @@ def test_the_list_is_paginated_with_a_fixed_number_of_queries(
             user=None if i % 2 else person(Role.SECRETARY, world.community_a1, f"p{i}", "某"),
         )
     client = login(world.county_assessor_a)
-    # session, user, scope, count, page, towns, session save, and the request's savepoints
-    with django_assert_max_num_queries(11):
+    # session, user, scope, count, page, towns, the bell's unread count, session save, and
+    # the request's savepoints
+    with django_assert_max_num_queries(12):
         first = client.get(reverse("secretary-list"))
     assert first.context["page_obj"].paginator.num_pages == 2
     second = client.get(reverse("secretary-list"), {"page": 2})

@@ -50,12 +50,14 @@ ADDED = {
     "org": ["communityworker"],
     "reports": ["bulletin", "documentcounter", "specialreward"],
 }
+# Models added since without an audit twin (no historical model).
+ADDED_PLAIN = {"org": ["notification", "notificationpreference"]}
 ADDED_TYPES = {
     f"{app}.{name}"
     for app, models in ADDED.items()
     for model in models
     for name in (model, f"historical{model}")
-}
+} | {f"{app}.{model}" for app, models in ADDED_PLAIN.items() for model in models}
 ADDED_TABLES = {name.replace(".", "_") for name in ADDED_TYPES}
 PERMISSIONS_PER_TYPE = 4  # add, change, delete, view
 
@@ -158,7 +160,11 @@ def migrate_and_compare(database_url):
         if after["counts"].get(table) != n
     }
     # Schedules (django-celery-beat) are installed by data migrations made since.
-    schedules = {"django_celery_beat_crontabschedule", "django_celery_beat_periodictask"}
+    schedules = {
+        "django_celery_beat_crontabschedule",
+        "django_celery_beat_intervalschedule",
+        "django_celery_beat_periodictask",
+    }
     grown = {"django_migrations"} | (
         {"django_content_type", "auth_permission", *schedules} & set(changed)
     )

@@ -37,6 +37,7 @@ from indicators.models import (
 )
 from indicators.starter import install_starter_templates
 from org.models import CommunityWorker, Membership, OrgUnit, OrgUnitKind, Secretary, User
+from org.notifications.models import Notification
 from org.scope import scope_of
 from reports.models import Bulletin, Job, JobKind, JobState
 from scoring.models import Appeal, Result, ResultVersion, ScoreEntry, Source
@@ -162,7 +163,9 @@ OBJECT_OF_ROUTE = {
     "import-job": Job,
     "import-job-status": Job,
     "import-confirm": Job,
+    "notification-read": Notification,
     "bulletin-list": Cycle,
+    "cycle-dashboard": Cycle,
     "pay-bands": Cycle,
     "pay-bands-xlsx": Cycle,
     "pay-bands-pdf": Cycle,
@@ -296,6 +299,7 @@ def add_foreign_cycles(world):
     add_foreign_evidence(world)
     add_foreign_jobs(world)
     add_foreign_bulletins(world)
+    add_foreign_notifications(world)
 
 
 def add_foreign_results(world):
@@ -461,6 +465,14 @@ def add_foreign_bulletins(world):
     }
 
 
+def add_foreign_notifications(world):
+    """Somebody else's notification: only its recipient may mark it read."""
+    theirs = Notification.objects.create(
+        recipient=world.secretaries["c1"].user, kind="job_finished", title="别人的通知"
+    )
+    world.foreign_notifications = dict.fromkeys(PERSONAS, theirs)
+
+
 def foreign_object(world, persona, model):
     secretary = world.secretaries[FOREIGN[persona]]
     template = world.foreign_templates[persona]
@@ -477,6 +489,7 @@ def foreign_object(world, persona, model):
         Attachment: world.foreign_attachments[persona],
         Job: world.foreign_jobs[persona],
         Bulletin: world.foreign_bulletins[persona],
+        Notification: world.foreign_notifications[persona],
         ResultVersion: world.foreign_results[persona].version,
         IndicatorTemplate: template,
         IndicatorNode: template.nodes.first(),

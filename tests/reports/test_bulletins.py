@@ -14,6 +14,7 @@ from django_celery_beat.models import PeriodicTask
 
 from assessment import services as cycles
 from evidence.events import services as events
+from org.notifications.models import Notification
 from reports.bulletins import content, lean, services
 from reports.models import Bulletin, BulletinState, Job, JobKind, JobState
 from scoring.services import compute_cycle
@@ -422,3 +423,34 @@ def test_the_pdf_holds_every_section_in_chinese_and_embeds_its_fonts(world, cycl
     fonts = embedded_fonts(body)
     assert fonts and all(fonts.values()), fonts
     assert any("Noto-Serif-CJK" in name for name in fonts), fonts
+
+
+# ------------------------------------------------------------------- notifications
+
+
+def test_issuing_notifies_the_countys_staff_and_its_secretaries_only(world, cycle):
+    """签发 notifies every staff member within the county and the cycle's secretaries;
+    nobody outside the county."""
+    issued = issued_bulletin(world, cycle)
+    told = set(
+        Notification.objects.filter(kind="bulletin_issued").values_list(
+            "recipient__username", flat=True
+        )
+    )
+    assert {"county_a", "town_a", "observer_a", "outsider_b", "sec_a1", "sec_a2"} <= told
+    assert "sec_c1" not in told
+    note = Notification.objects.filter(kind="bulletin_issued").first()
+    assert issued.number in note.title
+    assert note.url == reverse("bulletin-detail", args=[issued.pk])
+
+
+def test_whoever_asked_for_a_job_is_told_when_it_ends(
+    world, cycle, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.start_generating(actor=world.county_assessor_a, cycle=cycle, quarter=2)
+    job = Job.objects.get(kind=JobKind.BULLETIN, cycle=cycle)
+    (note,) = Notification.objects.filter(kind="job_finished")
+    assert note.recipient == world.county_assessor_a
+    assert note.url == reverse("bulletin-detail", args=[job.result["bulletin"]])
+    assert note.title == "任务完成：生成季度通报"

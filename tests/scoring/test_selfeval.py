@@ -353,7 +353,7 @@ def test_the_secretary_sees_the_page_grouped_by_dimension_with_criteria_and_leve
         participant=me, text="成功调解一起群体性纠纷", author=world.town_assessor_a
     )
     client = login(world.secretary_a1)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):  # + the 通知 bell's unread count
         response = client.get(page_url(me))
     assert response.status_code == 200
     text = response.content.decode()
@@ -496,7 +496,7 @@ def test_the_staff_list_shows_status_progress_and_totals_in_scope(
     submit(me)
     url = reverse("selfeval-list", args=[cycle.pk])
     client = login(world.town_assessor_a)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # + the 通知 bell's unread count
         response = client.get(url)
     text = response.content.decode()
     assert "甲书记" in text and "乙书记" in text and "丙书记" not in text  # town A only
