@@ -1,7 +1,10 @@
 """What every app's browser views share: breadcrumbs, service-backed forms, small helpers."""
 
+import io
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import FileResponse
 
 from core.versioning import StaleVersion
 
@@ -71,3 +74,14 @@ def report_refusal(request, exc):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.error(request, str(exc))
+
+
+def file_download(content, name, content_type):
+    """A document as a download: `content` bytes or an open file; the name in RFC 5987
+    `filename*` (Chinese names), never sniffed, never cached."""
+    if isinstance(content, bytes):
+        content = io.BytesIO(content)
+    response = FileResponse(content, as_attachment=True, filename=name, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

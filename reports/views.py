@@ -8,7 +8,7 @@ inside the user's scope (`for_user`), so anything outside it answers 404.
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.views.generic import FormView, TemplateView
 
 from assessment.models import Cycle
 from assessment.selectors import managed_cycle
-from core.views import BreadcrumbsMixin
+from core.views import BreadcrumbsMixin, file_download
 from org.access import RoleRequiredMixin
 from org.scope import Role, scope_of
 from reports import jobs, selectors, services
@@ -40,11 +40,8 @@ def visible_job(user, pk):
 
 
 def attachment(file, name):
-    """A workbook as a download (RFC 5987 `filename*` for Chinese names), never cached."""
-    response = FileResponse(file, as_attachment=True, filename=name, content_type=services.XLSX)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    """A workbook as a download."""
+    return file_download(file, name, services.XLSX)
 
 
 def imports_crumbs(*rest):

@@ -5,6 +5,8 @@ cell. A cell is text, or a number (`Decimal`/`int`) the workbook writes as a num
 from dataclasses import dataclass
 from decimal import Decimal
 
+from reports.excel.layout import RANKING_COLUMNS
+
 WITHHELD = "样本不足"
 
 
@@ -34,22 +36,8 @@ def _number(text):
     return Decimal(text) if text not in ("", None) else ""
 
 
-RANKING_HEADERS = (
-    "排名",
-    "工号",
-    "姓名",
-    "镇街",
-    "社区",
-    "自评",
-    "目标量评",
-    "组织考评",
-    "综合得分",
-    "加分",
-    "最终得分",
-    "等次",
-    "一票否决",
-    "档次",
-)
+# The results export's 排名 columns up to 档次 (a bulletin has no pay yet).
+RANKING_HEADERS = RANKING_COLUMNS[: RANKING_COLUMNS.index("档次") + 1]
 SCORE_KEYS = ("self", "target", "org", "composite", "bonus", "final")
 
 

@@ -6,10 +6,9 @@ page, its 下步工作要求 and 签发, and its PDF and workbook. Every rule is
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -17,7 +16,7 @@ from assessment.models import Cycle
 from assessment.selectors import cycle_crumbs
 from assessment.services import may_manage
 from core.versioning import StaleVersion
-from core.views import int_or_none
+from core.views import file_download, int_or_none
 from reports.bulletins import selectors, services
 from reports.bulletins.render import document_context, filename, pdf_document
 from reports.bulletins.workbook import write_workbook
@@ -43,14 +42,6 @@ def readable(user, pk):
     if snapshot is None:
         raise Http404
     return bulletin, snapshot
-
-
-def download(body, name, content_type):
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 class BulletinListView(LoginRequiredMixin, View):
@@ -119,16 +110,14 @@ class BulletinDetailView(LoginRequiredMixin, View):
         return render(request, "reports/bulletins/detail.html", context)
 
 
-class BulletinRequirementsView(LoginRequiredMixin, View):
+class BulletinActionView(LoginRequiredMixin, View):
+    """A change to a draft (`act` calls the service and words the success); whatever
+    happens, back to the bulletin's page with a message. No right to it: 404."""
+
     def post(self, request, pk):
         bulletin, _snapshot = readable(request.user, pk)
         try:
-            services.save_requirements(
-                actor=request.user,
-                bulletin=bulletin,
-                version=int_or_none(request.POST.get("version")),
-                text=request.POST.get("requirements", ""),
-            )
+            done = self.act(request, bulletin, int_or_none(request.POST.get("version")))
         except PermissionDenied as exc:
             raise Http404 from exc
         except StaleVersion:
@@ -137,43 +126,39 @@ class BulletinRequirementsView(LoginRequiredMixin, View):
             for message in exc.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, _("下步工作要求已保存。"))
+            if done:
+                messages.success(request, done)
         return redirect("bulletin-detail", bulletin.pk)
 
 
-class BulletinIssueView(LoginRequiredMixin, View):
-    def post(self, request, pk):
-        bulletin, _snapshot = readable(request.user, pk)
+class BulletinRequirementsView(BulletinActionView):
+    def act(self, request, bulletin, version):
+        services.save_requirements(
+            actor=request.user,
+            bulletin=bulletin,
+            version=version,
+            text=request.POST.get("requirements", ""),
+        )
+        return _("下步工作要求已保存。")
+
+
+class BulletinIssueView(BulletinActionView):
+    def act(self, request, bulletin, version):
         if request.POST.get("confirmed") != "1":
-            messages.error(request, _("请勾选确认后再签发。"))
-            return redirect("bulletin-detail", bulletin.pk)
-        try:
-            issued = services.issue_bulletin(
-                actor=request.user,
-                bulletin=bulletin,
-                version=int_or_none(request.POST.get("version")),
-            )
-        except PermissionDenied as exc:
-            raise Http404 from exc
-        except StaleVersion:
-            messages.error(request, _("通报已被他人修改，请查看最新内容后重试。"))
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("已签发，文号 %(number)s。") % {"number": issued.number})
-        return redirect("bulletin-detail", bulletin.pk)
+            raise ValidationError(_("请勾选确认后再签发。"))
+        issued = services.issue_bulletin(actor=request.user, bulletin=bulletin, version=version)
+        return _("已签发，文号 %(number)s。") % {"number": issued.number}
 
 
 class BulletinWorkbookView(LoginRequiredMixin, View):
     def get(self, request, pk):
         bulletin, snapshot = readable(request.user, pk)
-        return download(write_workbook(bulletin, snapshot), filename(bulletin, "xlsx"), XLSX)
+        return file_download(write_workbook(bulletin, snapshot), filename(bulletin, "xlsx"), XLSX)
 
 
 class BulletinPdfView(LoginRequiredMixin, View):
     def get(self, request, pk):
         bulletin, snapshot = readable(request.user, pk)
-        return download(
+        return file_download(
             pdf_document(bulletin, snapshot), filename(bulletin, "pdf"), PDF_CONTENT_TYPE
         )

@@ -11,7 +11,7 @@ import io
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +21,7 @@ from django.views import View
 from assessment.models import Cycle, Participant
 from assessment.selectors import cycle_crumbs
 from core.versioning import StaleVersion
-from core.views import apply_validation_error, int_or_none, report_refusal
+from core.views import apply_validation_error, file_download, int_or_none, report_refusal
 from org.access import RoleRequiredMixin
 from org.scope import Role
 from reports.models import SpecialReward
@@ -148,15 +148,6 @@ class RewardDecideView(RoleRequiredMixin, View):
         return redirect(reverse("pay-bands", args=[cycle.pk]) + "#rewards")
 
 
-def _download(data, name, content_type):
-    response = FileResponse(
-        io.BytesIO(data), as_attachment=True, filename=name, content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 class DownloadView(LoginRequiredMixin, View):
     """A download of the published sheet; before publication, back to the page."""
 
@@ -173,7 +164,7 @@ class PayBandsWorkbookView(DownloadView):
     def respond(self, sheet):
         buffer = io.BytesIO()
         write_pay_bands(sheet, buffer)
-        return _download(buffer.getvalue(), pay_bands_filename(sheet.cycle, "xlsx"), XLSX)
+        return file_download(buffer.getvalue(), pay_bands_filename(sheet.cycle, "xlsx"), XLSX)
 
 
 def pdf_context(sheet):
@@ -192,4 +183,4 @@ def pdf_context(sheet):
 class PayBandsPdfView(DownloadView):
     def respond(self, sheet):
         data = render_pdf("reports/paybands/pdf.html", pdf_context(sheet))
-        return _download(data, pay_bands_filename(sheet.cycle, "pdf"), PDF_CONTENT_TYPE)
+        return file_download(data, pay_bands_filename(sheet.cycle, "pdf"), PDF_CONTENT_TYPE)
