@@ -68,6 +68,19 @@ def missing_scores(cycle):
     return missing
 
 
+def complete_participants(cycle, source, leaves, n_leaves):
+    """A subquery of the ids of the cycle's participants holding a value of `source` on
+    each of `leaves` (a queryset of `n_leaves` leaves): counted in the database."""
+    return (
+        ScoreEntry.objects.filter(participant__cycle=cycle, source=source, leaf__in=leaves)
+        .order_by()
+        .values("participant_id")
+        .annotate(leaves=Count("leaf_id", distinct=True))
+        .filter(leaves=n_leaves)
+        .values("participant_id")
+    )
+
+
 def count_missing_scores(cycle, reach):
     """How many participants still lack a value of a source on some `rating` leaf, where
     `reach` maps each source to the participants (a queryset) whose gaps count for it.
@@ -83,14 +96,7 @@ def count_missing_scores(cycle, reach):
         return 0
     lacking = Q()
     for source, participants in reach.items():
-        full = (
-            ScoreEntry.objects.filter(participant__cycle=cycle, source=source, leaf__in=leaves)
-            .order_by()
-            .values("participant_id")
-            .annotate(leaves=Count("leaf_id", distinct=True))
-            .filter(leaves=total)
-            .values("participant_id")
-        )
+        full = complete_participants(cycle, source, leaves, total)
         lacking |= Q(pk__in=participants.values("pk")) & ~Q(pk__in=full)
     return cycle.participants.filter(lacking).order_by().count()
 

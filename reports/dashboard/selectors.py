@@ -24,7 +24,8 @@ from org.models import OrgUnit, OrgUnitKind
 from reports.bulletins.selectors import visible_bulletins
 from reports.models import BulletinState, Job, JobKind, JobState
 from scoring.access import STAFF_ROLES, reads_whole_county
-from scoring.models import ScoreEntry, SelfEvaluationStatus, Source
+from scoring.guards import complete_participants
+from scoring.models import SelfEvaluationStatus, Source
 from scoring.services import current_results, results_are_stale
 from surveys.tallies.selectors import return_rates, staff_communities
 
@@ -164,15 +165,7 @@ def _complete(cycle, leaves, n_leaves, source):
         return Q(pk__in=[])
     if not n_leaves:
         return Q(pk__isnull=False)
-    full = (
-        ScoreEntry.objects.filter(participant__cycle=cycle, source=source, leaf__in=leaves)
-        .order_by()
-        .values("participant_id")
-        .annotate(n=Count("leaf_id", distinct=True))
-        .filter(n=n_leaves)
-        .values("participant_id")
-    )
-    return Q(pk__in=full)
+    return Q(pk__in=complete_participants(cycle, source, leaves, n_leaves))
 
 
 def _leaves(cycle):
