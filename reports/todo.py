@@ -18,11 +18,11 @@ def job_todos(user):
     running = jobs.filter(state__in=(JobState.QUEUED, JobState.RUNNING)).count()
     since = timezone.now() - timedelta(days=RECENT_DAYS)
     failed = jobs.filter(state=JobState.FAILED, created_at__gte=since).count()
-    url = reverse("import-list")
+    url = reverse("job-list")
     lines = []
     if running:
-        lines.append(Todo(_("进行中的任务"), url, running, _("导入等后台任务")))
+        lines.append(Todo(_("进行中的任务"), url, running, _("导入、季度通报等后台任务")))
     if failed:
         detail = _("近 %(n)d 天") % {"n": RECENT_DAYS}
-        lines.append(Todo(_("失败的任务"), url, failed, detail, tone="danger"))
+        lines.append(Todo(_("失败的任务"), f"{url}?state=failed", failed, detail, tone="danger"))
     return lines

@@ -11,6 +11,7 @@ urlpatterns = [
     path("imports/<int:pk>/confirm/", views.ConfirmImportView.as_view(), name="import-confirm"),
     path("cycles/<int:pk>/import/", views.CycleImportView.as_view(), name="cycle-import"),
     path("cycles/<int:pk>/export/", views.ResultsExportView.as_view(), name="results-export"),
+    path("", include("reports.background.urls")),
     path("", include("reports.bulletins.urls")),
     path("", include("reports.paybands.urls")),
     path("", include("reports.dashboard.urls")),

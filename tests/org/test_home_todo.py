@@ -188,6 +188,6 @@ def test_an_admin_sees_failed_jobs_and_an_empty_list_says_so(world, cycle, login
         state=JobState.FAILED,
         upload_name="县数据.xlsx",
     )
-    assert todo(login(world.admin_a))["失败的任务"] == (1, reverse("import-list"))
+    assert todo(login(world.admin_a))["失败的任务"] == (1, reverse("job-list") + "?state=failed")
     html = login(world.outsider_b).get(reverse("home")).content.decode()
     assert 'data-testid="todo"' in html

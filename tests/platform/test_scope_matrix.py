@@ -164,6 +164,7 @@ OBJECT_OF_ROUTE = {
     "import-job-status": Job,
     "import-confirm": Job,
     "notification-read": Notification,
+    "job-detail": Job,
     "bulletin-list": Cycle,
     "cycle-dashboard": Cycle,
     "pay-bands": Cycle,

@@ -13,11 +13,11 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from assessment import services as cycles
 from assessment.models import Cycle
+from config.celery import app
 from reports import jobs, tasks
 from reports.bulletins import services as bulletins
 from reports.models import Bulletin, Job, JobKind, JobState
@@ -29,7 +29,7 @@ pytestmark = NEEDS_WORKER
 PROJECT = Path(__file__).resolve().parents[2]
 
 
-def worker_process(log=subprocess.DEVNULL):
+def worker_process():
     """`celery worker` in its own process, on this test's database and broker."""
     db = connection.settings_dict
     env = {
@@ -38,7 +38,9 @@ def worker_process(log=subprocess.DEVNULL):
         "DATABASE_URL": (
             f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         ),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        # The broker this process publishes to (Celery lets CELERY_BROKER_URL in the
+        # environment override the settings).
+        "CELERY_BROKER_URL": app.conf.broker_url,
     }
     return subprocess.Popen(
         [
@@ -59,7 +61,7 @@ def worker_process(log=subprocess.DEVNULL):
         cwd=PROJECT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=log,
+        stderr=subprocess.DEVNULL,
     )
 
 

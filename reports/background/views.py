@@ -1,0 +1,61 @@
+"""The 任务 page: one's jobs (an admin: their counties' too) with a progress bar that
+follows them without reloading, the outcome, the error in Chinese; and a job's own page.
+A job outside the reader's reach answers 404."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+
+from reports.background import selectors
+from reports.models import IMPORT_KINDS, Job, JobKind, JobState
+
+
+def _list_context(request):
+    job_filter = selectors.JobFilter.from_query(request.GET)
+    rows = selectors.rows(selectors.visible_jobs(request.user, job_filter))
+    return {
+        "rows": rows,
+        "running": selectors.any_running(rows),
+        "filter": job_filter,
+        "kinds": JobKind.choices,
+        "states": JobState.choices,
+        "query": request.GET.urlencode(),
+    }
+
+
+class JobListView(LoginRequiredMixin, View):
+    def get(self, request):
+        context = _list_context(request)
+        context["breadcrumbs"] = [(_("后台任务"), "")]
+        return render(request, "reports/background/list.html", context)
+
+
+class JobRowsView(LoginRequiredMixin, View):
+    """The list's table, polled by htmx while a job in it runs."""
+
+    def get(self, request):
+        return render(request, "reports/background/_rows.html", _list_context(request))
+
+
+class JobPageView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        job = get_object_or_404(Job.objects.for_user(request.user), pk=pk)
+        if job.kind in IMPORT_KINDS:
+            return redirect("import-job", pk=job.pk)
+        (row,) = selectors.rows([job])
+        template = (
+            "reports/background/_job.html"
+            if request.headers.get("HX-Request")
+            else "reports/background/detail.html"
+        )
+        return render(
+            request,
+            template,
+            {
+                "row": row,
+                "job": job,
+                "breadcrumbs": [(_("后台任务"), reverse("job-list")), (str(job), "")],
+            },
+        )
