@@ -43,7 +43,16 @@ SETTINGS_GROUPS = [
         ],
     ),
     (_("测评计分"), ["value_satisfied", "value_basic", "value_unsatisfied"]),
-    (_("其他"), ["trim_threshold", "ranking_group", "consecutive_years", "target_entry"]),
+    (
+        _("其他"),
+        [
+            "trim_threshold",
+            "ranking_group",
+            "consecutive_years",
+            "target_entry",
+            "self_evaluation_due",
+        ],
+    ),
 ]
 SETTINGS_FIELDS = [name for _label, names in SETTINGS_GROUPS for name in names]
 QUARTERS = (1, 2, 3, 4)
@@ -85,6 +94,7 @@ class CycleSettingsForm(VersionedForm):
         fields["template"] = forms.ModelChoiceField(
             label=fields["template"].label, queryset=template_choices, required=False
         )
+        fields["self_evaluation_due"].widget = forms.DateInput(**DATE_WIDGET)
         if template_locked:
             fields["template"].disabled = True
             fields["template"].help_text = _("考核开始后不能更换指标体系。")

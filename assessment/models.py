@@ -128,6 +128,15 @@ class Cycle(models.Model):
     target_entry = models.CharField(
         _("目标量评录入"), max_length=8, choices=TargetEntry.choices, default=TargetEntry.COUNTY
     )
+    # When secretaries should have submitted their self-evaluations: a reminder goes to
+    # those who have not, three days before (`scoring.notices`). Informative: the
+    # self-evaluation closes when the cycle moves on to 评分中.
+    self_evaluation_due = models.DateField(
+        _("自评截止日期"),
+        null=True,
+        blank=True,
+        help_text=_("截止前三天，系统提醒尚未提交自我检评的书记。"),
+    )
     # Survey choice values (SPEC §3.4).
     value_satisfied = _percent(_("“满意”计分"), 100)
     value_basic = _percent(_("“基本满意”计分"), 60)

@@ -1,15 +1,18 @@
 """The scoring app's 通知 (`org.notifications`): a self-evaluation returned, an appeal
 decided, and what the cycle's lifecycle means for each participant's secretary —
-自评开始 when it opens, 结果公示 and 结果发布 with a link to their own results.
+自评开始 when it opens, 自评即将截止 three days before its due date (a daily reminder),
+结果公示 and 结果发布 with a link to their own results.
 Every notice is about one participation, so only its secretary receives it."""
+
+from datetime import timedelta
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from assessment.models import Participant
+from assessment.models import CycleStatus, Participant
 from org.notifications.models import NotificationKind as Kind
 from org.notifications.services import Notice, deliver, in_product_language, notify
-from scoring.models import AppealStatus
+from scoring.models import AppealStatus, SelfEvaluationStatus
 
 
 @in_product_language
@@ -95,3 +98,44 @@ def cycle_moved(cycle, name, actor):
         )
         for pk, user_id, path in participants
     )
+
+
+# 自评即将截止: told this many days before the cycle's self-evaluation due date (and on
+# each day after, until the date, to whoever the daily run missed: once each).
+DUE_WARNING_DAYS = 3
+
+
+@in_product_language
+def self_evaluation_reminders(today):
+    """Every secretary of an open cycle whose self-evaluation due date is at most three
+    days away and who has not submitted (not started, draft, or returned): once per
+    participation and due date."""
+    notices = []
+    participants = (
+        Participant.objects.filter(
+            cycle__status=CycleStatus.OPEN,
+            cycle__self_evaluation_due__gte=today,
+            cycle__self_evaluation_due__lte=today + timedelta(days=DUE_WARNING_DAYS),
+            secretary__user__isnull=False,
+        )
+        .exclude(self_evaluation__status=SelfEvaluationStatus.SUBMITTED)
+        .select_related("cycle", "community", "secretary")
+    )
+    for participant in participants:
+        cycle = participant.cycle
+        due = cycle.self_evaluation_due
+        user_id = participant.secretary.user_id
+        notices.append(
+            Notice(
+                user_id,
+                Kind.SELF_EVALUATION_CLOSING,
+                _("“%(cycle)s”的自我检评将于 %(due)s 截止，您还没有提交")
+                % {"cycle": cycle.name, "due": due.isoformat()},
+                reverse("selfeval", args=[participant.pk]),
+                _("请在截止日期前填好并提交；已保存的草稿不会自动提交。"),
+                scope_path=participant.community.path,
+                owner=user_id,
+                key=f"selfeval-due:{participant.pk}:{due.isoformat()}",
+            )
+        )
+    return notices

@@ -2,12 +2,15 @@
 secretary (自评开始, 结果公示, 结果发布 with their own results page), a returned
 self-evaluation and a decided appeal to their secretary — and to nobody else."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
 
 from assessment import services as cycles
 from org.notifications.models import Notification, NotificationKind
+from org.notifications.services import send_reminders
 from scoring.appeals import services as appeals
 from scoring.selfeval import services as selfeval
 from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
@@ -105,3 +108,36 @@ def test_review_publication_and_appeals_tell_each_secretary_about_their_own_resu
 
     cycles.transition(actor=None, cycle=cycle, name="publish", version=cycle.version)
     assert told(NotificationKind.RESULTS_PUBLISHED) == results
+
+
+def test_three_days_before_the_due_date_those_not_submitted_are_reminded_once(world, cycle):
+    """自评即将截止: from three days before the cycle's self-evaluation due date, each
+    secretary who has not submitted is reminded — once, however often the daily job
+    runs; nobody when no date is set, nobody who submitted."""
+    a1 = participant(world, cycle, "a1")
+    selfeval.save_self_evaluation(
+        actor=world.secretary_a1, participant=a1, items={}, summary="初稿", version=None
+    )
+    a1.refresh_from_db()
+    selfeval.submit_self_evaluation(
+        actor=world.secretary_a1, participant=a1, version=a1.self_evaluation.version
+    )
+    kind = NotificationKind.SELF_EVALUATION_CLOSING
+    send_reminders(date(2026, 12, 7))
+    assert told(kind) == {}  # no due date set
+    cycle.self_evaluation_due = date(2026, 12, 10)
+    cycle.save(update_fields=["self_evaluation_due"])
+    send_reminders(date(2026, 12, 6))
+    assert told(kind) == {}  # four days before: not yet
+    send_reminders(date(2026, 12, 7))
+    send_reminders(date(2026, 12, 8))
+    expected = {
+        world.secretaries[k].user.username: reverse(
+            "selfeval", args=[participant(world, cycle, k).pk]
+        )
+        for k in ("a2", "b1")
+    }
+    assert told(kind) == expected  # a1 submitted; the others once each
+    assert Notification.objects.filter(kind=kind).count() == 2
+    (notice,) = Notification.objects.filter(kind=kind, recipient=world.secretaries["a2"].user)
+    assert notice.title == "“2026年度考核”的自我检评将于 2026-12-10 截止，您还没有提交"
