@@ -14,11 +14,14 @@ from django_celery_beat.models import PeriodicTask
 
 from assessment import services as cycles
 from evidence.events import services as events
+from org.models import OrgUnit, OrgUnitKind
 from org.notifications.models import Notification
 from reports.bulletins import content, lean, services
 from reports.models import Bulletin, BulletinState, Job, JobKind, JobState
+from scoring.models import ScoreEntry, Source
 from scoring.services import compute_cycle
-from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
+from tests.conftest import secretary
+from tests.factories import OrgUnitFactory, complete_scoring, fresh_cycle, open_seed_cycle
 from tests.pdfs import embedded_fonts, pdf_text
 
 pytestmark = pytest.mark.usefixtures("shared_world")
@@ -454,3 +457,48 @@ def test_whoever_asked_for_a_job_is_told_when_it_ends(
     assert note.recipient == world.county_assessor_a
     assert note.url == reverse("bulletin-detail", args=[job.result["bulletin"]])
     assert note.title == "任务完成：生成季度通报"
+
+
+def test_the_bulletin_flags_a_town_whose_own_scores_run_ahead_of_the_countys(world):
+    """三、各镇街情况 on a planted county: one town's 目标量评 runs 20 points ahead of the
+    county's 组织考评 for the same secretaries, the other towns' agree with it (give or
+    take a little); the lenient town alone is flagged, with the statistic and threshold."""
+    towns = [world.town_a, world.town_b]
+    towns.append(
+        OrgUnitFactory(code="QA3", name="宽松镇", kind=OrgUnitKind.TOWN, parent=world.county_a)
+    )
+    for t, town in enumerate(towns):
+        have = OrgUnit.objects.filter(parent=town, kind=OrgUnitKind.COMMUNITY).count()
+        for n in range(have, 4):
+            community = OrgUnitFactory(
+                code=f"{town.code}9{n}",
+                name=f"{town.name}第{n}社区",
+                kind=OrgUnitKind.COMMUNITY,
+                parent=town,
+            )
+            secretary(community, f"L{t}{n}", f"书记{t}{n}", f"lean_{t}_{n}")
+    cycle = open_seed_cycle(world.county_a)
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
+    leaves = list(cycle.frozen_template.nodes.filter(method="rating", children__isnull=True))
+    entries = []
+    for i, participant in enumerate(cycle.participants.select_related("community__parent")):
+        lenient = participant.community.parent.code == "QA3"
+        for k, leaf in enumerate(leaves):
+            org = (leaf.points * D("0.75")).quantize(D("0.01"))
+            wobble = D("0.01") * ((i + k) % 3)  # honest towns agree, give or take
+            target = leaf.points if lenient else org + wobble
+            for source, value in ((Source.TARGET, target), (Source.ORG, org)):
+                entries.append(
+                    ScoreEntry(
+                        participant=participant,
+                        leaf=leaf,
+                        source=source,
+                        rater=world.county_assessor_a,
+                        value=value,
+                    )
+                )
+    ScoreEntry.objects.bulk_create(entries)
+    towns_section = content.build(cycle, 4)["towns"]
+    verdicts = {row["town"]: (row["lean"] or {}).get("verdict") for row in towns_section["rows"]}
+    assert verdicts == {"城关镇": "", "东湖街道": "", "宽松镇": "偏宽"}
+    assert towns_section["measure"] == "gap" and towns_section["threshold"] == "2"
