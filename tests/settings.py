@@ -41,3 +41,7 @@ if _WORKER.startswith("gw"):
         CACHES["default"]["LOCATION"] = CACHE_URL  # noqa: F405
     if CELERY_BROKER_URL.startswith("redis"):  # noqa: F405
         CELERY_BROKER_URL = f"{CELERY_BROKER_URL.rsplit('/', 1)[0]}/{8 + _n}"  # noqa: F405
+        # Celery reads CELERY_BROKER_URL from the environment before the settings: without
+        # this, every worker's tasks would meet on the one broker and the workers of
+        # parallel tests would run each other's (against the wrong database).
+        os.environ["CELERY_BROKER_URL"] = CELERY_BROKER_URL

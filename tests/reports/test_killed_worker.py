@@ -22,7 +22,13 @@ from reports import jobs, tasks
 from reports.bulletins import services as bulletins
 from reports.models import Bulletin, Job, JobKind, JobState
 from tests.factories import open_seed_cycle
-from tests.workers import NEEDS_WORKER, running_worker, through_the_broker, wait_until
+from tests.workers import (
+    NEEDS_WORKER,
+    empty_test_broker,
+    running_worker,
+    through_the_broker,
+    wait_until,
+)
 
 pytestmark = NEEDS_WORKER
 
@@ -79,6 +85,7 @@ def test_a_killed_bulletin_job_leaves_the_old_bulletins_and_is_recovered(world):
         cycle=cycle,
         options={"cycle": cycle.pk, "quarter": 3},
     )
+    empty_test_broker()
     process = worker_process()
     try:
         with transaction.atomic():
