@@ -340,7 +340,7 @@ def _keytasks(cycle, on):
                 "town": community.parent.name if community.parent else "",
                 "community": community.name,
                 "community_code": community.code,
-                "task": state.assignment.task.name,
+                "task": state.assignment.task.title,
                 "deadline": state.assignment.task.deadline.isoformat(),
                 "progress": state.progress,
                 "status": str(state.label),
@@ -367,7 +367,7 @@ def _summons(cycle, on):
                 "community": community.name,
                 "community_code": community.code,
                 "secretary": row.secretary.name if row.secretary else "",
-                "task": row.state.assignment.task.name,
+                "task": row.state.assignment.task.title,
                 "deadline": row.state.assignment.task.deadline.isoformat(),
                 "days_overdue": row.state.days_overdue,
             }

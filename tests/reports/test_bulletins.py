@@ -14,6 +14,7 @@ from django_celery_beat.models import PeriodicTask
 
 from assessment import services as cycles
 from evidence.events import services as events
+from evidence.models import KeyTask, KeyTaskAssignment
 from org.models import OrgUnit, OrgUnitKind
 from org.notifications.models import Notification
 from reports.bulletins import content, lean, services
@@ -100,6 +101,23 @@ def test_the_overview_counts_what_was_entered_and_submitted(world, cycle):
     assert scored == {"自评": 0, "目标量评": n, "组织考评": n}
     assert overview["self_evaluations"]["not_started"] == n
     assert snapshot["title"] == "关于2026年第四季度社区党组织书记绩效考核情况的通报"
+
+
+def test_a_key_task_overdue_at_the_quarters_end_is_behind_and_its_secretary_summoned(world, cycle):
+    """四、重点工作推进 and 五、约谈名单 as of the quarter's end: a task due in September and
+    not done is 逾期 on 30 September, and its community's secretary is on the list; at the
+    end of June it was not yet due."""
+    task = KeyTask.objects.create(cycle=cycle, title="老旧小区改造", deadline=date(2026, 9, 15))
+    KeyTaskAssignment.objects.create(task=task, community=world.community_a1)
+    third = content.build(cycle, 3)
+    assert [(r["task"], r["status"]) for r in third["keytasks"]["overdue"]] == [
+        ("老旧小区改造", "逾期")
+    ]
+    assert [(r["secretary"], r["task"], r["days_overdue"]) for r in third["summons"]] == [
+        ("甲书记", "老旧小区改造", 15)
+    ]
+    second = content.build(cycle, 2)
+    assert second["keytasks"]["overdue"] == [] and second["summons"] == []
 
 
 def test_the_secretaries_reading_keeps_only_their_own_communitys_remarks(world, cycle):
