@@ -16,8 +16,9 @@ class ReportsConfig(AppConfig):
         register_panel("cycle-actions", "reports/bulletins/_cycle_link.html", order=35)
         register_panel("cycle-actions", "reports/dashboard/_cycle_link.html", order=5)
 
-        from reports import jobs
+        from reports import jobs, services
         from reports.bulletins.services import run_bulletin_job
         from reports.models import JobKind
 
         jobs.register_runner(JobKind.BULLETIN, run_bulletin_job)
+        jobs.register_runner(JobKind.RESULTS_EXPORT, services.run_results_export)

@@ -220,6 +220,9 @@ class ResultsExportView(RoleRequiredMixin, View):
         if not reads_whole_county(request.user, cycle):
             raise Http404
         by_town = request.GET.get("by_town") == "1"
+        if services.exports_in_background(cycle):
+            job = services.start_results_export(actor=request.user, cycle=cycle, by_town=by_town)
+            return redirect("job-detail", pk=job.pk)
         try:
             workbook = services.results_workbook(cycle, user=request.user, by_town=by_town)
         except ValidationError as exc:

@@ -49,11 +49,13 @@ class JobRow:
 
 
 def outcome_url(job):
-    """Where what the job made is: a bulletin's page; an import's page."""
+    """Where what the job made is: a bulletin's page; an import's page; its file."""
     if job.kind in IMPORT_KINDS:
         return reverse("import-job", args=[job.pk])
     if job.kind == JobKind.BULLETIN and job.state == JobState.DONE and job.result.get("bulletin"):
         return reverse("bulletin-detail", args=[job.result["bulletin"]])
+    if job.state == JobState.DONE and job.output:
+        return reverse("job-output", args=[job.pk])
     return ""
 
 

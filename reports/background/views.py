@@ -2,12 +2,15 @@
 follows them without reloading, the outcome, the error in Chinese; and a job's own page.
 A job outside the reader's reach answers 404."""
 
+import mimetypes
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from core.views import file_download
 from reports.background import selectors
 from reports.models import IMPORT_KINDS, Job, JobKind, JobState
 
@@ -59,3 +62,13 @@ class JobPageView(LoginRequiredMixin, View):
                 "breadcrumbs": [(_("后台任务"), reverse("job-list")), (str(job), "")],
             },
         )
+
+
+class JobOutputView(LoginRequiredMixin, View):
+    """The file a job made (an export), to those who see the job."""
+
+    def get(self, request, pk):
+        job = get_object_or_404(Job.objects.for_user(request.user).exclude(output=""), pk=pk)
+        name = job.output_name or f"job-{job.pk}"
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return file_download(job.output.open("rb"), name, content_type)

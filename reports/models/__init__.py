@@ -13,6 +13,7 @@ from reports.models.jobs import (
     JobKind,
     JobQuerySet,
     JobState,
+    output_path,
     upload_path,
 )
 from reports.models.paybands import (
@@ -38,5 +39,6 @@ __all__ = [
     "RewardStatus",
     "SpecialReward",
     "SpecialRewardQuerySet",
+    "output_path",
     "upload_path",
 ]

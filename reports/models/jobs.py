@@ -19,6 +19,12 @@ from org.models import OrgUnit, User
 from org.scope import Role, scope_of
 
 
+def output_path(instance, filename):
+    """`outputs/<year>/<random hex>`: what a job made, served only through its job's
+    page to those who see the job."""
+    return f"outputs/{timezone.localdate():%Y}/{uuid.uuid4().hex}"
+
+
 def upload_path(instance, filename):
     """`imports/<year>/<random hex>`: no original name, nothing guessable; MEDIA_ROOT is
     outside the web root and only the job's own code reads the file back."""
@@ -29,6 +35,7 @@ class JobKind(models.TextChoices):
     IMPORT_PREVIEW = "import_preview", _("导入检查")
     IMPORT_APPLY = "import_apply", _("正式导入")
     BULLETIN = "bulletin", _("生成季度通报")
+    RESULTS_EXPORT = "results_export", _("导出考核结果")
     PAY_BANDS = "pay_bands", _("生成分档定薪表")
 
 
@@ -110,6 +117,9 @@ class Job(models.Model):
     upload_sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     # What was asked: {"only": [sheet, …], "cycle": target cycle id or null}.
     options = models.JSONField(_("选项"), default=dict, blank=True)
+    # A file the job made (an export), and the name it is downloaded under.
+    output = models.FileField(_("结果文件"), upload_to=output_path, max_length=200, blank=True)
+    output_name = models.CharField(_("结果文件名"), max_length=255, blank=True)
     # How it ended: {"errors": [CellError.as_dict(), …]} or ImportOutcome.as_dict().
     result = models.JSONField(_("结果"), default=dict, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)

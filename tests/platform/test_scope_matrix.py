@@ -165,6 +165,7 @@ OBJECT_OF_ROUTE = {
     "import-confirm": Job,
     "notification-read": Notification,
     "job-detail": Job,
+    "job-output": Job,
     "bulletin-list": Cycle,
     "cycle-dashboard": Cycle,
     "pay-bands": Cycle,

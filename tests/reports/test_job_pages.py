@@ -3,13 +3,16 @@ their county (the schedule's too); a running job's progress follows without relo
 (htmx polling that stops when nothing runs); the outcome links to what was made; the
 error is in Chinese; nobody opens a job outside their reach."""
 
+import io
+
+import openpyxl
 import pytest
 from django.urls import reverse
 
 from assessment import services as cycles
-from reports import jobs
+from reports import jobs, services
 from reports.models import Job, JobKind, JobState
-from tests.factories import fresh_cycle, open_seed_cycle
+from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
 
 pytestmark = pytest.mark.usefixtures("shared_world")
 
@@ -94,3 +97,30 @@ def test_an_import_job_opens_on_its_own_page(world, cycle, login):
     response = login(world.admin_a).get(reverse("job-detail", args=[imported.pk]))
     assert response.status_code == 302
     assert response.url == reverse("import-job", args=[imported.pk])
+
+
+def test_a_large_countys_results_are_exported_by_a_job_whose_page_offers_the_file(
+    world, cycle, login, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    """DESIGN §5: a county above `EXPORT_IN_REQUEST` participants gets its workbook from
+    a job (here the bound is lowered); the file is kept on the job and downloaded by
+    those who see the job, nobody else."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    monkeypatch.setattr(services, "EXPORT_IN_REQUEST", 0)
+    complete_scoring(cycle, world.county_assessor_a)
+    client = login(world.county_assessor_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("results-export", args=[cycle.pk]))
+    made = Job.objects.get(kind=JobKind.RESULTS_EXPORT, cycle=cycle)
+    assert response.status_code == 302
+    assert response.url == reverse("job-detail", args=[made.pk])
+    made.refresh_from_db()
+    assert made.state == JobState.DONE and made.output and made.output_name.endswith(".xlsx")
+    page = client.get(reverse("job-detail", args=[made.pk])).content.decode()
+    assert reverse("job-output", args=[made.pk]) in page
+    download = client.get(reverse("job-output", args=[made.pk]))
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert "排名" in book.sheetnames
+    for persona in ("town_assessor_a", "secretary_a1", "outsider_b"):
+        url = reverse("job-output", args=[made.pk])
+        assert login(world.persona(persona)).get(url).status_code == 404, persona
