@@ -19,6 +19,8 @@ class ReportsConfig(AppConfig):
         from reports import jobs, services
         from reports.bulletins.services import run_bulletin_job
         from reports.models import JobKind
+        from reports.paybands.documents import run_pay_bands_job
 
         jobs.register_runner(JobKind.BULLETIN, run_bulletin_job)
         jobs.register_runner(JobKind.RESULTS_EXPORT, services.run_results_export)
+        jobs.register_runner(JobKind.PAY_BANDS, run_pay_bands_job)

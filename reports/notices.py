@@ -49,7 +49,7 @@ def job_finished(job):
         url = reverse("import-job", args=[job.pk])
     elif job.kind == JobKind.BULLETIN and job.result.get("bulletin"):
         url = reverse("bulletin-detail", args=[job.result["bulletin"]])
-    elif job.kind == JobKind.RESULTS_EXPORT:
+    elif job.kind in (JobKind.RESULTS_EXPORT, JobKind.PAY_BANDS):
         url = reverse("job-detail", args=[job.pk])
     elif job.cycle_id:
         url = reverse("bulletin-list", args=[job.cycle_id])

@@ -6,15 +6,12 @@ Readers are the county's own staff (admins, county assessors, county-level obser
 counties — gets 404. Every rule is the services' (`reports.paybands.services`).
 """
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -24,13 +21,12 @@ from core.versioning import StaleVersion
 from core.views import apply_validation_error, file_download, int_or_none, report_refusal
 from org.access import RoleRequiredMixin
 from org.scope import Role
-from reports.models import SpecialReward
-from reports.official import PDF_CONTENT_TYPE, official_date, render_pdf
-from reports.paybands import services
+from reports.jobs import start_job
+from reports.models import JobKind, SpecialReward
+from reports.paybands import documents, services
 from reports.paybands.forms import RewardForm
 from reports.paybands.selectors import PUBLISHED_STATUSES, pay_sheet, sheet_version
-from reports.paybands.workbook import pay_bands_filename, write_pay_bands
-from reports.services import XLSX
+from reports.services import exports_in_background
 from scoring.access import reads_whole_county
 
 GRANTERS = (Role.ADMIN, Role.COUNTY_ASSESSOR)
@@ -149,38 +145,32 @@ class RewardDecideView(RoleRequiredMixin, View):
 
 
 class DownloadView(LoginRequiredMixin, View):
-    """A download of the published sheet; before publication, back to the page."""
+    """A download of the published sheet (a job for a large county, whose page offers
+    the file); before publication, back to the page."""
+
+    kind = "xlsx"
 
     def get(self, request, pk):
         cycle = readable_cycle(request.user, pk)
+        if cycle.status in PUBLISHED_STATUSES and exports_in_background(cycle):
+            job = start_job(
+                kind=JobKind.PAY_BANDS,
+                requested_by=request.user,
+                county=cycle.county,
+                cycle=cycle,
+                options={"cycle": cycle.pk, "format": self.kind},
+            )
+            return redirect("job-detail", pk=job.pk)
         sheet = published_sheet(request, cycle)
         if sheet is None:
             messages.error(request, _("结果发布后才能下载分档定薪表。"))
             return redirect("pay-bands", pk=cycle.pk)
-        return self.respond(sheet)
+        return file_download(*documents.document(sheet, self.kind))
 
 
 class PayBandsWorkbookView(DownloadView):
-    def respond(self, sheet):
-        buffer = io.BytesIO()
-        write_pay_bands(sheet, buffer)
-        return file_download(buffer.getvalue(), pay_bands_filename(sheet.cycle, "xlsx"), XLSX)
-
-
-def pdf_context(sheet):
-    """What `reports/paybands/pdf.html` shows: the sheet, the issuing unit (the county's
-    organization department) and the date (of the publication the sheet reflects)."""
-    cycle = sheet.cycle
-    day = timezone.localdate(sheet.published_at) if sheet.published_at else timezone.localdate()
-    return {
-        "sheet": sheet,
-        "cycle": cycle,
-        "issuer": _("中共%(county)s委组织部") % {"county": cycle.county.name},
-        "date": official_date(day),
-    }
+    kind = "xlsx"
 
 
 class PayBandsPdfView(DownloadView):
-    def respond(self, sheet):
-        data = render_pdf("reports/paybands/pdf.html", pdf_context(sheet))
-        return file_download(data, pay_bands_filename(sheet.cycle, "pdf"), PDF_CONTENT_TYPE)
+    kind = "pdf"

@@ -19,7 +19,8 @@ from assessment.models import Cycle
 from core.versioning import StaleVersion
 from org.models import OrgUnitKind
 from org.scope import Role
-from reports.models import RewardKind, RewardStatus, SpecialReward
+from reports import services as report_services
+from reports.models import Job, JobKind, JobState, RewardKind, RewardStatus, SpecialReward
 from reports.paybands import services as rewards
 from reports.paybands.selectors import pay_sheet, published_version
 from scoring.models import Result, ScoreEntry, Source
@@ -582,3 +583,24 @@ def test_the_pdf_is_an_official_document_with_the_sheet(world, cycle, login):
     assert fonts and all(fonts.values()), fonts
     faces = {name.split("+")[-1].replace("-", "") for name in fonts}
     assert {"NotoSerifCJKSC", "NotoSansCJKSC"} <= faces
+
+
+def test_a_large_countys_sheet_is_made_by_a_job_whose_page_offers_the_file(
+    world, cycle, login, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
+    """DESIGN §5: above `EXPORT_IN_REQUEST` participants (lowered here) the workbook and
+    the PDF come from a job; its page offers the file to those who see the job."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    monkeypatch.setattr(report_services, "EXPORT_IN_REQUEST", 0)
+    client = login(world.county_assessor_a)
+    for route, suffix in (("pay-bands-xlsx", ".xlsx"), ("pay-bands-pdf", ".pdf")):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.get(reverse(route, args=[cycle.pk]))
+        job = Job.objects.filter(kind=JobKind.PAY_BANDS, cycle=cycle).latest("pk")
+        assert response.status_code == 302
+        assert response.url == reverse("job-detail", args=[job.pk])
+        job.refresh_from_db()
+        assert job.state == JobState.DONE and job.output_name.endswith(suffix), job.message
+        download = client.get(reverse("job-output", args=[job.pk]))
+        assert download.status_code == 200
+        assert b"".join(download.streaming_content)[:4] in (b"%PDF", b"PK\x03\x04")
