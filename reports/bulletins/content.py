@@ -78,6 +78,7 @@ def build(cycle, number, *, now=None):
         )
     }
     outcome = engine.compute(load_inputs(cycle, cutoff=ends_on))
+    present = _sources_present(cycle)
     results = list(outcome.participants)
     rows = _ranking_rows(results, participants, _withheld(cycle, ends_on))
     graded = [row for row in rows if row["rank"] is not None]
@@ -89,7 +90,7 @@ def build(cycle, number, *, now=None):
         "starts_on": starts_on.isoformat(),
         "cutoff": ends_on.isoformat(),
         "made_at": (now or timezone.now()).isoformat(),
-        "overview": _overview(cycle, participants, starts_on, ends_on),
+        "overview": _overview(cycle, participants, present, starts_on, ends_on),
         "ranking": {
             "rows": rows,
             "top": graded[:TOP],
@@ -97,7 +98,7 @@ def build(cycle, number, *, now=None):
             "graded": len(graded),
             "warnings": [str(w) for w in outcome.warnings],
         },
-        "towns": _towns(cycle, results, participants),
+        "towns": _towns(cycle, results, participants, present),
         "keytasks": _keytasks(cycle, ends_on),
         "summons": _summons(cycle, ends_on),
         "events": _events(cycle, starts_on, ends_on),
@@ -108,14 +109,20 @@ def build(cycle, number, *, now=None):
 # ------------------------------------------------------------------- 一、总体情况
 
 
-def _overview(cycle, participants, starts_on, ends_on):
-    entries = dict(
+def _sources_present(cycle):
+    """{participant id: the sources it has a score of} (one query)."""
+    present = defaultdict(set)
+    for participant_id, source in (
         ScoreEntry.objects.filter(participant__cycle=cycle)
         .order_by()
-        .values("source")
-        .annotate(n=Count("participant", distinct=True))
-        .values_list("source", "n")
-    )
+        .values_list("participant_id", "source")
+        .distinct()
+    ):
+        present[participant_id].add(source)
+    return present
+
+
+def _overview(cycle, participants, present, starts_on, ends_on):
     evaluations = dict(
         SelfEvaluation.objects.filter(participant__cycle=cycle)
         .order_by()
@@ -137,7 +144,10 @@ def _overview(cycle, participants, starts_on, ends_on):
         "graded": sum(p.is_graded for p in participants.values()),
         "towns": len({p.community.parent_id for p in participants.values()}),
         "scored": [
-            {"source": str(source.label), "participants": entries.get(source.value, 0)}
+            {
+                "source": str(source.label),
+                "participants": sum(source in sources for sources in present.values()),
+            }
             for source in (Source.SELF, Source.TARGET, Source.ORG)
         ],
         "self_evaluations": {
@@ -232,17 +242,9 @@ def _band(final):
     return BANDS[-1][1]
 
 
-def _towns(cycle, results, participants):
+def _towns(cycle, results, participants, present):
     dimensions, dimension_of = _dimensions(cycle)
     weights = (cycle.weight_self, cycle.weight_target, cycle.weight_org)
-    present = defaultdict(set)
-    for participant_id, source in (
-        ScoreEntry.objects.filter(participant__cycle=cycle)
-        .order_by()
-        .values_list("participant_id", "source")
-        .distinct()
-    ):
-        present[participant_id].add(source)
     per_town = defaultdict(list)
     for result in results:
         participant = participants[int(result.participant_id)]

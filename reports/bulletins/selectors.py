@@ -48,11 +48,16 @@ def may_open_list(user, cycle):
 
 
 def visible_bulletins(user, cycle):
-    """The cycle's versions the user may open, newest quarter and version first."""
-    bulletins = Bulletin.objects.filter(cycle=cycle).select_related("issued_by", "generated_by")
+    """The cycle's versions the user may open, newest quarter and version first, without
+    their snapshots (a list names them; `reading` opens one)."""
+    bulletins = (
+        Bulletin.objects.filter(cycle=cycle)
+        .select_related("issued_by", "generated_by")
+        .defer("content", "requirements")
+    )
     if reads_drafts(user, cycle):
         return bulletins
-    if _staff_within(user, cycle) or own_participation(user, cycle) is not None:
+    if may_open_list(user, cycle):
         return bulletins.filter(state=BulletinState.ISSUED)
     return bulletins.none()
 
@@ -73,5 +78,5 @@ def reading(user, bulletin):
 
 
 def latest_issued(user, cycle):
-    """The newest issued bulletin of the cycle the user reads (for the dashboard)."""
+    """The newest issued bulletin of the cycle the user reads (the dashboard's card)."""
     return visible_bulletins(user, cycle).filter(state=BulletinState.ISSUED).first()

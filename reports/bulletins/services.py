@@ -96,12 +96,10 @@ def run_bulletin_job(job):
 def quarters_ending(day):
     """[(cycle, quarter)] whose quarter ended the day before `day`, of cycles a bulletin
     reports: what the schedule generates each morning."""
-    found = []
-    for quarter in Quarter.objects.filter(
+    quarters = Quarter.objects.filter(
         ends_on=day - timedelta(days=1), cycle__status__in=REPORTABLE
-    ).select_related("cycle__county"):
-        found.append((quarter.cycle, quarter.number))
-    return found
+    ).select_related("cycle__county")
+    return [(quarter.cycle, quarter.number) for quarter in quarters]
 
 
 def generate_due(day):

@@ -21,8 +21,8 @@ from evidence.models import Event, EventStatus, FilingStatus, MetricValue, Refor
 from evidence.records.selectors import metric_definitions
 from indicators.models import IndicatorNode, MetricDefinition
 from org.models import OrgUnit, OrgUnitKind
-from reports.bulletins.selectors import visible_bulletins
-from reports.models import BulletinState, Job, JobKind, JobState
+from reports.bulletins.selectors import latest_issued
+from reports.models import Job, JobKind, JobState
 from scoring.access import STAFF_ROLES, reads_whole_county
 from scoring.guards import complete_participants
 from scoring.models import SelfEvaluationStatus, Source
@@ -300,18 +300,6 @@ def _job_counts(cycle):
     ]
 
 
-def latest_bulletin(user, cycle):
-    """The newest issued bulletin the user reads (as `bulletins.selectors.latest_issued`),
-    without its snapshot: the card shows its quarter and 文号, and a city's snapshot is
-    large."""
-    return (
-        visible_bulletins(user, cycle)
-        .filter(state=BulletinState.ISSUED)
-        .defer("content", "requirements")
-        .first()
-    )
-
-
 def chart_data(towns):
     """Per town, the share of participants whose self-evaluation is submitted and whose
     目标量评 and 组织考评 are complete (percent): a grouped bar chart."""
@@ -369,6 +357,6 @@ def dashboard(user, cycle):
         results=results,
         results_version=version,
         jobs=_job_counts(cycle) if whole_county else None,
-        bulletin=latest_bulletin(user, cycle),
+        bulletin=latest_issued(user, cycle),
         chart=chart_data(ordered),
     )
