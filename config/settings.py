@@ -212,6 +212,10 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
 # Largest evidence file accepted (bytes); the type is checked from the content.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+# Backups (`reports/backups`): a database dump and an archive of MEDIA_ROOT per run, the
+# newest BACKUP_KEEP runs kept. Outside the web root: they hold password hashes.
+BACKUP_DIR = Path(env("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 # Stored files are readable by the app's own user (and group) only.
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750

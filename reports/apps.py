@@ -16,11 +16,22 @@ class ReportsConfig(AppConfig):
         register_panel("cycle-actions", "reports/bulletins/_cycle_link.html", order=35)
         register_panel("cycle-actions", "reports/dashboard/_cycle_link.html", order=5)
 
-        from reports import jobs, services
+        from assessment.services import on_inputs_changed
+        from reports import services
+        from reports.backups import services as backups
         from reports.bulletins.services import run_bulletin_job
+        from reports.jobs import imports, recompute, slips
+        from reports.jobs.running import register_work
         from reports.models import JobKind
         from reports.paybands.documents import run_pay_bands_job
+        from surveys.ballots.services import on_batch_issued
 
-        jobs.register_runner(JobKind.BULLETIN, run_bulletin_job)
-        jobs.register_runner(JobKind.RESULTS_EXPORT, services.run_results_export)
-        jobs.register_runner(JobKind.PAY_BANDS, run_pay_bands_job)
+        imports.register()
+        recompute.register()
+        slips.register()
+        backups.register()
+        register_work(JobKind.BULLETIN, run_bulletin_job)
+        register_work(JobKind.RESULTS_EXPORT, services.run_results_export)
+        register_work(JobKind.PAY_BANDS, run_pay_bands_job)
+        on_inputs_changed(recompute.schedule_recompute)
+        on_batch_issued(slips.start_slips)

@@ -1,4 +1,4 @@
-"""Upload forms of the import pages; what a file may be is `reports.jobs`' to say."""
+"""Upload forms of the import pages; what a file may be is `reports.jobs.imports`' to say."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

@@ -49,7 +49,9 @@ def job_finished(job):
         url = reverse("import-job", args=[job.pk])
     elif job.kind == JobKind.BULLETIN and job.result.get("bulletin"):
         url = reverse("bulletin-detail", args=[job.result["bulletin"]])
-    elif job.kind in (JobKind.RESULTS_EXPORT, JobKind.PAY_BANDS):
+    elif job.kind == JobKind.BALLOT_SLIPS and job.result.get("batch"):
+        url = reverse("ballot-batch-detail", args=[job.result["batch"]])
+    elif job.kind in (JobKind.RESULTS_EXPORT, JobKind.PAY_BANDS, JobKind.BACKUP):
         url = reverse("job-detail", args=[job.pk])
     elif job.cycle_id:
         url = reverse("bulletin-list", args=[job.cycle_id])

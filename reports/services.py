@@ -8,9 +8,9 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 from assessment.models import Cycle
-from reports import jobs
 from reports.excel.export import results_filename, write_results
 from reports.excel.template import TEMPLATE_FILENAME, write_template
+from reports.jobs.running import start_job
 from reports.models import Job, JobKind, output_path
 from scoring.access import reads_whole_county
 from scoring.services import compute_until_current
@@ -51,7 +51,7 @@ def exports_in_background(cycle):
 
 def start_results_export(*, actor, cycle, by_town=False):
     """The job that writes the results workbook (its page offers the file)."""
-    return jobs.start_job(
+    return start_job(
         kind=JobKind.RESULTS_EXPORT,
         requested_by=actor,
         county=cycle.county,

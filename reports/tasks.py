@@ -1,44 +1,34 @@
 """Job transport (DESIGN §5): the row in `reports.models.Job` is the record, Celery only
-carries its id. Without a broker (the demo) the job runs in-process right after the
-request that queued it commits."""
-
-import logging
+carries its id (`reports.jobs.running.enqueue`). Without a broker (the demo) the job
+runs in-process right after the request that queued it commits."""
 
 from celery import shared_task
-from django.conf import settings
 
-from reports import jobs
+from reports.backups import services as backups
 from reports.bulletins.tasks import generate_due_bulletins
-
-logger = logging.getLogger(__name__)
+from reports.jobs import running, sweeper
 
 # Found by the worker's autodiscovery, which imports `<app>.tasks` only.
-__all__ = ["enqueue", "generate_due_bulletins", "run_job", "sweep"]
+__all__ = ["backup", "generate_due_bulletins", "run_job", "sweep"]
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_job(job_id):
-    """Run one job (`reports.jobs.run_job`): idempotent, so a redelivered message after
+    """Run one job (`reports.jobs.running.run_job`): idempotent, so a redelivered message after
     a lost worker is safe."""
-    job = jobs.run_job(job_id)
+    job = running.run_job(job_id)
     return job.state if job else None
-
-
-def enqueue(job_id):
-    """Hand the job to a worker; call once the job's row is committed. When the broker
-    cannot be reached the job stays queued and the sweeper hands it over later (the
-    request that asked for it does not fail)."""
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        jobs.run_job(job_id)
-        return
-    try:
-        run_job.delay(job_id)
-    except Exception:
-        logger.warning("Job %s stays queued: the broker cannot be reached", job_id, exc_info=True)
 
 
 @shared_task(acks_late=True)
 def sweep():
-    """The sweeper (`reports.jobs.sweep_jobs`), every five minutes by the schedule."""
-    requeued, failed = jobs.sweep_jobs()
-    return {"requeued": requeued, "failed": failed}
+    """The sweeper (`reports.jobs.sweeper`), every five minutes by the schedule."""
+    requeued, failed, recomputed = sweeper.sweep_jobs()
+    return {"requeued": requeued, "failed": failed, "recomputed": recomputed}
+
+
+@shared_task(acks_late=True)
+def backup():
+    """The nightly backup (`reports.backups`), daily at 02:30 by the schedule: it starts
+    the job, which a worker then runs like any other."""
+    return backups.start_scheduled_backup().pk

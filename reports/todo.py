@@ -8,14 +8,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.todo import Todo
-from reports.models import Job, JobState
+from reports.models import Job, JobKind, JobState
 
 RECENT_DAYS = 7
 
 
 def job_todos(user):
     jobs = Job.objects.for_user(user)
-    running = jobs.filter(state__in=(JobState.QUEUED, JobState.RUNNING)).count()
+    # Recomputes come and go with every burst of changes: a stale ranking says 待更新 itself.
+    running = (
+        jobs.filter(state__in=(JobState.QUEUED, JobState.RUNNING))
+        .exclude(kind=JobKind.RECOMPUTE)
+        .count()
+    )
     since = timezone.now() - timedelta(days=RECENT_DAYS)
     failed = jobs.filter(state=JobState.FAILED, created_at__gte=since).count()
     url = reverse("job-list")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("cycles/<int:pk>/import/", views.CycleImportView.as_view(), name="cycle-import"),
     path("cycles/<int:pk>/export/", views.ResultsExportView.as_view(), name="results-export"),
     path("", include("reports.background.urls")),
+    path("", include("reports.backups.urls")),
     path("", include("reports.bulletins.urls")),
     path("", include("reports.paybands.urls")),
     path("", include("reports.dashboard.urls")),

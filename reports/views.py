@@ -2,7 +2,7 @@
 or the preview of what it changes, confirm; follow the job; download the empty
 template and a cycle's results.
 
-Every rule is in `reports.jobs` / `reports.services`; jobs and cycles are looked up
+Every rule is in `reports.jobs.imports` / `reports.services`; jobs and cycles are looked up
 inside the user's scope (`for_user`), so anything outside it answers 404.
 """
 
@@ -20,8 +20,10 @@ from assessment.selectors import managed_cycle
 from core.views import BreadcrumbsMixin, file_download
 from org.access import RoleRequiredMixin
 from org.scope import Role, scope_of
-from reports import jobs, selectors, services
+from reports import selectors, services
 from reports.forms import ImportForm, PartialImportForm
+from reports.jobs import imports
+from reports.jobs.running import job_progress
 from reports.models import IMPORT_KINDS, Job
 from scoring.access import COUNTY_STAFF, reads_whole_county
 
@@ -50,7 +52,7 @@ def imports_crumbs(*rest):
 
 def job_context(job):
     """What the job page and its polled status fragment show."""
-    percent, message = jobs.job_progress(job)
+    percent, message = job_progress(job)
     context = {
         "job": job,
         "percent": percent,
@@ -66,7 +68,7 @@ def job_context(job):
             errors=selectors.error_rows(job),
             changes=selectors.change_rows(job),
             warnings=job.result.get("warnings") or [],
-            confirmation=jobs.confirmation(job),
+            confirmation=imports.confirmation(job),
         )
     return context
 
@@ -98,7 +100,7 @@ class ImportStartView(RoleRequiredMixin, BreadcrumbsMixin, FormView):
 
     def form_valid(self, form):
         try:
-            job = jobs.start_import(actor=self.request.user, upload=form.cleaned_data["file"])
+            job = imports.start_import(actor=self.request.user, upload=form.cleaned_data["file"])
         except ValidationError as exc:
             form.add_error("file", exc)
             return self.form_invalid(form)
@@ -134,7 +136,7 @@ class CycleImportView(RoleRequiredMixin, BreadcrumbsMixin, FormView):
 
     def form_valid(self, form):
         try:
-            job = jobs.start_import(
+            job = imports.start_import(
                 actor=self.request.user,
                 upload=form.cleaned_data["file"],
                 cycle=self.cycle,
@@ -189,7 +191,7 @@ class ConfirmImportView(RoleRequiredMixin, View):
     def post(self, request, pk):
         preview = visible_job(request.user, pk)
         try:
-            apply = jobs.confirm_import(actor=request.user, job=preview)
+            apply = imports.confirm_import(actor=request.user, job=preview)
         except PermissionDenied:
             raise Http404 from None
         except ValidationError as exc:

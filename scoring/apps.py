@@ -7,7 +7,6 @@ class ScoringConfig(AppConfig):
 
     def ready(self):
         from assessment.services import (
-            on_inputs_changed,
             on_transition,
             register_publish_check,
             register_result_check,
@@ -16,11 +15,10 @@ class ScoringConfig(AppConfig):
         from core.panels import register_panel
         from core.todo import register_todo_source
         from org.notifications.reminders import register_reminder_source
-        from scoring import counters, guards, notices, tasks  # noqa: F401 (counters register)
+        from scoring import counters, guards, notices  # noqa: F401 (counters register)
         from scoring.appeals.services import open_appeal_problems
         from scoring.todo import scoring_todos
 
-        on_inputs_changed(tasks.schedule_recompute)
         register_result_check(guards.results_current)
         register_result_check(guards.required_scores_present)
         register_publish_check(open_appeal_problems)

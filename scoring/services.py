@@ -17,9 +17,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
-from assessment.models import Cycle, CycleStatus, RankingGroup, TargetEntry
+from assessment.models import LOCKED_STATUSES, Cycle, CycleStatus, RankingGroup, TargetEntry
 from assessment.services import mark_inputs_changed
 from core.numbers import plain_number
 from core.versioning import StaleVersion
@@ -384,3 +385,18 @@ def current_results(cycle):
 def results_are_stale(cycle, version=None):
     version = version if version is not None else current_results(cycle)
     return version is None or version.inputs_version != cycle.inputs_version
+
+
+def stale_cycles():
+    """`(id, inputs_version)` of the cycles whose results a recompute would change
+    (DESIGN §3): started (frozen template), not locked, and no current version of their
+    latest inputs. One query."""
+    current = ResultVersion.objects.filter(
+        cycle=OuterRef("pk"), is_current=True, inputs_version=OuterRef("inputs_version")
+    )
+    return list(
+        Cycle.objects.filter(frozen_template__isnull=False)
+        .exclude(status__in=LOCKED_STATUSES)
+        .exclude(Exists(current))
+        .values_list("pk", "inputs_version")
+    )

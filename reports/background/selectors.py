@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from reports.jobs import job_progress
+from reports.jobs.running import job_progress
 from reports.models import FINISHED_STATES, IMPORT_KINDS, Job, JobKind, JobState
 
 PAGE = 100
@@ -49,11 +49,16 @@ class JobRow:
 
 
 def outcome_url(job):
-    """Where what the job made is: a bulletin's page; an import's page; its file."""
+    """Where what the job made is: a bulletin's page; an import's page; a ballot batch's
+    page (its slips are taken there, once); the recomputed ranking; its file."""
     if job.kind in IMPORT_KINDS:
         return reverse("import-job", args=[job.pk])
     if job.kind == JobKind.BULLETIN and job.state == JobState.DONE and job.result.get("bulletin"):
         return reverse("bulletin-detail", args=[job.result["bulletin"]])
+    if job.kind == JobKind.BALLOT_SLIPS and job.result.get("batch"):
+        return reverse("ballot-batch-detail", args=[job.result["batch"]])
+    if job.kind == JobKind.RECOMPUTE and job.state == JobState.DONE and job.cycle_id:
+        return reverse("result-preview", args=[job.cycle_id])
     if job.state == JobState.DONE and job.output:
         return reverse("job-output", args=[job.pk])
     return ""

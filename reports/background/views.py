@@ -12,6 +12,7 @@ from django.views import View
 
 from core.views import file_download
 from reports.background import selectors
+from reports.backups.services import may_back_up
 from reports.models import IMPORT_KINDS, Job, JobKind, JobState
 
 
@@ -32,6 +33,7 @@ class JobListView(LoginRequiredMixin, View):
     def get(self, request):
         context = _list_context(request)
         context["breadcrumbs"] = [(_("后台任务"), "")]
+        context["may_back_up"] = may_back_up(request.user)
         return render(request, "reports/background/list.html", context)
 
 

@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from assessment.models import Cycle, CycleStatus, Quarter
 from assessment.services import may_manage
 from core.versioning import lock_at_version
-from reports import jobs, notices
+from reports import notices
 from reports.bulletins import content
+from reports.jobs.running import start_job
 from reports.models import Bulletin, BulletinState, DocumentCounter, Job, JobKind
 
 # A bulletin reports a cycle that is under way or just done.
@@ -73,7 +74,7 @@ def start_generating(*, actor, cycle, quarter):
     """On demand: the job that generates a version (the page follows its progress)."""
     _check_manager(actor, cycle)
     check_quarter(cycle, quarter)
-    return jobs.start_job(
+    return start_job(
         kind=JobKind.BULLETIN,
         requested_by=actor,
         county=cycle.county,
@@ -83,7 +84,7 @@ def start_generating(*, actor, cycle, quarter):
 
 
 def run_bulletin_job(job):
-    """The job's work (`reports.jobs.run_job`): one version, made in one transaction,
+    """The job's work (`reports.jobs.running.run_job`): one version, made in one transaction,
     as the job's requester (their scope is checked again) or the schedule."""
     cycle = Cycle.objects.select_related("county").get(pk=job.options["cycle"])
     bulletin = generate_bulletin(
@@ -117,7 +118,7 @@ def generate_due(day):
             continue
         with transaction.atomic():
             made.append(
-                jobs.start_job(
+                start_job(
                     kind=JobKind.BULLETIN,
                     requested_by=None,
                     county=cycle.county,

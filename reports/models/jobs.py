@@ -1,6 +1,7 @@
-"""Jobs (SPEC §5, DESIGN §5): the record of slow work done for someone — first the
-Excel imports (a preview, then the apply the user confirms). Celery is only transport:
-the row says what was asked, by whom, how far it got and how it ended.
+"""Jobs (SPEC §5, DESIGN §5): the one record of slow work — Excel imports (a preview,
+then the apply the user confirms), recomputes, exports, bulletins, pay-band sheets,
+ballot slips, backups. Celery is only transport: the row says what was asked, by whom
+(nobody: the schedule or the system), how far it got and how it ended.
 
 A job is not audited with django-simple-history: the row itself is the who/when record
 of an import, and what an import changes is audited on the imported rows. Its own
@@ -37,6 +38,9 @@ class JobKind(models.TextChoices):
     BULLETIN = "bulletin", _("生成季度通报")
     RESULTS_EXPORT = "results_export", _("导出考核结果")
     PAY_BANDS = "pay_bands", _("生成分档定薪表")
+    RECOMPUTE = "recompute", _("计算考核结果")
+    BALLOT_SLIPS = "ballot_slips", _("生成评议票")
+    BACKUP = "backup", _("备份数据")
 
 
 IMPORT_KINDS = frozenset({JobKind.IMPORT_PREVIEW, JobKind.IMPORT_APPLY})
@@ -110,7 +114,7 @@ class Job(models.Model):
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     message = models.CharField(_("说明"), max_length=500, blank=True)
     # The uploaded workbook; a preview and its apply share one stored file, which is
-    # deleted once it can no longer be used (`reports.jobs`).
+    # deleted once it can no longer be used (`reports.jobs.imports`).
     upload = models.FileField(_("文件"), upload_to=upload_path, max_length=200, blank=True)
     upload_name = models.CharField(_("文件名"), max_length=255, blank=True)
     upload_size = models.PositiveBigIntegerField(_("大小（字节）"), default=0)
@@ -137,7 +141,13 @@ class Job(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["state", "created_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(progress__lte=100), name="job_progress_percent")
+            models.CheckConstraint(condition=Q(progress__lte=100), name="job_progress_percent"),
+            # Changes arriving while a recompute waits share it (`reports.jobs.recompute`).
+            models.UniqueConstraint(
+                fields=["cycle"],
+                condition=Q(kind="recompute", state="queued"),
+                name="one_waiting_recompute_per_cycle",
+            ),
         ]
 
     def __str__(self):

@@ -21,7 +21,7 @@ from core.versioning import StaleVersion
 from core.views import apply_validation_error, file_download, int_or_none, report_refusal
 from org.access import RoleRequiredMixin
 from org.scope import Role
-from reports.jobs import start_job
+from reports.jobs.running import start_job
 from reports.models import JobKind, SpecialReward
 from reports.paybands import documents, services
 from reports.paybands.forms import RewardForm

@@ -30,7 +30,7 @@ from assessment.models import Cycle, CycleStatus, Participant
 from assessment.services import mark_inputs_changed
 from org.models import OrgUnit
 from org.scope import Role, scope_of
-from surveys.ballots import slips, tasks, tokens
+from surveys.ballots import slips, tokens
 from surveys.models import Ballot, BallotBatch, BallotToken, Choice, SlipsState
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,16 @@ ABANDONED_AFTER = timedelta(hours=1)
 # Laying out the slips is most of the job; writing the PDF and storing it the rest.
 LAYOUT_SHARE = 90
 QUESTION = gettext_lazy("您对本社区书记的工作是否满意？")
+# Who makes the slips of an issued batch (`make_slips`): the jobs app registers itself
+# at start-up (DESIGN §2, §5); each listener takes the batch, inside the issuing
+# transaction.
+BATCH_ISSUED_LISTENERS = []
+
+
+def on_batch_issued(listener):
+    if listener not in BATCH_ISSUED_LISTENERS:
+        BATCH_ISSUED_LISTENERS.append(listener)
+    return listener
 
 
 class TokenRefused(Exception):
@@ -118,7 +128,7 @@ def check_issue(*, actor, cycle, community, category, size):
 @transaction.atomic
 def issue_batch(*, actor, cycle, community, category, size, base_url, request_key=None):
     """Record a batch of `size` tokens for one community and respondent category, and
-    queue the job that makes its tokens and slips once this commits (DESIGN §5). Returns
+    ask for the job that makes its tokens and slips (`on_batch_issued`; DESIGN §5). Returns
     the batch; its page shows the job's progress and then offers the PDF.
 
     `request_key` is the one-time key of the confirmed form: the same key again (a double
@@ -153,7 +163,8 @@ def issue_batch(*, actor, cycle, community, category, size, base_url, request_ke
         if earlier is None:
             raise
         return earlier
-    transaction.on_commit(lambda: tasks.enqueue_slips(batch.pk))
+    for listener in BATCH_ISSUED_LISTENERS:
+        listener(batch)
     return batch
 
 
@@ -173,14 +184,15 @@ def _issued_for(actor, request_key, asked):
     return batch
 
 
-def make_slips(batch_id):
+def make_slips(batch_id, progress=None):
     """The slips job (DESIGN §5; idempotent, safe to run again): make the batch's tokens
     in memory, lay out their slips and store the PDF; then, in one transaction and only
     if the batch still waits for them (not voided, not done by an earlier run), store
     the tokens' digests and mark the PDF ready. A run that dies halfway leaves no token
     behind, so running it again simply starts over. Progress goes to the batch's row
     (the job is not inside a transaction: each update is seen by the polling page).
-    Returns the batch's slips state, or None when there was nothing to do."""
+    `progress(percent)`, when given, hears the same progress. Returns the batch's slips
+    state, or None when there was nothing to do."""
     batch = (
         BallotBatch.objects.select_related("cycle", "community", "category")
         .filter(pk=batch_id, slips_state=SlipsState.PENDING)
@@ -193,7 +205,10 @@ def make_slips(batch_id):
     issued = [tokens.new_token() for _ in range(batch.size)]
 
     def laid_out(count):
-        pending.update(slips_progress=count * LAYOUT_SHARE // batch.size)
+        percent = count * LAYOUT_SHARE // batch.size
+        pending.update(slips_progress=percent)
+        if progress is not None:
+            progress(percent)
 
     try:
         pdf = slips.slips_pdf(batch, issued, batch.slips_base_url, progress=laid_out)

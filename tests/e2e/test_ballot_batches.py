@@ -11,8 +11,9 @@ from playwright.sync_api import expect
 from assessment.models import Cycle
 from demo.management.commands.seed_demo import DEMO_CYCLE
 from org.models import User
+from reports.jobs import running
+from reports.models import Job, JobKind
 from surveys.ballots import services as ballots
-from surveys.ballots import tasks
 from surveys.models import Ballot, BallotBatch
 from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.surveys import issue
@@ -26,7 +27,7 @@ def test_an_assessor_confirms_a_batch_follows_its_slips_and_downloads_them_once(
     settings.MEDIA_ROOT = tmp_path / "media"
     # A broker would queue the job for a worker: here the test is the worker.
     queued = []
-    monkeypatch.setattr(tasks, "enqueue_slips", queued.append)
+    monkeypatch.setattr(running, "enqueue", queued.append)
     page = watched_page
     cycle = Cycle.objects.get(name=DEMO_CYCLE)
     before = BallotBatch.objects.aggregate(last=Max("pk"))["last"] or 0
@@ -49,7 +50,8 @@ def test_an_assessor_confirms_a_batch_follows_its_slips_and_downloads_them_once(
 
     expect(page.get_by_test_id("slips-running")).to_be_visible()
     batch = BallotBatch.objects.get(pk__gt=before)  # the double click issued one batch
-    assert queued == [batch.pk] and batch.size == 12
+    job = Job.objects.get(kind=JobKind.BALLOT_SLIPS, options__batch=batch.pk)
+    assert queued == [job.pk] and batch.size == 12
     expect(page).to_have_url(live_server.url + reverse("ballot-batch-detail", args=[batch.pk]))
     expect(page.get_by_test_id("slips-percent")).to_have_text("0%")
     expect(page.get_by_test_id("batch-slips")).to_contain_text("生成中")

@@ -1,6 +1,6 @@
 """季度通报 and the 工作台 in a real browser, on the demo county: a county assessor opens
 the running cycle's bulletins, generates the third quarter's, writes 下步工作要求 and
-签发 it (it takes the county's first 文号), then opens the 工作台 with its chart drawn;
+签发 it (it takes the county's first 文号), reads it on a phone too, then opens the 工作台 with its chart drawn;
 axe-core finds no serious or critical problem on either page."""
 
 from playwright.sync_api import expect
@@ -10,6 +10,9 @@ from demo.management.commands.seed_demo import DEMO_CYCLE
 from reports.models import Bulletin
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import SCREENSHOTS, log_in
+
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 860}
 
 
 def test_a_county_assessor_generates_and_issues_a_bulletin_then_reads_the_dashboard(
@@ -43,6 +46,11 @@ def test_a_county_assessor_generates_and_issues_a_bulletin_then_reads_the_dashbo
     expect(document.get_by_text("抓好整改落实")).to_be_visible()
     assert_accessible(page)
     page.screenshot(path=str(SCREENSHOTS / "bulletin.png"), full_page=False)
+    # On a phone the page keeps its width: wide tables scroll inside it.
+    page.set_viewport_size(PHONE)
+    expect(document.get_by_role("heading", name="二、暂定排名")).to_be_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    page.set_viewport_size(DESKTOP)
 
     page.get_by_role("link", name="工作台").first.click()
     expect(page).to_have_url(f"{live_server.url}/cycles/{cycle.pk}/dashboard/")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from org.models import OrgUnit, OrgUnitKind, User
 from org.scope import Role
-from reports import jobs
+from reports.jobs import running
 from reports.models import Job, JobKind, JobState
 from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.factories import MembershipFactory, OrgUnitFactory
@@ -77,13 +77,13 @@ def test_the_job_page_follows_a_running_import_until_it_ends(
         upload="imports/2026/0123456789abcdef",
         upload_name="全市考核数据.xlsx",
     )
-    jobs.report_progress(job.pk, 30, "正在检查数据")
+    running.report_progress(job.pk, 30, "正在检查数据")
     log_in(page, live_server.url, "admin")
     page.goto(f"{live_server.url}/imports/{job.pk}/")
     expect(page.get_by_test_id("job-percent")).to_have_text("30%")
     expect(page.get_by_test_id("job-running")).to_contain_text("正在检查数据")
 
-    jobs.report_progress(job.pk, 75, "正在写入评分")  # what a worker reports mid-transaction
+    running.report_progress(job.pk, 75, "正在写入评分")  # what a worker reports mid-transaction
     expect(page.get_by_test_id("job-percent")).to_have_text("75%")
     Job.objects.filter(pk=job.pk).update(
         state=JobState.DONE,

@@ -198,6 +198,9 @@ PUBLIC_ROUTES = {
 PUBLIC_PREFIXES = ("admin:",)  # Django admin: its own login, superusers only
 # Routes without an object that answer a file, not a page (their own tests open it).
 FILE_ROUTES = {"import-template"}
+# Routes without an object for whole-system scope only (a superuser): to every persona
+# they do not exist.
+GLOBAL_SCOPE_ROUTES = {"job-backup"}
 
 # Where, for each persona, the nearest out-of-scope part of the tree is.
 FOREIGN = {
@@ -559,6 +562,16 @@ def test_every_object_route_answers_404_outside_scope_and_changes_nothing(world,
             checked += 1
     assert checked > 20
     assert database_state() == before
+
+
+def test_whole_system_routes_answer_404_to_every_persona_and_change_nothing(world, client):
+    for persona in PERSONAS:
+        client.force_login(world.persona(persona))
+        before = database_state()
+        for name in GLOBAL_SCOPE_ROUTES:
+            response = client.post(reverse(name))
+            assert response.status_code == 404, f"{persona} POST {name} → {response.status_code}"
+        assert database_state() == before, persona
 
 
 ADMIN_ROUTES_ON_PEOPLE = [

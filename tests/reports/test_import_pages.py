@@ -24,11 +24,12 @@ from assessment.models import Cycle, CycleStatus
 from assessment.services import mark_inputs_changed
 from org.models import OrgUnit, OrgUnitKind
 from org.scope import Role
-from reports import jobs, tasks
+from reports import tasks
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer import ImportOutcome, SheetChanges
 from reports.excel.layout import PARTIAL_SHEETS, SHEETS
 from reports.excel.template import TEMPLATE_FILENAME
+from reports.jobs import imports, running, sweeper
 from reports.models import Job, JobKind, JobState
 from scoring.models import ScoreEntry, Source
 from scoring.services import current_results, results_are_stale
@@ -65,7 +66,7 @@ def run(django_capture_on_commit_callbacks):
 
     def run_job(job_id):
         with django_capture_on_commit_callbacks(execute=True):
-            return jobs.run_job(job_id)
+            return running.run_job(job_id)
 
     return run_job
 
@@ -176,7 +177,7 @@ def test_the_same_workbook_imported_again_changes_nothing_and_needs_no_confirmat
     assert "无需导入" in text
     assert 'data-testid="confirm-import"' not in text
     with pytest.raises(ValidationError):
-        jobs.confirm_import(actor=qingxi_admin, job=again)
+        imports.confirm_import(actor=qingxi_admin, job=again)
     assert not stored_files(media)
 
 
@@ -217,7 +218,7 @@ def test_a_refused_workbook_lists_every_fault_by_cell_in_workbook_order_and_writ
     assert OrgUnit.objects.count() == units_before
     assert not stored_files(media)  # nothing left to confirm: the file is deleted
     with pytest.raises(ValidationError):
-        jobs.confirm_import(actor=qingxi_admin, job=preview)
+        imports.confirm_import(actor=qingxi_admin, job=preview)
 
 
 def test_an_admin_cannot_import_a_county_they_do_not_administer(world, client, run_on_commit):
@@ -372,7 +373,7 @@ def test_a_published_cycle_takes_no_import(world, cycle, login, media):
     response = client.post(url, {"only": ["评分"], "file": scores_workbook(cycle, [])})
     assert "不能再导入修改" in " ".join(response.context["form"].errors["file"])
     with pytest.raises(ValidationError, match="不能再导入修改"):
-        jobs.confirm_import(actor=world.county_assessor_a, job=preview)
+        imports.confirm_import(actor=world.county_assessor_a, job=preview)
     assert Job.objects.count() == 1
 
 
@@ -390,7 +391,7 @@ def queued_job(user, media, *, kind=JobKind.IMPORT_PREVIEW, cycle=None, **fields
         options={"only": ["评分"] if cycle else [], "cycle": cycle.pk if cycle else None},
         upload_name="sample-county.xlsx",
         upload_size=len(data),
-        upload_sha256=jobs._sha256([data]),
+        upload_sha256=imports._sha256([data]),
         **fields,
     )
     job.upload.save("import", io.BytesIO(data), save=False)
@@ -416,7 +417,7 @@ def test_the_job_page_polls_every_second_while_the_job_runs_and_stops_when_it_en
     page = client.get(reverse("import-job", args=[job.pk])).content.decode()
     assert f'hx-get="{status_url}"' in page and 'hx-trigger="every 1s"' in page
 
-    jobs.report_progress(job.pk, 65, "正在写入事项与数据")
+    running.report_progress(job.pk, 65, "正在写入事项与数据")
     fragment = client.get(status_url).content.decode()
     assert "65%" in fragment and "正在写入事项与数据" in fragment
     assert 'hx-trigger="every 1s"' in fragment
@@ -439,15 +440,15 @@ def test_running_a_job_reports_progress_through_the_cache_while_the_row_waits(wo
 
     def fake_import(source, *, progress, dry_run, **kwargs):
         progress(50, "正在写入")
-        running = Job.objects.get(pk=job.pk)
-        seen["state"] = running.state
-        seen["row"] = running.progress  # the apply phase's transaction hides row writes
-        seen["page"] = jobs.job_progress(running)
+        row = Job.objects.get(pk=job.pk)
+        seen["state"] = row.state
+        seen["row"] = row.progress  # the apply phase's transaction hides row writes
+        seen["page"] = running.job_progress(row)
         seen["dry_run"] = dry_run
         return outcome()
 
-    with mock.patch("reports.jobs.import_workbook", side_effect=fake_import):
-        jobs.run_job(job.pk)
+    with mock.patch("reports.jobs.imports.import_workbook", side_effect=fake_import):
+        running.run_job(job.pk)
     assert seen == {
         "state": JobState.RUNNING,
         "row": 0,
@@ -458,16 +459,16 @@ def test_running_a_job_reports_progress_through_the_cache_while_the_row_waits(wo
     assert (job.state, job.progress) == (JobState.DONE, 100)
     assert job.started_at <= job.finished_at
     assert job.result["changes"]["评分"]["created"] == 3
-    assert jobs.job_progress(job) == (100, job.message)
-    assert cache.get(jobs.PROGRESS_KEY.format(job.pk)) is None
+    assert running.job_progress(job) == (100, job.message)
+    assert cache.get(running.PROGRESS_KEY.format(job.pk)) is None
 
 
 def test_a_finished_job_is_never_run_again(world, media):
     job = queued_job(world.admin_a, media)
-    with mock.patch("reports.jobs.import_workbook", return_value=outcome()) as importer:
-        jobs.run_job(job.pk)
+    with mock.patch("reports.jobs.imports.import_workbook", return_value=outcome()) as importer:
+        running.run_job(job.pk)
         finished = Job.objects.get(pk=job.pk)
-        assert jobs.run_job(job.pk) is None
+        assert running.run_job(job.pk) is None
         assert tasks.run_job.apply(args=[job.pk]).get() is None
     assert importer.call_count == 1
     assert Job.objects.get(pk=job.pk).version == finished.version
@@ -475,7 +476,7 @@ def test_a_finished_job_is_never_run_again(world, media):
 
 def test_a_job_whose_worker_vanished_runs_again(world, media):
     job = queued_job(world.admin_a, media, state=JobState.RUNNING, progress=40)
-    with mock.patch("reports.jobs.import_workbook", return_value=outcome()):
+    with mock.patch("reports.jobs.imports.import_workbook", return_value=outcome()):
         assert tasks.run_job.apply(args=[job.pk]).get() == JobState.DONE
 
 
@@ -484,10 +485,10 @@ def test_a_superseded_run_never_overwrites_the_result_of_the_run_that_holds_the_
     records the result; the earlier one, finishing later, changes nothing."""
     job = queued_job(world.admin_a, media, state=JobState.RUNNING, progress=40)
     stale = Job.objects.get(pk=job.pk)  # as the first run saw it
-    with mock.patch("reports.jobs.import_workbook", return_value=outcome()):
-        jobs.run_job(job.pk)
+    with mock.patch("reports.jobs.imports.import_workbook", return_value=outcome()):
+        running.run_job(job.pk)
     done = Job.objects.get(pk=job.pk)
-    jobs._finish(stale, JobState.FAILED, "late failure", {})
+    running.finish(stale, JobState.FAILED, "late failure", {})
     after = Job.objects.get(pk=job.pk)
     assert (after.state, after.message, after.version) == (
         JobState.DONE,
@@ -505,8 +506,10 @@ def test_an_unexpected_error_fails_the_job_with_a_general_message_and_logs_it(
 ):
     job = queued_job(world.admin_a, media)
     with (
-        mock.patch("reports.jobs.import_workbook", side_effect=RuntimeError("disk on fire")),
-        caplog.at_level(logging.ERROR, logger="reports.jobs"),
+        mock.patch(
+            "reports.jobs.imports.import_workbook", side_effect=RuntimeError("disk on fire")
+        ),
+        caplog.at_level(logging.ERROR, logger="reports.jobs.running"),
     ):
         run(job.pk)
     job.refresh_from_db()
@@ -519,7 +522,7 @@ def test_an_unexpected_error_fails_the_job_with_a_general_message_and_logs_it(
 def test_a_refused_workbook_ends_the_job_with_every_fault(world, media, run):
     job = queued_job(world.admin_a, media)
     faults = [CellError("评分", 17, "分数", "分数 7.5 超过该指标分值 6", "E")]
-    with mock.patch("reports.jobs.import_workbook", side_effect=ImportRejected(faults)):
+    with mock.patch("reports.jobs.imports.import_workbook", side_effect=ImportRejected(faults)):
         run(job.pk)
     job.refresh_from_db()
     assert job.state == JobState.DONE
@@ -531,8 +534,8 @@ def test_a_refused_workbook_ends_the_job_with_every_fault(world, media, run):
 def test_a_partial_job_runs_only_while_its_requester_may_manage_the_cycle(world, cycle, media):
     job = queued_job(world.county_assessor_a, media, cycle=cycle)
     world.county_assessor_a.memberships.update(is_active=False)
-    with mock.patch("reports.jobs.import_workbook") as importer:
-        jobs.run_job(job.pk)
+    with mock.patch("reports.jobs.imports.import_workbook") as importer:
+        running.run_job(job.pk)
     importer.assert_not_called()
     job.refresh_from_db()
     assert [e["message"] for e in job.errors] == ["您无权向该考核周期导入数据。"]
@@ -543,8 +546,8 @@ def test_a_partial_job_runs_only_while_its_requester_may_manage_the_cycle(world,
 
 def clean_preview(user, media, **fields):
     job = queued_job(user, media)
-    with mock.patch("reports.jobs.import_workbook", return_value=outcome()):
-        jobs.run_job(job.pk)
+    with mock.patch("reports.jobs.imports.import_workbook", return_value=outcome()):
+        running.run_job(job.pk)
     Job.objects.filter(pk=job.pk).update(**fields)
     return Job.objects.get(pk=job.pk)
 
@@ -555,15 +558,15 @@ def test_a_preview_that_would_change_nothing_or_found_faults_cannot_be_confirmed
     running = queued_job(world.admin_a, media)
     for job in (faulty, idle, running):
         with pytest.raises(ValidationError):
-            jobs.confirm_import(actor=world.admin_a, job=job)
+            imports.confirm_import(actor=world.admin_a, job=job)
     assert not Job.objects.filter(kind=JobKind.IMPORT_APPLY).exists()
 
 
 def test_a_preview_older_than_the_confirmation_window_is_refused(world, media, login):
-    stale = timezone.now() - jobs.CONFIRM_WITHIN - timedelta(minutes=1)
+    stale = timezone.now() - imports.CONFIRM_WITHIN - timedelta(minutes=1)
     preview = clean_preview(world.admin_a, media, finished_at=stale)
     with pytest.raises(ValidationError, match="12 小时"):
-        jobs.confirm_import(actor=world.admin_a, job=preview)
+        imports.confirm_import(actor=world.admin_a, job=preview)
     page = login(world.admin_a).get(reverse("import-job", args=[preview.pk])).content.decode()
     assert 'data-testid="confirm-expired"' in page
 
@@ -572,10 +575,10 @@ def test_a_stored_file_that_changed_or_vanished_is_refused(world, media):
     preview = clean_preview(world.admin_a, media)
     Path(preview.upload.path).write_bytes(b"PK\x03\x04 something else")
     with pytest.raises(ValidationError, match="重新上传"):
-        jobs.confirm_import(actor=world.admin_a, job=preview)
+        imports.confirm_import(actor=world.admin_a, job=preview)
     Path(preview.upload.path).unlink()
     with pytest.raises(ValidationError, match="重新上传"):
-        jobs.confirm_import(actor=world.admin_a, job=preview)
+        imports.confirm_import(actor=world.admin_a, job=preview)
 
 
 def test_the_requester_or_an_admin_of_the_county_confirms_nobody_else(
@@ -585,23 +588,25 @@ def test_the_requester_or_an_admin_of_the_county_confirms_nobody_else(
     preview = clean_preview(world.county_assessor_a, media, county=world.county_a, cycle=cycle)
     for outsider in (other_assessor, world.split_person, world.town_assessor_a):
         with pytest.raises(PermissionDenied):
-            jobs.confirm_import(actor=outsider, job=preview)
+            imports.confirm_import(actor=outsider, job=preview)
     with django_capture_on_commit_callbacks() as queued:
-        applied = jobs.confirm_import(actor=world.admin_a, job=preview)
+        applied = imports.confirm_import(actor=world.admin_a, job=preview)
     assert len(queued) == 1  # the apply runs once the confirmation commits
     assert (applied.requested_by, applied.preview, applied.upload.name) == (
         world.admin_a,
         preview,
         preview.upload.name,
     )
-    assert jobs.confirm_import(actor=world.county_assessor_a, job=preview) == applied
+    assert imports.confirm_import(actor=world.county_assessor_a, job=preview) == applied
 
 
 def test_confirming_applies_the_file_and_then_deletes_it(world, media, run):
     preview = clean_preview(world.admin_a, media)
     assert stored_files(media)
-    applied = jobs.confirm_import(actor=world.admin_a, job=preview)
-    with mock.patch("reports.jobs.import_workbook", return_value=outcome(applied=True)) as importer:
+    applied = imports.confirm_import(actor=world.admin_a, job=preview)
+    with mock.patch(
+        "reports.jobs.imports.import_workbook", return_value=outcome(applied=True)
+    ) as importer:
         run(applied.pk)
     assert importer.call_args.kwargs["dry_run"] is False
     assert not stored_files(media)
@@ -617,7 +622,7 @@ def test_the_sweep_fails_abandoned_jobs_and_deletes_unconfirmed_previews(
     fresh = clean_preview(world.admin_a, media)
     Job.objects.filter(pk=abandoned.pk).update(created_at=long_ago)
     with django_capture_on_commit_callbacks(execute=True):
-        jobs.sweep_jobs()
+        sweeper.sweep_jobs()
     abandoned.refresh_from_db()
     assert abandoned.state == JobState.FAILED and "中断" in abandoned.message
     assert not Job.objects.get(pk=expired.pk).upload

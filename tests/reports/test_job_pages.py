@@ -10,7 +10,8 @@ import pytest
 from django.urls import reverse
 
 from assessment import services as cycles
-from reports import jobs, services
+from reports import services
+from reports.jobs import running
 from reports.models import Job, JobKind, JobState
 from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
 
@@ -29,7 +30,7 @@ def cycle(module_cycle, db):
 
 
 def job(world, cycle, requested_by, **fields):
-    made = jobs.start_job(
+    made = running.start_job(
         kind=JobKind.BULLETIN,
         requested_by=requested_by,
         county=cycle.county,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from assessment import services as cycles
-from reports import jobs, tasks
+from reports.jobs import running, sweeper
 from reports.models import Bulletin, Job, JobKind, JobState
 from tests.factories import fresh_cycle, open_seed_cycle
 
@@ -32,7 +32,7 @@ def cycle(module_cycle, db):
 
 def bulletin_job(world, cycle, **fields):
     """A bulletin job recorded but never handed over (its on-commit hand-over not run)."""
-    job = jobs.start_job(
+    job = running.start_job(
         kind=JobKind.BULLETIN,
         requested_by=world.county_assessor_a,
         county=cycle.county,
@@ -45,8 +45,12 @@ def bulletin_job(world, cycle, **fields):
 
 
 def sweep(django_capture_on_commit_callbacks, minutes=0):
+    """(requeued, failed) job ids of one sweep `minutes` from now."""
     with django_capture_on_commit_callbacks(execute=True):
-        return jobs.sweep_jobs(now=timezone.now() + timedelta(minutes=minutes))
+        requeued, failed, _recomputed = sweeper.sweep_jobs(
+            now=timezone.now() + timedelta(minutes=minutes)
+        )
+    return requeued, failed
 
 
 def test_a_job_whose_message_was_lost_is_handed_over_again(
@@ -74,7 +78,7 @@ def test_a_job_whose_worker_died_is_run_again_and_the_dead_run_cannot_finish_it(
     # The vanished run, were it to come back, holds an old version: it changes nothing.
     stale = Job.objects.get(pk=job.pk)
     stale.version = dead_run_version
-    jobs._finish(stale, JobState.FAILED, "旧的运行", {})
+    running.finish(stale, JobState.FAILED, "旧的运行", {})
     assert Job.objects.get(pk=job.pk).state == JobState.DONE
 
 
@@ -82,7 +86,7 @@ def test_after_three_hand_overs_the_job_fails_with_a_message(
     world, cycle, django_capture_on_commit_callbacks
 ):
     job = bulletin_job(
-        world, cycle, options={"cycle": cycle.pk, "quarter": 3, "requeued": jobs.MAX_REQUEUES}
+        world, cycle, options={"cycle": cycle.pk, "quarter": 3, "requeued": sweeper.MAX_REQUEUES}
     )
     assert sweep(django_capture_on_commit_callbacks, minutes=10) == ([], [job.pk])
     job.refresh_from_db()
@@ -102,8 +106,8 @@ def test_a_job_unfinished_for_hours_is_failed_in_words_of_its_kind(
 @override_settings(CELERY_TASK_ALWAYS_EAGER=False)
 def test_a_broker_out_of_reach_leaves_the_job_queued_and_the_request_whole(world, cycle):
     job = bulletin_job(world, cycle)
-    with mock.patch.object(tasks.run_job, "delay", side_effect=ConnectionError("no broker")):
-        tasks.enqueue(job.pk)  # no exception
+    with mock.patch.object(running.current_app, "send_task", side_effect=ConnectionError("down")):
+        running.enqueue(job.pk)  # no exception
     assert Job.objects.get(pk=job.pk).state == JobState.QUEUED
 
 

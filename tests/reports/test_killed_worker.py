@@ -1,10 +1,10 @@
-"""A worker SIGKILLed in the middle of a bulletin job (SPEC §5, DESIGN §5): the bulletins
-already made stay intact and readable, nothing half-made appears, and the sweeper hands
-the job to a worker again, which finishes it — a real worker process on the real Redis.
+"""A worker SIGKILLed in the middle of a bulletin job or a recompute (SPEC §5, DESIGN §5):
+the bulletins and results already made stay intact and readable, nothing half-made
+appears, and the sweeper hands the job to a worker again at its next run, which
+finishes it — a real worker process on the real Redis.
 
-The job is held in the middle deterministically: the test locks the cycle's row, which
-generating a version locks first, so the worker's run waits inside its transaction until
-the test kills it."""
+Each job is held in the middle deterministically: the test holds a lock the run needs,
+so the worker's run waits inside its transaction until the test kills it."""
 
 import os
 import signal
@@ -13,14 +13,16 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from assessment import services as cycles
 from assessment.models import Cycle
 from config.celery import app
-from reports import jobs, tasks
 from reports.bulletins import services as bulletins
+from reports.jobs import running, sweeper
 from reports.models import Bulletin, Job, JobKind, JobState
+from scoring.models import Result
+from scoring.services import compute_cycle, current_results, results_are_stale
 from tests.factories import open_seed_cycle
 from tests.workers import (
     NEEDS_WORKER,
@@ -72,6 +74,7 @@ def worker_process():
 
 
 def test_a_killed_bulletin_job_leaves_the_old_bulletins_and_is_recovered(world):
+    """Held by the cycle's row, which generating a version locks first."""
     cycle = open_seed_cycle(world.county_a)
     cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
     earlier = bulletins.generate_bulletin(cycle=cycle, quarter=2, actor=None)
@@ -91,13 +94,13 @@ def test_a_killed_bulletin_job_leaves_the_old_bulletins_and_is_recovered(world):
         with transaction.atomic():
             Cycle.objects.select_for_update().get(pk=cycle.pk)  # the run will wait on this
             with through_the_broker():
-                tasks.enqueue(job.pk)
+                running.enqueue(job.pk)
 
-            def running():
+            def started():
                 return Job.objects.filter(pk=job.pk, state=JobState.RUNNING).exists()
 
             # (A bound for a hung run only: a worker process starting on a busy machine.)
-            assert wait_until(running, seconds=240), "the worker did not start the job"
+            assert wait_until(started, seconds=240), "the worker did not start the job"
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=30)
     finally:
@@ -112,11 +115,18 @@ def test_a_killed_bulletin_job_leaves_the_old_bulletins_and_is_recovered(world):
     # The worker process runs on the real clock, this test on the suite's pinned one:
     # date the job's creation on the worker's clock too, as one server would.
     Job.objects.filter(pk=job.pk).update(created_at=stuck.started_at - timedelta(minutes=1))
-    # Recovered with nobody clicking: the broker redelivers the unacknowledged message
-    # to the next worker, or the sweeper (half an hour on) hands the job over again —
-    # whichever comes first; the job runs once to the end either way.
+    # Recovered with nobody clicking, at the next sweep: the killed run's database
+    # session is gone, and with it the job's run lock (not half an hour on, and not
+    # when the broker redelivers the unacknowledged message an hour on).
     with running_worker():
-        jobs.sweep_jobs(now=stuck.started_at + timedelta(minutes=31))
+
+        def handed_over():
+            requeued, _failed, _recomputed = sweeper.sweep_jobs(
+                now=stuck.started_at + timedelta(minutes=1)
+            )
+            return job.pk in requeued or Job.objects.get(pk=job.pk).is_finished
+
+        assert wait_until(handed_over, seconds=60), "the sweeper did not see the run was dead"
 
         def finished():
             return Job.objects.get(pk=job.pk).is_finished
@@ -125,3 +135,61 @@ def test_a_killed_bulletin_job_leaves_the_old_bulletins_and_is_recovered(world):
     job.refresh_from_db()
     assert job.state == JobState.DONE, job.message
     assert Bulletin.objects.get(pk=job.result["bulletin"]).quarter == 3
+
+
+def test_a_killed_recompute_leaves_the_previous_results_and_is_recovered_by_the_sweeper(world):
+    """Held deterministically: another session locks the result versions' table, so the
+    worker's run waits inside its transaction, having computed, until the test kills it."""
+    cycle = open_seed_cycle(world.county_a)
+    cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
+    before = compute_cycle(cycle.pk)
+    rows_before = Result.objects.filter(version=before).count()
+    empty_test_broker()
+    process = worker_process()
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("LOCK TABLE scoring_resultversion IN SHARE ROW EXCLUSIVE MODE")
+        with through_the_broker(), transaction.atomic():
+            cycles.mark_inputs_changed(cycle)  # its recompute is queued once this commits
+        job = Job.objects.filter(kind=JobKind.RECOMPUTE, cycle=cycle).latest("pk")
+        assert job.state in (JobState.QUEUED, JobState.RUNNING)
+
+        def waiting_on_the_lock():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                    " AND relation = 'scoring_resultversion'::regclass"
+                )
+                return cursor.fetchone()[0] > 0
+
+        assert wait_until(waiting_on_the_lock, seconds=240), "the worker did not start"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        holder.close()
+        if process.poll() is None:
+            process.kill()
+    # Killed mid-run: the previous results are still the current ones, whole.
+    assert current_results(cycle) == before
+    assert Result.objects.filter(version=before).count() == rows_before
+    stuck = Job.objects.get(pk=job.pk)
+    assert stuck.state == JobState.RUNNING
+    Job.objects.filter(pk=job.pk).update(created_at=stuck.started_at - timedelta(minutes=1))
+    with running_worker():
+
+        def handed_over():
+            requeued, _failed, _recomputed = sweeper.sweep_jobs(
+                now=stuck.started_at + timedelta(minutes=1)
+            )
+            return job.pk in requeued or Job.objects.get(pk=job.pk).is_finished
+
+        assert wait_until(handed_over, seconds=60), "the sweeper did not see the run was dead"
+
+        def current():
+            return not results_are_stale(Cycle.objects.get(pk=cycle.pk))
+
+        assert wait_until(current, seconds=240), "the results were not recomputed"
+    assert Job.objects.get(pk=job.pk).state == JobState.DONE
+    assert current_results(cycle) != before

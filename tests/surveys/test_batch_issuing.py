@@ -3,7 +3,7 @@ before anything is created, a repeated submission issues once, and the slips PDF
 by a job after the commit — progress on the batch's page, then one download for the
 issuer."""
 
-import importlib
+import json
 import uuid
 from datetime import timedelta
 from unittest import mock
@@ -14,8 +14,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from reports.models import Job, JobKind, JobState
 from surveys.ballots import services as ballots
-from surveys.ballots import slips, tasks, tokens
+from surveys.ballots import slips, tokens
 from surveys.models import BallotBatch, BallotToken, SlipsState
 from tests.factories import fresh_cycle, open_seed_cycle
 from tests.surveys import BASE_URL, issue
@@ -170,18 +171,31 @@ def test_the_slips_are_made_by_a_job_queued_after_the_commit(
     assert batch.history.first().history_change_reason == "评议票已生成"
 
 
-def test_with_a_broker_the_job_goes_to_a_worker_with_only_the_batch_id(settings, world):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    with mock.patch.object(tasks.make_slips, "delay") as delay:
-        tasks.enqueue_slips(42)
-    delay.assert_called_once_with(42)
-    assert tasks.make_slips.acks_late is True
+def test_the_slips_job_is_a_job_of_the_issuer_in_the_cycles_county_carrying_only_the_batch(
+    world, cycle, residents, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = issue_pending(world, cycle, residents)
+    job = Job.objects.get(kind=JobKind.BALLOT_SLIPS)
+    assert job.requested_by == batch.created_by == world.county_assessor_a
+    assert (job.county, job.cycle) == (cycle.county, cycle)
+    assert job.options == {"batch": batch.pk}
+    assert job.state == JobState.DONE and job.progress == 100
+    assert job.result == {"batch": batch.pk} and "批次页面" in job.message
+    # The clear tokens stay in the batch's PDF: nothing of them on the job.
+    assert not job.output and "token" not in json.dumps(job.result)
 
 
-def test_a_worker_finds_the_slips_task_where_autodiscovery_looks():
-    """Celery's autodiscovery imports `<app>.tasks` only, not a feature package's."""
-    assert importlib.import_module("surveys.tasks").make_slips is tasks.make_slips
-    assert tasks.make_slips.name == "surveys.ballots.tasks.make_slips"
+def test_a_job_for_a_batch_voided_meanwhile_makes_nothing(
+    world, cycle, residents, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as queued:
+        batch = issue_pending(world, cycle, residents)
+    ballots.void_batch(actor=world.admin_a, batch=batch, reason="发错社区")
+    queued[0]()
+    job = Job.objects.get(kind=JobKind.BALLOT_SLIPS)
+    assert job.state == JobState.DONE and "无需再做" in job.message
+    assert not BallotToken.objects.filter(batch=batch).exists()
 
 
 def test_the_job_reports_progress_on_the_batch_as_it_lays_out_the_slips(

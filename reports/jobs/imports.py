@@ -3,59 +3,41 @@ user confirms.
 
 - `start_import` checks and stores the upload, records a preview job and queues it once
   the request commits; `confirm_import` queues the apply of a clean preview on the same
-  stored file; `run_job` does the work (in a Celery worker, or in-process without a
-  broker) and is idempotent: a finished job is never run again, and one whose worker
-  vanished halfway simply runs again (the import is one transaction).
-- Progress: the apply phase of an import is one database transaction, so progress
-  written to the job's row would stay invisible to the polling page until the commit.
-  It goes to the cache (Redis when there is a broker) keyed by the job; the row is
-  written at the phase boundaries (started, finished).
+  stored file; `run_import` is their work (`running.run_job`). The import is one
+  transaction, so a run whose worker vanished halfway simply runs again; its progress
+  goes through `running.report_progress`.
 - The stored file: under MEDIA_ROOT (outside the web root) at a random path; no view
   ever serves it. It is kept only while it may still be confirmed — a clean preview
   that would change something — and deleted as soon as a job using it ends any other
   way (a refused preview, a failed job, the apply). An unconfirmed preview's file goes
-  once `CONFIRM_WITHIN` has passed, swept when someone starts the next import.
+  once `CONFIRM_WITHIN` has passed (the sweeper, and whenever an import starts).
 """
 
 import hashlib
-import logging
 import os
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from assessment.models import Cycle
 from assessment.services import may_manage
 from org.scope import Role, scope_of
-from reports import notices, tasks
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer import closed_reason, import_workbook
 from reports.excel.layout import PARTIAL_SHEETS
 from reports.excel.safety import ZIP_MAGIC, limits
+from reports.jobs import running
 from reports.models import FINISHED_STATES, IMPORT_KINDS, Job, JobKind, JobState
-
-logger = logging.getLogger(__name__)
 
 # A preview tells what the file would change *now*; confirmed much later, that is no
 # longer what people checked.
 CONFIRM_WITHIN = timedelta(hours=12)
-# A job queued or running this long has lost its worker for good (a redelivered task
-# would have run it again long before).
-ABANDONED_AFTER = timedelta(hours=6)
-# See `sweep_jobs`.
-REQUEUE_QUEUED_AFTER = timedelta(minutes=5)
-REQUEUE_RUNNING_AFTER = timedelta(minutes=30)
-MAX_REQUEUES = 3
-PROGRESS_KEY = "reports:job-progress:{}"
-PROGRESS_SECONDS = 24 * 60 * 60
 
 
 # ----------------------------------------------------------------------- starting
@@ -138,7 +120,7 @@ def start_import(*, actor, upload, cycle=None, only=None):
             raise ValidationError(_("请至少选择一个要导入的工作表。"))
         county_id = cycle.county_id
     name = check_workbook_upload(upload)
-    sweep_jobs()
+    discard_expired_previews(timezone.now())
     job = Job(
         kind=JobKind.IMPORT_PREVIEW,
         county_id=county_id,
@@ -155,7 +137,7 @@ def start_import(*, actor, upload, cycle=None, only=None):
     except Exception:
         job.upload.storage.delete(job.upload.name)
         raise
-    transaction.on_commit(lambda: tasks.enqueue(job.pk))
+    transaction.on_commit(lambda: running.enqueue(job.pk))
     return job
 
 
@@ -241,7 +223,7 @@ def confirm_import(*, actor, job):
         upload_size=preview.upload_size,
         upload_sha256=preview.upload_sha256,
     )
-    transaction.on_commit(lambda: tasks.enqueue(apply.pk))
+    transaction.on_commit(lambda: running.enqueue(apply.pk))
     return apply
 
 
@@ -258,45 +240,11 @@ def _stored_file_intact(job):
 # ------------------------------------------------------------------------ running
 
 
-def report_progress(job_id, percent, message):
-    """Progress of a running job, where the polling page reads it (see the module)."""
-    cache.set(
-        PROGRESS_KEY.format(job_id),
-        {"progress": max(0, min(100, int(percent))), "message": str(message)[:500]},
-        PROGRESS_SECONDS,
-    )
-
-
-def job_progress(job):
-    """(percent, message) as the page shows them: the cache's while the job runs."""
-    if not job.is_finished:
-        reported = cache.get(PROGRESS_KEY.format(job.pk))
-        if reported:
-            return reported["progress"], reported["message"]
-    return job.progress, job.message
-
-
-def run_job(job_id):
-    """Run a queued job (SPEC §5: idempotent, safe to retry). A finished job is left as
-    it is; a job found running is run again — its worker died, and the import it was
-    doing rolled back. A refused workbook ends the job as done with every fault in
-    `result["errors"]`; anything unexpected ends it as failed with a general message
-    (the traceback goes to the log). Returns the job, or None if there was nothing to
-    run."""
-    claimed = Job.objects.filter(pk=job_id, state__in=(JobState.QUEUED, JobState.RUNNING)).update(
-        state=JobState.RUNNING,
-        progress=0,
-        message=_("正在处理"),
-        started_at=timezone.now(),
-        version=F("version") + 1,
-    )
-    if not claimed:
-        return None
-    job = Job.objects.select_related("requested_by").get(pk=job_id)
-    runner = RUNNERS.get(job.kind)
-    if runner is not None:
-        return _run_other(job, runner)
-    report_progress(job.pk, 0, _("正在读取文件"))
+def run_import(job):
+    """The work of an import job (`running.run_job`). A refused workbook ends the job as
+    done with every fault in `result["errors"]`; an applied one moves the job to the
+    cycle it made or changed."""
+    running.report_progress(job.pk, 0, _("正在读取文件"))
     try:
         outcome = _import(job)
     except ImportRejected as exc:
@@ -306,62 +254,12 @@ def run_job(job_id):
             "发现 %(n)d 处问题，未导入任何数据。",
             len(errors),
         ) % {"n": len(errors)}
-        _finish(job, JobState.DONE, message, {"errors": errors})
-    except Exception:
-        logger.exception("Job %s (%s) failed", job.pk, job.kind)
-        _finish(
-            job,
-            JobState.FAILED,
-            _("处理时发生意外错误，未导入任何数据。请稍后重试；如仍失败，请联系系统管理员。"),
-            {},
-        )
-    else:
-        _finish(job, JobState.DONE, _outcome_message(job, outcome), outcome.as_dict(), outcome)
-    return job
-
-
-# Jobs other than imports, by kind: `runner(job) -> (message, result dict)`, registered
-# by the feature that owns the kind (bulletins, pay-band sheets). A runner does its work
-# in one transaction, so a run cut short leaves what was there before.
-RUNNERS = {}
-
-
-def register_runner(kind, runner):
-    RUNNERS[kind] = runner
-    return runner
-
-
-def _run_other(job, runner):
-    try:
-        message, result = runner(job)
-    except ValidationError as exc:
-        _finish(job, JobState.FAILED, "；".join(exc.messages), {})
-    except Exception:
-        logger.exception("Job %s (%s) failed", job.pk, job.kind)
-        _finish(
-            job,
-            JobState.FAILED,
-            _("处理时发生意外错误。请稍后重试；如仍失败，请联系系统管理员。"),
-            {},
-        )
-    else:
-        _finish(job, JobState.DONE, message, result)
-    return job
-
-
-def start_job(*, kind, requested_by, county, cycle=None, options=None):
-    """Record a job of `kind` and hand it to a worker once the caller's transaction
-    commits (in-process without a broker)."""
-    job = Job.objects.create(
-        kind=kind,
-        requested_by=requested_by,
-        county=county,
-        cycle=cycle,
-        options=options or {},
-        message=_("排队中"),
-    )
-    transaction.on_commit(lambda: tasks.enqueue(job.pk))
-    return job
+        return message, {"errors": errors}
+    if outcome.applied and outcome.cycle_id:
+        cycle = Cycle.objects.filter(pk=outcome.cycle_id).only("county_id").first()
+        if cycle is not None:
+            job.cycle_id, job.county_id = cycle.pk, cycle.county_id
+    return _outcome_message(job, outcome), outcome.as_dict()
 
 
 def _import(job):
@@ -386,7 +284,7 @@ def _import(job):
                 cycle=target,
                 only=set(job.only) or None,
                 dry_run=job.kind == JobKind.IMPORT_PREVIEW,
-                progress=lambda percent, message: report_progress(job.pk, percent, message),
+                progress=lambda percent, message: running.report_progress(job.pk, percent, message),
             )
     except PermissionDenied:
         refusal = CellError("文件", None, None, _("您无权向该考核周期导入数据。"))
@@ -399,30 +297,6 @@ def _outcome_message(job, outcome):
     if outcome.changed_anything:
         return _("检查通过，请核对将要发生的变化后确认导入。")
     return _("检查通过：文件中的数据与系统中的完全一致，无需导入。")
-
-
-def _finish(job, state, message, result, outcome=None):
-    """Record how the run ended — only if this run still holds the job (its claim's
-    version): a second delivery of the same job never overwrites the first's result."""
-    job.state, job.message, job.result = state, message, result
-    job.progress = 100 if state == JobState.DONE else job.progress
-    job.finished_at = timezone.now()
-    fields = ["state", "message", "result", "progress", "finished_at"]
-    if outcome is not None and outcome.applied and outcome.cycle_id:
-        cycle = Cycle.objects.filter(pk=outcome.cycle_id).only("county_id").first()
-        if cycle is not None:
-            job.cycle_id, job.county_id = cycle.pk, cycle.county_id
-            fields += ["cycle_id", "county_id"]
-    held = Job.objects.filter(pk=job.pk, version=job.version).update(
-        version=F("version") + 1, **{field: getattr(job, field) for field in fields}
-    )
-    if not held:
-        return
-    job.version += 1
-    cache.delete(PROGRESS_KEY.format(job.pk))
-    notices.job_finished(job)
-    if not confirmable(job):
-        discard_upload(job.upload.name)
 
 
 # ------------------------------------------------------------------- housekeeping
@@ -438,52 +312,15 @@ def discard_upload(name):
     transaction.on_commit(lambda: storage.delete(name))
 
 
-def sweep_jobs(now=None):
-    """The sweeper (DESIGN §5; every few minutes by the schedule, and whenever an import
-    starts): a job queued for `REQUEUE_QUEUED_AFTER` whose message never reached a worker
-    (the broker was down or restarted), or running for `REQUEUE_RUNNING_AFTER` whose
-    worker died, is handed to a worker again — the work is idempotent and done in one
-    transaction, so running it again is safe — at most `MAX_REQUEUES` times; a job still
-    unfinished after `ABANDONED_AFTER` is failed. Then the workbooks of previews no longer
-    confirmable are deleted. Returns (requeued ids, failed ids)."""
-    now = now or timezone.now()
-    unfinished = Job.objects.exclude(state__in=FINISHED_STATES)
-    failed = []
-    for job in unfinished.filter(created_at__lt=now - ABANDONED_AFTER):
-        message = (
-            _("任务中断（处理进程已停止），未导入任何数据。请重新上传。")
-            if job.kind in IMPORT_KINDS
-            else _("任务中断（处理进程已停止），未完成。请重新发起。")
-        )
-        _finish(job, JobState.FAILED, message, {})
-        failed.append(job.pk)
-    stuck = unfinished.filter(created_at__gte=now - ABANDONED_AFTER).filter(
-        Q(state=JobState.QUEUED, queued_at__lt=now - REQUEUE_QUEUED_AFTER)
-        | Q(state=JobState.RUNNING, started_at__lt=now - REQUEUE_RUNNING_AFTER)
-    )
-    requeued = []
-    for job in stuck:
-        attempts = int(job.options.get("requeued", 0))
-        if attempts >= MAX_REQUEUES:
-            _finish(
-                job,
-                JobState.FAILED,
-                _("任务多次中断，未完成。请重新发起；如仍失败，请联系系统管理员。"),
-                {},
-            )
-            failed.append(job.pk)
-            continue
-        options = {**job.options, "requeued": attempts + 1}
-        # A new version: the vanished run, should it come back, cannot finish the job.
-        if Job.objects.filter(pk=job.pk, version=job.version).update(
-            state=JobState.QUEUED,
-            options=options,
-            message=_("处理进程中断，已重新排队"),
-            queued_at=now,
-            version=F("version") + 1,
-        ):
-            transaction.on_commit(lambda pk=job.pk: tasks.enqueue(pk))
-            requeued.append(job.pk)
+def drop_spent_upload(job):
+    """Once an import job ended: its workbook goes unless it is a preview that may still
+    be confirmed."""
+    if not confirmable(job):
+        discard_upload(job.upload.name)
+
+
+def discard_expired_previews(now):
+    """Delete the workbooks of previews no longer confirmable (the sweeper)."""
     in_use = Job.objects.exclude(state__in=FINISHED_STATES).exclude(upload="").values("upload")
     expired = (
         Job.objects.filter(kind=JobKind.IMPORT_PREVIEW, finished_at__lt=now - CONFIRM_WITHIN)
@@ -494,4 +331,16 @@ def sweep_jobs(now=None):
     )
     for name in list(expired):
         discard_upload(name)
-    return requeued, failed
+
+
+def register():
+    for kind in IMPORT_KINDS:
+        running.register_work(
+            kind,
+            run_import,
+            failed=gettext_lazy(
+                "处理时发生意外错误，未导入任何数据。请稍后重试；如仍失败，请联系系统管理员。"
+            ),
+            abandoned=gettext_lazy("任务中断（处理进程已停止），未导入任何数据。请重新上传。"),
+            after_finish=drop_spent_upload,
+        )
