@@ -10,7 +10,6 @@
 Every write bumps the cycle's `inputs_version`, so results behind it show as stale.
 """
 
-import io
 import time
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from assessment.models import LOCKED_STATUSES, Cycle, CycleStatus, RankingGroup, TargetEntry
 from assessment.services import mark_inputs_changed
+from core.bulk import copy_rows, reserve_ids
 from core.numbers import plain_number
 from core.versioning import StaleVersion
 from indicators.labels import node_label
@@ -268,21 +268,31 @@ def _store(cycle, read_version, outcome, started):
         ],
         warnings=list(outcome.warnings),
     )
-    results = Result.objects.bulk_create(
-        [_result_row(cycle, version, one) for one in outcome.participants], batch_size=1000
-    )
-    _insert_leaf_rows(
+    result_ids = reserve_ids(Result, len(outcome.participants))
+    copy_rows(
+        Result,
+        RESULT_COLUMNS,
         (
-            row.pk,
-            leaf_ids[leaf.code],
-            leaf.self_value,
-            leaf.target_value,
-            leaf.org_value,
-            leaf.org_overridden,
-            None if leaf.basis is None else leaf.basis.quantize(BASIS_PLACES, ROUND_HALF_UP),
-        )
-        for row, one in zip(results, outcome.participants, strict=True)
-        for leaf in one.leaves
+            _result_row(cycle, version, result_id, one)
+            for result_id, one in zip(result_ids, outcome.participants, strict=True)
+        ),
+    )
+    copy_rows(
+        LeafResult,
+        LEAF_COLUMNS,
+        (
+            (
+                result_id,
+                leaf_ids[leaf.code],
+                leaf.self_value,
+                leaf.target_value,
+                leaf.org_value,
+                leaf.org_overridden,
+                None if leaf.basis is None else leaf.basis.quantize(BASIS_PLACES, ROUND_HALF_UP),
+            )
+            for result_id, one in zip(result_ids, outcome.participants, strict=True)
+            for leaf in one.leaves
+        ),
     )
     locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
     if locked.inputs_version != read_version or locked.is_locked:
@@ -304,57 +314,62 @@ LEAF_COLUMNS = (
     "basis",
 )
 BASIS_PLACES = Decimal("0.0001")
+RESULT_COLUMNS = (
+    "id",
+    "version_id",
+    "participant_id",
+    "group",
+    "graded",
+    "self_total",
+    "target_total",
+    "org_total",
+    "composite",
+    "bonus",
+    "final",
+    "taken",
+    "veto",
+    "veto_reasons",
+    "rank",
+    "grade",
+    "rule_grade",
+    "override_reason",
+    "tier",
+    "coefficient",
+    "pay",
+    "flags",
+    "warnings",
+)
 
 
-def _insert_leaf_rows(rows):
-    """The bulk of a version (participants × leaves): PostgreSQL's COPY where available
-    (a city's 60,000 rows in well under a second, where building model instances takes
-    several), bulk_create elsewhere."""
-    if connection.vendor != "postgresql":
-        LeafResult.objects.bulk_create(
-            (LeafResult(**dict(zip(LEAF_COLUMNS, row, strict=True))) for row in rows),
-            batch_size=5000,
-        )
-        return
-    buffer = io.StringIO()
-    for result_id, leaf_id, s, t, o, overridden, basis in rows:
-        flag = "t" if overridden else "f"
-        basis_text = "\\N" if basis is None else basis
-        buffer.write(f"{result_id}\t{leaf_id}\t{s}\t{t}\t{o}\t{flag}\t{basis_text}\n")
-    buffer.seek(0)
-    with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(
-            f"COPY {LeafResult._meta.db_table} ({', '.join(LEAF_COLUMNS)}) FROM STDIN", buffer
-        )
-
-
-def _result_row(cycle, version, one):
-    return Result(
-        version=version,
-        participant_id=int(one.participant_id),
-        group=one.town if cycle.ranking_group == RankingGroup.TOWN else "",
-        graded=one.graded,
-        self_total=one.self_total,
-        target_total=one.target_total,
-        org_total=one.org_total,
-        composite=one.composite,
-        bonus=one.bonus,
-        final=one.final,
-        taken=one.taken,
-        veto=one.veto,
-        veto_reasons=[
+def _result_row(cycle, version, result_id, one):
+    """One participant's `Result` row in `RESULT_COLUMNS` order."""
+    return (
+        result_id,
+        version.pk,
+        int(one.participant_id),
+        one.town if cycle.ranking_group == RankingGroup.TOWN else "",
+        one.graded,
+        one.self_total,
+        one.target_total,
+        one.org_total,
+        one.composite,
+        one.bonus,
+        one.final,
+        one.taken,
+        one.veto,
+        [
             {"type": e.type_code, "on": e.on.isoformat() if e.on else "", "text": e.description}
             for e in one.veto_events
         ],
-        rank=one.rank,
-        grade=one.grade,
-        rule_grade=one.rule_grade,
-        override_reason=one.override_reason or "",
-        tier=one.tier or "",
-        coefficient=one.coefficient,
-        pay=one.pay,
-        flags=[str(flag) for flag in one.flags],
-        warnings=list(one.warnings),
+        one.rank,
+        one.grade,
+        one.rule_grade,
+        one.override_reason or "",
+        one.tier or "",
+        one.coefficient,
+        one.pay,
+        [str(flag) for flag in one.flags],
+        list(one.warnings),
     )
 
 
@@ -371,10 +386,17 @@ def _drop_old_versions(cycle):
     )
     old = list(old)
     if old:
-        # Bottom-up: the leaf rows (the bulk) go in one DELETE, none loaded into Python.
-        LeafResult.objects.filter(result__version_id__in=old).delete()
-        Result.objects.filter(version_id__in=old).delete()
-        ResultVersion.objects.filter(pk__in=old).delete()
+        # Bottom-up in plain DELETEs (nothing else refers to result rows): none loaded
+        # into Python, no deletion collector.
+        ids = ", ".join(["%s"] * len(old))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {LeafResult._meta.db_table} WHERE result_id IN"
+                f" (SELECT id FROM {Result._meta.db_table} WHERE version_id IN ({ids}))",
+                old,
+            )
+            cursor.execute(f"DELETE FROM {Result._meta.db_table} WHERE version_id IN ({ids})", old)
+            cursor.execute(f"DELETE FROM {ResultVersion._meta.db_table} WHERE id IN ({ids})", old)
 
 
 def current_results(cycle):

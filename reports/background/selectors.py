@@ -58,7 +58,7 @@ def outcome_url(job):
     if job.kind == JobKind.BALLOT_SLIPS and job.result.get("batch"):
         return reverse("ballot-batch-detail", args=[job.result["batch"]])
     if job.kind == JobKind.RECOMPUTE and job.state == JobState.DONE and job.cycle_id:
-        return reverse("result-preview", args=[job.cycle_id])
+        return reverse("ranking", args=[job.cycle_id])
     if job.state == JobState.DONE and job.output:
         return reverse("job-output", args=[job.pk])
     return ""

@@ -8,15 +8,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal, localcontext
+from itertools import chain
 
 from scoring.engine.rules import (
     SurveyRate,
     bands_value,
     bonus_total,
     deduction_total,
-    rater_mean,
     satisfaction_rate,
+    summarise,
     target_value,
+    trimmed_mean,
 )
 from scoring.engine.types import (
     AUTOMATIC_METHODS,
@@ -30,12 +32,13 @@ from scoring.engine.types import (
     Flag,
     GroupResult,
     IndicatorNode,
+    LeafScores,
     LeafValue,
     Method,
     Participant,
     ParticipantResult,
     RankingGroup,
-    ScoreEntry,
+    RaterStats,
     Settings,
     Source,
     SurveyCount,
@@ -94,7 +97,7 @@ def _score_participant(
     participant: Participant,
     leaves: tuple[IndicatorNode, ...],
     inputs: CycleInputs,
-    entries: Mapping[tuple[str, Source], list[ScoreEntry]],
+    scores: Mapping[str, LeafScores],
     metrics: Mapping[tuple[str, str], Decimal],
     events: list[Event],
     types: Mapping[str, EventType],
@@ -114,9 +117,11 @@ def _score_participant(
     for leaf in leaves:
         method = leaf.method
         assert method is not None
+        found = scores.get(leaf.code, NOBODY)
         means = {
-            source: _source_mean(entries.get((leaf.code, source), []), leaf, s.trim_min_raters)
-            for source in Source
+            Source.SELF: _source_mean(found.self, found, leaf, s.trim_min_raters),
+            Source.TARGET: _source_mean(found.target, found, leaf, s.trim_min_raters),
+            Source.ORG: _source_mean(found.org, found, leaf, s.trim_min_raters),
         }
         self_mean = means[Source.SELF]
         if self_mean is None:
@@ -186,14 +191,62 @@ def _score_participant(
     )
 
 
-def _source_mean(found: list[ScoreEntry], leaf: IndicatorNode, trim: int) -> Decimal | None:
+def _source_mean(
+    stats: RaterStats | None, found: LeafScores, leaf: IndicatorNode, trim: int
+) -> Decimal | None:
     """SPEC §3.2: the raters' mean of one source on one leaf; values lie in [0, points]."""
-    for entry in found:
-        if not ZERO <= entry.value <= leaf.points:
+    if stats is None:
+        return None
+    for value in (stats.low, stats.high):
+        if not ZERO <= value <= leaf.points:
             raise ValueError(
-                f"{entry.participant_id} {leaf.code}: {entry.value} outside [0, {leaf.points}]"
+                f"{found.participant_id} {leaf.code}: {value} outside [0, {leaf.points}]"
             )
-    return rater_mean((e.value for e in found), trim)
+    return trimmed_mean(stats, trim)
+
+
+# A leaf nobody scored.
+NOBODY = LeafScores("", "")
+
+
+def _scores_by_participant(
+    inputs: CycleInputs, leaf_by_code: Mapping[str, IndicatorNode]
+) -> tuple[dict[str, dict[str, LeafScores]], dict[str, set[str]]]:
+    """Every participant's scores per leaf, from `inputs.scores` and `inputs.entries`
+    (summed up here) together; and the automatic leaves whose 目标量评 someone entered
+    anyway, which are left out (SPEC §3.2: an automatic leaf's target value is computed,
+    never entered)."""
+    values: dict[tuple[str, str, Source], list[Decimal]] = defaultdict(list)
+    for entry in inputs.entries:
+        values[(entry.participant_id, entry.leaf_code, entry.source)].append(entry.value)
+    summed = (
+        LeafScores(pid, code, **{source.value: summarise(found)})
+        for (pid, code, source), found in values.items()
+    )
+    scores: dict[str, dict[str, LeafScores]] = defaultdict(dict)
+    stray: dict[str, set[str]] = defaultdict(set)
+    for row in chain(inputs.scores, summed):
+        leaf = leaf_by_code.get(row.leaf_code)
+        if leaf is None:
+            raise ValueError(f"score entry for unknown leaf {row.leaf_code}")
+        if row.target is not None and leaf.method in AUTOMATIC_METHODS:
+            stray[row.participant_id].add(row.leaf_code)
+            row = row._replace(target=None)
+        by_leaf = scores[row.participant_id]
+        earlier = by_leaf.get(row.leaf_code)
+        by_leaf[row.leaf_code] = row if earlier is None else _merged(earlier, row)
+    return scores, stray
+
+
+def _merged(one: LeafScores, other: LeafScores) -> LeafScores:
+    def both(a: RaterStats | None, b: RaterStats | None) -> RaterStats | None:
+        return b if a is None else a if b is None else a.merged(b)
+
+    return one._replace(
+        self=both(one.self, other.self),
+        target=both(one.target, other.target),
+        org=both(one.org, other.org),
+    )
 
 
 def _automatic(
@@ -327,19 +380,7 @@ def _compute(inputs: CycleInputs) -> CycleResult:
     leaf_by_code = {leaf.code: leaf for leaf in leaves}
     types = {t.code: t for t in inputs.event_types}
 
-    entries: dict[str, dict[tuple[str, Source], list[ScoreEntry]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    stray: dict[str, set[str]] = defaultdict(set)
-    for entry in inputs.entries:
-        leaf = leaf_by_code.get(entry.leaf_code)
-        if leaf is None:
-            raise ValueError(f"score entry for unknown leaf {entry.leaf_code}")
-        if entry.source is Source.TARGET and leaf.method in AUTOMATIC_METHODS:
-            # SPEC §3.2: an automatic leaf's target value is computed, never entered.
-            stray[entry.participant_id].add(entry.leaf_code)
-            continue
-        entries[entry.participant_id][(entry.leaf_code, entry.source)].append(entry)
+    scores, stray = _scores_by_participant(inputs, leaf_by_code)
 
     metrics = {(m.community, m.key): m.value for m in inputs.metrics}
     events: dict[str, list[Event]] = defaultdict(list)
@@ -361,7 +402,7 @@ def _compute(inputs: CycleInputs) -> CycleResult:
     scored: list[_Scored] = []
     for p in sorted(inputs.participants, key=lambda p: p.id):
         one = _score_participant(
-            p, leaves, inputs, entries[p.id], metrics, events[p.id], types, rates[p.community]
+            p, leaves, inputs, scores[p.id], metrics, events[p.id], types, rates[p.community]
         )
         if stray[p.id]:
             ignored = "目标量评录入被忽略(自动指标): " + ", ".join(sorted(stray[p.id]))

@@ -12,6 +12,7 @@ from scoring.engine.types import (
     ZERO,
     Event,
     EventType,
+    RaterStats,
     SurveyChoiceValues,
     SurveyCount,
 )
@@ -20,12 +21,27 @@ from scoring.engine.types import (
 def rater_mean(values: Iterable[Decimal], trim_min_raters: int) -> Decimal | None:
     """SPEC §3.2: mean of the raters' values; from ``trim_min_raters`` raters on, one
     highest and one lowest are dropped first. No values → None (the caller flags it)."""
+    return trimmed_mean(summarise(values), trim_min_raters)
+
+
+def summarise(values: Iterable[Decimal]) -> RaterStats | None:
+    """The raters' values summed up for `trimmed_mean` (None: no values)."""
     ordered = sorted(values)
     if not ordered:
         return None
-    if len(ordered) >= trim_min_raters:
-        ordered = ordered[1:-1]
-    return sum(ordered, ZERO) / len(ordered)
+    return RaterStats(len(ordered), sum(ordered, ZERO), ordered[0], ordered[-1])
+
+
+def trimmed_mean(stats: RaterStats | None, trim_min_raters: int) -> Decimal | None:
+    """`rater_mean` from the summed-up values: with one highest and one lowest dropped,
+    the rest sum to total − lowest − highest."""
+    if stats is None or stats.n == 0:
+        return None
+    if stats.n >= trim_min_raters:
+        if stats.n <= 2:
+            raise ValueError("dropping the highest and the lowest needs three raters")
+        return (stats.total - stats.low - stats.high) / (stats.n - 2)
+    return stats.total / stats.n
 
 
 def target_value(points: Decimal, target: Decimal, actual: Decimal) -> Decimal:

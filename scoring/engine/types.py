@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -141,6 +142,40 @@ class ScoreEntry:
     note: str = ""
 
 
+class RaterStats(NamedTuple):
+    """SPEC §3.2: one source's raters on one participant and leaf, summed up — how many,
+    the sum, the lowest and the highest value. That is all the trimmed mean needs:
+    dropping one highest and one lowest leaves (sum − lowest − highest) / (n − 2).
+    A named tuple rather than a dataclass: a city has hundreds of thousands of them."""
+
+    n: int
+    total: Decimal
+    low: Decimal
+    high: Decimal
+
+    def merged(self, other: RaterStats) -> RaterStats:
+        return RaterStats(
+            self.n + other.n,
+            self.total + other.total,
+            min(self.low, other.low),
+            max(self.high, other.high),
+        )
+
+
+class LeafScores(NamedTuple):
+    """The entered values of one participant on one leaf, per source (None: nobody
+    entered one) — what the database sums up for the engine (`scoring.inputs`)."""
+
+    participant_id: str
+    leaf_code: str
+    self: RaterStats | None = None
+    target: RaterStats | None = None
+    org: RaterStats | None = None
+
+    def of(self, source: Source) -> RaterStats | None:
+        return getattr(self, source.value)
+
+
 @dataclass(frozen=True)
 class Metric:
     """SPEC §2: a number per community (e.g. 持证率)."""
@@ -217,7 +252,10 @@ class CycleInputs:
     nodes: tuple[IndicatorNode, ...]
     participants: tuple[Participant, ...]
     settings: Settings = field(default_factory=Settings)
+    # The raters' values one by one, or summed up per participant and leaf (`scores`);
+    # the engine sums `entries` up itself, so either or both may be given.
     entries: tuple[ScoreEntry, ...] = ()
+    scores: tuple[LeafScores, ...] = ()
     metrics: tuple[Metric, ...] = ()
     event_types: tuple[EventType, ...] = ()
     events: tuple[Event, ...] = ()

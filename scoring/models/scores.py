@@ -308,8 +308,20 @@ class Result(models.Model):
 class LeafResult(models.Model):
     """One leaf's rounded S/T/O values for one participant (SPEC §3.2)."""
 
-    result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="leaves")
-    leaf = models.ForeignKey(IndicatorNode, on_delete=models.CASCADE, related_name="+")
+    # Derived rows, tens of thousands per version, written and deleted only by
+    # `scoring.services` (COPY in, plain DELETE out, inside the version's transaction):
+    # no database foreign-key checks — they were most of a city's commit — and no index
+    # of its own on `result` (the unique index below starts with it).
+    result = models.ForeignKey(
+        Result,
+        on_delete=models.CASCADE,
+        related_name="leaves",
+        db_constraint=False,
+        db_index=False,
+    )
+    leaf = models.ForeignKey(
+        IndicatorNode, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     self_value = models.DecimalField(_("自评"), max_digits=7, decimal_places=2)
     target_value = models.DecimalField(_("目标量评"), max_digits=7, decimal_places=2)
     org_value = models.DecimalField(_("组织考评"), max_digits=7, decimal_places=2)

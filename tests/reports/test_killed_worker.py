@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -73,6 +74,29 @@ def worker_process():
     )
 
 
+@contextmanager
+def recovered_by_the_next_sweep(job):
+    """The killed job, still 处理中, handed to a new worker (running while the block runs)
+    by the sweeper with nobody clicking, at its next pass: the killed run's database
+    session is gone, and with it the job's run lock — not half an hour on, and not when
+    the broker redelivers the unacknowledged message an hour on."""
+    stuck = Job.objects.get(pk=job.pk)
+    assert stuck.state == JobState.RUNNING
+    # The worker process runs on the real clock, this test on the suite's pinned one:
+    # date the job's creation on the worker's clock too, as one server would.
+    Job.objects.filter(pk=job.pk).update(created_at=stuck.started_at - timedelta(minutes=1))
+    with running_worker():
+
+        def handed_over():
+            requeued, _failed, _recomputed = sweeper.sweep_jobs(
+                now=stuck.started_at + timedelta(minutes=1)
+            )
+            return job.pk in requeued or Job.objects.get(pk=job.pk).is_finished
+
+        assert wait_until(handed_over, seconds=60), "the sweeper did not see the run was dead"
+        yield
+
+
 def test_a_killed_bulletin_job_leaves_the_old_bulletins_and_is_recovered(world):
     """Held by the cycle's row, which generating a version locks first."""
     cycle = open_seed_cycle(world.county_a)
@@ -110,23 +134,7 @@ def test_a_killed_bulletin_job_leaves_the_old_bulletins_and_is_recovered(world):
     assert list(Bulletin.objects.filter(cycle=cycle).values_list("pk", flat=True)) == [earlier.pk]
     stored = Bulletin.objects.get(pk=earlier.pk)
     assert stored.number == earlier.number and stored.content == earlier.content
-    stuck = Job.objects.get(pk=job.pk)
-    assert stuck.state == JobState.RUNNING
-    # The worker process runs on the real clock, this test on the suite's pinned one:
-    # date the job's creation on the worker's clock too, as one server would.
-    Job.objects.filter(pk=job.pk).update(created_at=stuck.started_at - timedelta(minutes=1))
-    # Recovered with nobody clicking, at the next sweep: the killed run's database
-    # session is gone, and with it the job's run lock (not half an hour on, and not
-    # when the broker redelivers the unacknowledged message an hour on).
-    with running_worker():
-
-        def handed_over():
-            requeued, _failed, _recomputed = sweeper.sweep_jobs(
-                now=stuck.started_at + timedelta(minutes=1)
-            )
-            return job.pk in requeued or Job.objects.get(pk=job.pk).is_finished
-
-        assert wait_until(handed_over, seconds=60), "the sweeper did not see the run was dead"
+    with recovered_by_the_next_sweep(job):
 
         def finished():
             return Job.objects.get(pk=job.pk).is_finished
@@ -174,18 +182,7 @@ def test_a_killed_recompute_leaves_the_previous_results_and_is_recovered_by_the_
     # Killed mid-run: the previous results are still the current ones, whole.
     assert current_results(cycle) == before
     assert Result.objects.filter(version=before).count() == rows_before
-    stuck = Job.objects.get(pk=job.pk)
-    assert stuck.state == JobState.RUNNING
-    Job.objects.filter(pk=job.pk).update(created_at=stuck.started_at - timedelta(minutes=1))
-    with running_worker():
-
-        def handed_over():
-            requeued, _failed, _recomputed = sweeper.sweep_jobs(
-                now=stuck.started_at + timedelta(minutes=1)
-            )
-            return job.pk in requeued or Job.objects.get(pk=job.pk).is_finished
-
-        assert wait_until(handed_over, seconds=60), "the sweeper did not see the run was dead"
+    with recovered_by_the_next_sweep(job):
 
         def current():
             return not results_are_stale(Cycle.objects.get(pk=cycle.pk))

@@ -13,6 +13,7 @@ from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,10 +24,12 @@ from scoring.engine import (
     Flag,
     GradeOverride,
     IndicatorNode,
+    LeafScores,
     Method,
     Metric,
     Participant,
     RankingGroup,
+    RaterStats,
     ScoreEntry,
     Settings,
     Source,
@@ -35,6 +38,8 @@ from scoring.engine import (
     compute,
     rater_mean,
     round2,
+    summarise,
+    trimmed_mean,
 )
 
 ROOT = IndicatorNode("1", None, D(100))
@@ -671,3 +676,51 @@ def test_leaf_values_lie_within_points_and_final_within_100_plus_cap(inputs):
             for value in (leaf.self_value, leaf.target_value, leaf.org_value):
                 assert 0 <= value <= leaf.points
         assert p.final <= 100 + inputs.settings.bonus_cap
+
+
+def summed_up(entries):
+    """The entries as the database hands them to the engine: one LeafScores per
+    participant and leaf, each source's values summed up (`scoring.inputs`)."""
+    values = {}
+    for e in entries:
+        values.setdefault((e.participant_id, e.leaf_code), {}).setdefault(e.source, []).append(
+            e.value
+        )
+    return tuple(
+        LeafScores(pid, code, **{source.value: summarise(v) for source, v in found.items()})
+        for (pid, code), found in values.items()
+    )
+
+
+@given(
+    st.lists(
+        st.decimals(min_value=0, max_value=100, places=2, allow_nan=False), min_size=1, max_size=12
+    ),
+    st.integers(min_value=3, max_value=8),
+)
+def test_the_trimmed_mean_of_summed_up_values_is_the_mean_of_the_values_kept(values, trim):
+    """SPEC §3.2: with one highest and one lowest dropped, the rest sum to
+    total − lowest − highest — so count, sum, min and max are all the mean needs."""
+    kept = sorted(values)[1:-1] if len(values) >= trim else values
+    assert trimmed_mean(summarise(values), trim) == sum(kept, D(0)) / len(kept)
+    assert rater_mean(values, trim) == trimmed_mean(summarise(values), trim)
+
+
+@given(random_cycles())
+def test_scores_summed_up_by_the_database_give_exactly_the_results_of_the_entries(inputs):
+    """SPEC §3.2: the engine reads the raters' values one by one or summed up per
+    participant and leaf (as `scoring.inputs` loads them), with the same results; split
+    between the two, they are added up."""
+    expected = compute(inputs)
+    assert compute(replace(inputs, entries=(), scores=summed_up(inputs.entries))) == expected
+    half = len(inputs.entries) // 2
+    mixed = replace(inputs, entries=inputs.entries[half:], scores=summed_up(inputs.entries[:half]))
+    assert compute(mixed) == expected
+
+
+def test_a_summed_up_value_outside_the_leafs_points_is_refused():
+    """SPEC §3.2: values lie in [0, points], whichever way they come in."""
+    scores = (LeafScores("P1", "1.1", self=RaterStats(2, D(130), D(60), D(70))),)
+    inputs = CycleInputs(tree(), (person("P1"),), scores=scores)
+    with pytest.raises(ValueError, match="70 outside"):
+        compute(inputs)

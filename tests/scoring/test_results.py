@@ -2,6 +2,7 @@
 swapped in only if the inputs did not change meanwhile, recompute after every change,
 the review/publish guards (issue 4), publication pins the results, visibility."""
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -11,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from assessment import services as cycles
 from assessment.models import Cycle, CycleStatus
+from core.bulk import copy_rows, reserve_ids
 from indicators.starter import install_starter_templates
 from scoring import engine, services
 from scoring.inputs import load_inputs
@@ -103,7 +105,7 @@ def test_inputs_load_with_a_fixed_number_of_queries(world, cycle):
     complete_scoring(cycle, world.county_assessor_a)
     with CaptureQueriesContext(connection) as many:
         inputs = load_inputs(fresh(cycle))
-    assert len(inputs.participants) == 13 and inputs.entries
+    assert len(inputs.participants) == 13 and inputs.scores
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
@@ -178,6 +180,26 @@ def test_old_versions_are_pruned_in_a_fixed_number_of_statements(
         services._drop_old_versions(cycle)
     assert ResultVersion.objects.filter(cycle=cycle).count() == 1 + services.KEEP_OLD_VERSIONS
     assert ResultVersion.objects.filter(cycle=cycle, is_current=True).count() == 1
+    # Their leaf rows went with them (no database cascade keeps them in order).
+    assert not LeafResult.objects.exclude(result_id__in=Result.objects.values("pk")).exists()
+
+
+def test_text_and_lists_are_stored_as_they_are_whatever_characters_they_hold(world, cycle):
+    """DESIGN §3: result rows are copied in bulk (PostgreSQL's COPY): tabs, line breaks,
+    backslashes, quotes and Chinese in a warning come back unchanged."""
+    cycle = complete_scoring(cycle, world.county_assessor_a)
+    version = services.current_results(cycle)
+    outcome = engine.compute(load_inputs(cycle))
+    odd = ("制表\t符", "换行\n之后", "反斜杠\\n 不是换行", '引号"与\r回车', "\\N")
+    one = replace(outcome.participants[0], warnings=odd)
+    Result.objects.filter(version=version, participant_id=int(one.participant_id)).delete()
+    (result_id,) = reserve_ids(Result, 1)
+    copy_rows(
+        Result, services.RESULT_COLUMNS, [services._result_row(cycle, version, result_id, one)]
+    )
+    stored = Result.objects.get(pk=result_id)
+    assert stored.warnings == list(odd)
+    assert (stored.final, stored.grade, stored.pay) == (one.final, one.grade, one.pay)
 
 
 def test_a_draft_cycle_has_nothing_to_compute(world):
