@@ -52,5 +52,16 @@ messages: $(VENV)/.installed
 	$(BIN)/python manage.py makemessages -l en --no-obsolete --ignore=.venv --ignore=static
 	$(BIN)/python manage.py compilemessages -l en -l zh_Hans --ignore=.venv
 
+# `make bench SCALE=tiny|county|city|province`: the scale benchmark, on PostgreSQL in a
+# throw-away database named sqsj_bench… (docs/performance.md); PostgreSQL and Redis are
+# started first if they are down. Without SCALE: the earlier benchmarks (bench/run.py).
+SCALE ?=
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sqsj_bench
+
 bench: $(VENV)/.installed-dev
+ifeq ($(strip $(SCALE)),)
 	$(BIN)/python bench/run.py
+else
+	bench/services.sh
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(BIN)/python -m bench.harness $(SCALE)
+endif

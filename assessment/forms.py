@@ -143,20 +143,41 @@ class SecretaryChoiceField(forms.ModelChoiceField):
         return f"{obj.name}（{obj.community.name} · {obj.staff_no}）"
 
 
+# Up to this many secretaries still to enrol are offered in a list; beyond that (a city
+# before 登记全县书记) the page asks for the 工号 instead of listing them all (SPEC §6).
+LISTED_TO_ENROL = 200
+
+
 class ParticipantAddForm(forms.Form):
+    """One secretary to enrol: picked from the list, or by 工号 when there are too many
+    to list (`listed`)."""
+
     secretary = SecretaryChoiceField(
         label=_("书记"),
         queryset=Secretary.objects.none(),
+        required=False,
         empty_label=_("选择要登记的书记"),
-        error_messages={
-            "required": _("请选择要登记的书记。"),
-            "invalid_choice": _("所选书记不能登记到本周期。"),
-        },
+        error_messages={"invalid_choice": _("所选书记不能登记到本周期。")},
     )
+    staff_no = forms.CharField(label=_("工号"), max_length=50, required=False)
 
-    def __init__(self, *args, secretary_choices, **kwargs):
+    def __init__(self, *args, secretary_choices, listed=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["secretary"].queryset = secretary_choices
+        self.listed = listed
+
+    def clean(self):
+        data = super().clean()
+        if data.get("secretary") is None and "secretary" not in self.errors:
+            staff_no = (data.get("staff_no") or "").strip()
+            if not staff_no:
+                self.add_error("secretary", _("请选择要登记的书记。"))
+            else:
+                found = self.fields["secretary"].queryset.filter(staff_no=staff_no).first()
+                if found is None:
+                    self.add_error("secretary", _("所选书记不能登记到本周期。"))
+                data["secretary"] = found
+        return data
 
 
 class GradingForm(VersionedForm):

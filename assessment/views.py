@@ -22,6 +22,7 @@ from django.views.generic import DetailView, FormView, ListView
 
 from assessment import services as cycles
 from assessment.forms import (
+    LISTED_TO_ENROL,
     SETTINGS_FIELDS,
     CycleCreateForm,
     CycleSettingsForm,
@@ -31,8 +32,9 @@ from assessment.forms import (
     quarter_field_names,
 )
 from assessment.models import Cycle, CycleStatus, Participant
-from assessment.selectors import managed_cycle
+from assessment.selectors import ParticipantFilter, managed_cycle, participant_towns
 from core.numbers import plain_number
+from core.pagination import paginate
 from core.versioning import StaleVersion
 from core.views import BreadcrumbsMixin, ServiceFormMixin, report_refusal
 from indicators.models import IndicatorTemplate
@@ -171,6 +173,9 @@ STEPS = [
 
 
 class CycleDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
+    """The cycle: its state and next steps, settings, quarters, history, and its
+    participants — counted per town, listed one page at a time (SPEC §6)."""
+
     template_name = "assessment/cycle_detail.html"
     context_object_name = "cycle"
 
@@ -206,17 +211,25 @@ class CycleDetailView(LoginRequiredMixin, BreadcrumbsMixin, DetailView):
         )
         context["history"] = cycle.transitions.select_related("actor")
         context["quarters"] = cycle.quarters.all()
-        participants = list(
-            Participant.objects.for_user(user)
-            .filter(cycle=cycle)
-            .select_related("secretary", "community__parent")
+        participants = Participant.objects.for_user(user).filter(cycle=cycle)
+        context["towns"] = participant_towns(participants)
+        context["participant_total"] = sum(town["n"] for town in context["towns"])
+        context["graded_count"] = sum(town["graded"] for town in context["towns"])
+        context["participant_filter"] = listed = ParticipantFilter.from_query(self.request.GET)
+        page = paginate(
+            self.request,
+            listed.apply(participants).select_related("secretary", "community__parent"),
+            count=None if listed else context["participant_total"],
         )
-        context["participants"] = participants
-        context["graded_count"] = sum(p.is_graded for p in participants)
+        context["page_obj"] = page
+        context["participants"] = page.object_list
         if writable:
             choices = enrolable_secretaries(user, cycle)
-            if choices.exists():
-                context["add_form"] = ParticipantAddForm(secretary_choices=choices)
+            to_enrol = choices.count()
+            if to_enrol:
+                context["add_form"] = ParticipantAddForm(
+                    secretary_choices=choices, listed=to_enrol <= LISTED_TO_ENROL
+                )
         context["coefficients"] = [
             coefficient_text(value)
             for value in (cycle.coefficient_top, cycle.coefficient_middle, cycle.coefficient_bottom)
@@ -402,7 +415,7 @@ class ParticipantAddView(CycleActionView):
             request.POST, secretary_choices=enrolable_secretaries(request.user, cycle)
         )
         if not form.is_valid():
-            raise ValidationError(list(form.errors["secretary"]))
+            raise ValidationError([m for errors in form.errors.values() for m in errors])
         participant = cycles.enrol_secretary(
             actor=request.user, cycle=cycle, secretary=form.cleaned_data["secretary"]
         )

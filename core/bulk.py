@@ -44,7 +44,7 @@ def copy_rows(model, columns, rows):
         return
     buffer = io.StringIO()
     for row in rows:
-        buffer.write("\t".join(_copy_text(value) for value in row))
+        buffer.write("\t".join(map(_copy_text, row)))
         buffer.write("\n")
     buffer.seek(0)
     with connection.cursor() as cursor:

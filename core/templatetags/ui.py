@@ -1,11 +1,13 @@
-"""Template helpers for Bootstrap forms and role labels."""
+"""Template helpers for Bootstrap forms, numbers, and the pager of every list."""
 
 from decimal import Decimal
 
 from django import forms, template
+from django.utils.html import format_html_join
 
 from core.numbers import money as money_text
 from core.numbers import plain_number
+from core.pagination import PAGE_PARAM
 
 register = template.Library()
 
@@ -66,3 +68,34 @@ def error_summary(form):
                 seen.add((field.name, message))
                 lines.append((field.id_for_label or "", field.label, message))
     return lines
+
+
+@register.inclusion_tag("includes/pagination.html", takes_context=True)
+def pager(context, page_obj):
+    """The pager under a list (core.pagination): first, previous, the pages around this
+    one, next, last, and the page sizes to choose from; every link keeps the query."""
+    paginator = page_obj.paginator
+    sizes = getattr(paginator, "sizes", ())
+    return {
+        "request": context["request"],
+        "page_obj": page_obj,
+        "pages": list(paginator.get_elided_page_range(page_obj.number, on_each_side=2, on_ends=1)),
+        "ellipsis": paginator.ELLIPSIS,
+        "sizes": sizes if paginator.count > min(sizes, default=0) else (),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def hidden_params(context, *keep_out):
+    """Hidden inputs for the query's parameters a GET form does not have itself (sort,
+    page size…), so filtering keeps them; the page number is never kept (a new filter
+    starts on page 1). `keep_out`: field names, or forms whose fields are left out."""
+    names = {PAGE_PARAM}
+    for item in keep_out:
+        names.update(item.fields if isinstance(item, forms.BaseForm) else [item])
+    params = context["request"].GET
+    return format_html_join(
+        "",
+        '<input type="hidden" name="{}" value="{}">',
+        ((name, value) for name in params if name not in names for value in params.getlist(name)),
+    )

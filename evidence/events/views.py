@@ -5,6 +5,7 @@ controls the user may use. Rules live in `evidence.events.services`."""
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.views.generic import ListView
 
 from assessment.models import Cycle, CycleStatus
 from assessment.services import may_manage
+from core.pagination import PaginatedListMixin
 from core.versioning import StaleVersion
 from core.views import apply_validation_error, int_or_none, report_refusal
 from evidence.attachments.views import back_to
@@ -60,27 +62,48 @@ def own_participant(user, cycle):
     return cycle.participants.filter(secretary__user=user).select_related("secretary").first()
 
 
-class EventListView(LoginRequiredMixin, ListView):
+def unit_choices(user, cycle, selected):
+    """The town filter's choices: the towns of the cycle's county the user reaches, and
+    the chosen unit when it is a community (a link may name one) — never every community
+    of a city (SPEC §6; the search box finds a community)."""
+    return (
+        OrgUnit.objects.for_user(user)
+        .filter(path__startswith=cycle.county.path)
+        .filter(Q(kind=OrgUnitKind.TOWN) | Q(pk=selected, kind=OrgUnitKind.COMMUNITY))
+        .order_by("path")
+    )
+
+
+class EventListView(LoginRequiredMixin, PaginatedListMixin, ListView):
     """The cycle's events the user reaches (a secretary: their own), filtered by status,
-    type, town/community and 免责, with the counts per status."""
+    type, town/community, 免责 and a search (secretary, 工号, community), with the counts
+    per status; one page at a time."""
 
     template_name = "evidence/events/event_list.html"
     context_object_name = "events"
-    paginate_by = 50
 
     def get_queryset(self):
         user = self.request.user
         self.cycle = visible_cycle(user, self.kwargs["pk"])
         events = Event.objects.for_user(user).filter(participant__cycle=self.cycle)
         params = self.request.GET
-        self.filters = {k: params.get(k, "") for k in ("status", "type", "unit", "exempt")}
+        self.filters = {k: params.get(k, "") for k in ("status", "type", "unit", "exempt", "q")}
         if self.filters["type"]:
             events = events.filter(event_type__code=self.filters["type"])
-        unit = OrgUnit.objects.for_user(user).filter(pk=int_or_none(self.filters["unit"])).first()
-        if unit is not None:
-            events = events.filter(participant__community__path__startswith=unit.path)
+        self.unit = (
+            OrgUnit.objects.for_user(user).filter(pk=int_or_none(self.filters["unit"])).first()
+        )
+        if self.unit is not None:
+            events = events.filter(participant__community__path__startswith=self.unit.path)
         if self.filters["exempt"] == "1":
             events = events.filter(exempt=True)
+        q = self.filters["q"] = self.filters["q"].strip()[:50]
+        if q:
+            events = events.filter(
+                Q(participant__secretary__name__icontains=q)
+                | Q(participant__secretary__staff_no__icontains=q)
+                | Q(participant__community__name__icontains=q)
+            )
         self.counts = selectors.status_counts(events)
         if self.filters["status"] in EventStatus.values:
             events = events.filter(status=self.filters["status"])
@@ -100,6 +123,8 @@ class EventListView(LoginRequiredMixin, ListView):
                 user, event
             )
         own = own_participant(user, cycle)
+        # Staff look after others' events; a secretary sees only their own.
+        staff = may_manage(user, cycle) or scope_has_town(user, cycle)
         context.update(
             cycle=cycle,
             filters=self.filters,
@@ -108,16 +133,12 @@ class EventListView(LoginRequiredMixin, ListView):
             types=cycle.frozen_template.event_types.order_by("code")
             if cycle.frozen_template_id
             else [],
-            units=OrgUnit.objects.for_user(user)
-            .filter(
-                path__startswith=cycle.county.path,
-                kind__in=(OrgUnitKind.TOWN, OrgUnitKind.COMMUNITY),
-            )
-            .order_by("path"),
+            units=unit_choices(user, cycle, self.unit.pk if self.unit else None),
+            staff=own is None or staff,
             bulk=not cycle.is_locked and any(e.decidable for e in context["events"]),
             may_report=not cycle.is_locked
             and cycle.status != CycleStatus.DRAFT
-            and (may_manage(user, cycle) or scope_has_town(user, cycle) or own is not None),
+            and (staff or own is not None),
             own=own,
             breadcrumbs=cycle_crumbs(cycle)[:-1] + [(_("事项"), "")],
         )

@@ -5,12 +5,14 @@ secretary's form, and the filing's page where a county assessor approves or reje
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
 from assessment.services import may_manage
+from core.pagination import paginate
 from core.versioning import StaleVersion
 from core.views import apply_validation_error, int_or_none, report_refusal
 from evidence.events.views import own_participant, visible_cycle
@@ -43,24 +45,39 @@ def visible_filing(user, pk):
 
 
 class FilingListView(LoginRequiredMixin, View):
+    """The cycle's filings the user reaches, by status and a search (secretary, 工号,
+    community, title), one page at a time (SPEC §6)."""
+
     def get(self, request, pk):
         cycle = visible_cycle(request.user, pk)
         rows = (
             ReformFiling.objects.for_user(request.user)
             .filter(participant__cycle=cycle)
             .select_related("participant__secretary", "participant__community", "decided_by")
+            .order_by("-filed_at", "-pk")
         )
         status = request.GET.get("status", "")
         if status in FilingStatus.values:
             rows = rows.filter(status=status)
+        q = request.GET.get("q", "").strip()[:50]
+        if q:
+            rows = rows.filter(
+                Q(title__icontains=q)
+                | Q(participant__secretary__name__icontains=q)
+                | Q(participant__secretary__staff_no__icontains=q)
+                | Q(participant__community__name__icontains=q)
+            )
         own = own_participant(request.user, cycle)
+        page = paginate(request, rows)
         return render(
             request,
             "evidence/filings/list.html",
             {
                 "cycle": cycle,
-                "filings": rows,
+                "filings": page.object_list,
+                "page_obj": page,
                 "status": status,
+                "q": q,
                 "statuses": FilingStatus.choices,
                 "may_file": own is not None and cycle.status in filings.FILING_STATUSES,
                 "breadcrumbs": [*filing_crumbs(cycle)[:-1], (_("改革风险备案"), "")],

@@ -71,9 +71,43 @@ class AssignmentState:
         return COMPLETION_LABELS.get(self.completion, "")
 
 
-def legend():
-    """(label, css class) of every status, in the board's order."""
-    return [(STATUS_LABELS[status], css) for status, css in STATUS_STYLES.items()]
+@dataclass(frozen=True)
+class AssignmentFilter:
+    """A task page's filters over its communities: a town, a status, a search (community
+    name). A town outside the user's scope matches nothing (the list is scoped)."""
+
+    town: int | None = None
+    status: str = ""
+    q: str = ""
+
+    @classmethod
+    def from_query(cls, query):
+        town = query.get("town", "")
+        status = query.get("status", "")
+        return cls(
+            town=int(town) if town.isdigit() else None,
+            status=status if status in {s.value for s in Status} else "",
+            q=query.get("q", "").strip()[:50],
+        )
+
+    def __bool__(self):
+        return bool(self.town or self.status or self.q)
+
+    def apply(self, states):
+        """The AssignmentStates that pass (their assignments' communities loaded)."""
+        return [
+            state
+            for state in states
+            if (not self.town or state.assignment.community.parent_id == self.town)
+            and (not self.status or state.status == self.status)
+            and (not self.q or self.q in state.assignment.community.name)
+        ]
+
+
+def legend(counts):
+    """(label, css class, how many) of every status, in the board's order; `counts` is
+    the board's {Status: n}."""
+    return [(STATUS_LABELS[status], css, counts[status]) for status, css in STATUS_STYLES.items()]
 
 
 def quarter_spans(cycle):

@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from assessment.models import Cycle
 from assessment.selectors import managed_cycle
 from assessment.services import MANAGER_ROLES as MANAGERS
 from assessment.services import may_manage
+from core.pagination import paginate
 from core.versioning import StaleVersion
 from core.views import apply_validation_error, int_or_none, report_refusal
 from evidence.keytasks import selectors, services
@@ -146,8 +148,9 @@ class KeyTaskCreateView(RoleRequiredMixin, View):
 
 
 class KeyTaskDetailView(LoginRequiredMixin, View):
-    """The task, and each community within the user's scope: plan, status today,
-    reports with their evidence files."""
+    """The task, how its communities within the user's scope stand today (counted per
+    status), and a page of them (SPEC §6) — by town, status or a search — each with its
+    plan, status and reports with their evidence files."""
 
     def get(self, request, pk):
         task = visible_task(request.user, pk)
@@ -155,9 +158,21 @@ class KeyTaskDetailView(LoginRequiredMixin, View):
             KeyTaskAssignment.objects.for_user(request.user)
             .filter(task=task)
             .select_related("task", "community__parent")
-            .prefetch_related("reports__reported_by", "reports__attachments")
+            .order_by("community__path")
         )
+        # Statuses need every assignment's history (two queries); only the page's
+        # assignments have their reports and files read.
         cells = selectors.states(assignments, timezone.localdate())
+        counts = dict.fromkeys(Status, 0)
+        for state in cells:
+            counts[state.status] += 1
+        chosen = selectors.AssignmentFilter.from_query(request.GET)
+        page = paginate(request, chosen.apply(cells))
+        prefetch_related_objects(
+            [state.assignment for state in page.object_list],
+            "reports__reported_by",
+            "reports__attachments",
+        )
         manages = may_manage(request.user, task.cycle) and not task.cycle.is_locked
         may_report = services.reporter_check(request.user)
         return render(
@@ -166,7 +181,12 @@ class KeyTaskDetailView(LoginRequiredMixin, View):
             {
                 "task": task,
                 "cycle": task.cycle,
-                "cells": [(s, may_report(s.assignment)) for s in cells],
+                "cells": [(s, may_report(s.assignment)) for s in page.object_list],
+                "page_obj": page,
+                "total": len(cells),
+                "counts": [(s, selectors.STATUS_LABELS[s], counts[s]) for s in Status],
+                "chosen": chosen,
+                "towns": selectors.towns(request.user, task.cycle) if len(cells) > 1 else [],
                 "manages": manages,
                 "breadcrumbs": cycle_crumbs(task.cycle, (task.title, "")),
             },
@@ -371,7 +391,8 @@ class ProgressReportView(RoleRequiredMixin, View):
 
 
 class BoardView(RoleRequiredMixin, View):
-    """挂图作战: communities × tasks coloured by status on the "as of" day."""
+    """挂图作战: communities × tasks coloured by status on the "as of" day; the counts
+    over every community, the rows a page at a time (SPEC §6; one town fits a page)."""
 
     roles = STAFF_ROLES
 
@@ -380,35 +401,42 @@ class BoardView(RoleRequiredMixin, View):
         on = as_of(request)
         towns = list(selectors.towns(request.user, cycle))
         town = next((t for t in towns if t.pk == int_or_none(request.GET.get("town"))), None)
+        board = selectors.board(request.user, cycle, on, town)
+        page = paginate(request, board.rows)
         return render(
             request,
             "evidence/keytasks/board.html",
             {
                 "cycle": cycle,
-                "board": selectors.board(request.user, cycle, on, town),
+                "board": board,
+                "rows": page.object_list,
+                "page_obj": page,
                 "towns": towns,
                 "town": town,
-                "legend": selectors.legend(),
+                "legend": selectors.legend(board.counts),
                 "breadcrumbs": cycle_crumbs(cycle, (_("挂图作战"), "")),
             },
         )
 
 
 class SummonsView(RoleRequiredMixin, View):
-    """约谈名单: communities past a task's deadline without finishing it."""
+    """约谈名单: communities past a task's deadline without finishing it, most overdue
+    first, a page at a time (SPEC §6)."""
 
     roles = STAFF_ROLES
 
     def get(self, request, pk):
         cycle = visible_cycle(request.user, pk)
         on = as_of(request)
+        page = paginate(request, selectors.summons(request.user, cycle, on))
         return render(
             request,
             "evidence/keytasks/summons.html",
             {
                 "cycle": cycle,
                 "on": on,
-                "rows": selectors.summons(request.user, cycle, on),
+                "rows": page.object_list,
+                "page_obj": page,
                 "breadcrumbs": cycle_crumbs(cycle, (_("约谈名单"), "")),
             },
         )

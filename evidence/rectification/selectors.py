@@ -26,6 +26,7 @@ class ItemFilter:
     source: str = ""
     unit: int | None = None
     overdue: bool = False
+    q: str = ""
 
     @classmethod
     def from_query(cls, query):
@@ -39,6 +40,7 @@ class ItemFilter:
             else "",
             unit=int(unit) if unit.isdigit() else None,
             overdue=query.get("overdue") in ("1", "true", "on"),
+            q=query.get("q", "").strip()[:50],
         )
 
 
@@ -79,6 +81,13 @@ def cycle_items(user, cycle, item_filter=NO_FILTER):
         items = items.filter(
             status__in=OPEN_RECTIFICATION_STATUSES, deadline__lt=timezone.localdate()
         )
+    if item_filter.q:
+        items = items.filter(
+            Q(community__name__icontains=item_filter.q)
+            | Q(participant__secretary__name__icontains=item_filter.q)
+            | Q(participant__secretary__staff_no__icontains=item_filter.q)
+            | Q(problem__icontains=item_filter.q)
+        )
     return with_overdue(items).select_related(
         "community", "participant__secretary", "event__event_type", "carried_from__cycle"
     )
@@ -102,10 +111,15 @@ def status_counts(user, cycle):
     return counts
 
 
-def filter_units(user, cycle):
-    """Towns and communities of the cycle's county the user reaches, for the filter."""
-    return OrgUnit.objects.for_user(user).filter(
-        path__startswith=cycle.county.path, kind__in=(OrgUnitKind.TOWN, OrgUnitKind.COMMUNITY)
+def filter_units(user, cycle, selected=None):
+    """The unit filter's choices: the towns of the cycle's county the user reaches, and
+    the chosen unit when it is a community — never every community of a city (SPEC §6;
+    the search box finds a community)."""
+    return (
+        OrgUnit.objects.for_user(user)
+        .filter(path__startswith=cycle.county.path)
+        .filter(Q(kind=OrgUnitKind.TOWN) | Q(pk=selected, kind=OrgUnitKind.COMMUNITY))
+        .order_by("path")
     )
 
 

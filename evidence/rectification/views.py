@@ -15,6 +15,7 @@ from assessment.models import Cycle
 from assessment.selectors import cycle_crumbs
 from assessment.services import MANAGER_ROLES as MANAGERS
 from assessment.services import may_manage
+from core.pagination import head, paginate
 from core.versioning import StaleVersion
 from core.views import apply_validation_error, int_or_none, report_refusal
 from evidence.models import Event, RectificationItem, RectificationSource, RectificationStatus
@@ -52,30 +53,48 @@ def done(request, text):
     messages.success(request, text)
 
 
+# 建议整改 lists this many events; 全部生成 takes them all.
+SUGGESTIONS_LISTED = 20
+
+
 class ItemListView(LoginRequiredMixin, View):
-    """The cycle's items the user reaches, filtered; staff who handle items also see
-    the deduction events still without one."""
+    """The cycle's items the user reaches, filtered, one page at a time (SPEC §6); staff
+    who handle items also see the deduction events still without one (the first
+    `SUGGESTIONS_LISTED`, and how many there are)."""
 
     def get(self, request, pk):
         cycle = visible_cycle(request.user, pk)
         item_filter = selectors.ItemFilter.from_query(request.GET)
         handles = services.handles_in(request.user, cycle)
+        counts = selectors.status_counts(request.user, cycle)
+        unfiltered = item_filter == selectors.NO_FILTER
+        page = paginate(
+            request,
+            selectors.cycle_items(request.user, cycle, item_filter),
+            # Unfiltered, the counts per status add up to the list's length.
+            count=sum(counts[s] for s in RectificationStatus.values) if unfiltered else None,
+        )
+        suggestions, suggested = (
+            head(selectors.suggested_events(request.user, cycle), SUGGESTIONS_LISTED)
+            if handles
+            else (None, 0)
+        )
         return render(
             request,
             "evidence/rectification/list.html",
             {
                 "cycle": cycle,
-                "items": selectors.cycle_items(request.user, cycle, item_filter),
+                "items": page.object_list,
+                "page_obj": page,
                 "filter": item_filter,
-                "counts": selectors.status_counts(request.user, cycle),
+                "counts": counts,
                 "statuses": RectificationStatus.choices,
                 "sources": RectificationSource.choices,
-                "units": selectors.filter_units(request.user, cycle),
+                "units": selectors.filter_units(request.user, cycle, item_filter.unit),
                 "handles": handles,
                 "manages": may_manage(request.user, cycle),
-                "suggestions": (
-                    selectors.suggested_events(request.user, cycle) if handles else None
-                ),
+                "suggestions": suggestions,
+                "suggested": suggested,
                 "breadcrumbs": [*cycle_crumbs(cycle), (_("整改清单"), "")],
             },
         )

@@ -12,6 +12,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from rest_framework.authtoken.models import Token
 
+from core.pagination import PaginatedListMixin
 from core.versioning import StaleVersion
 from core.views import BreadcrumbsMixin, ServiceFormMixin, int_or_none
 from org import services
@@ -31,10 +32,9 @@ def managed_units(user):
     return OrgUnit.objects.for_user(user, roles=ADMIN_ONLY)
 
 
-class UserListView(RoleRequiredMixin, BreadcrumbsMixin, ListView):
+class UserListView(RoleRequiredMixin, BreadcrumbsMixin, PaginatedListMixin, ListView):
     roles = (Role.ADMIN,)
     template_name = "org/user_list.html"
-    paginate_by = 50
 
     def get_queryset(self):
         qs = managed_users(self.request.user).prefetch_related(

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, ListView
 
+from core.pagination import PaginatedListMixin
 from core.views import BreadcrumbsMixin, ServiceFormMixin, int_or_none
 from org import services
 from org.access import RoleRequiredMixin
@@ -38,10 +39,9 @@ def editable_secretaries(user):
     return qs if scope.is_global else qs.filter(scope.path_q("community__path", EDITORS))
 
 
-class SecretaryListView(RoleRequiredMixin, BreadcrumbsMixin, ListView):
+class SecretaryListView(RoleRequiredMixin, BreadcrumbsMixin, PaginatedListMixin, ListView):
     roles = READERS
     template_name = "org/secretary_list.html"
-    paginate_by = 50
 
     def status(self):
         status = self.request.GET.get("status")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, ListView
 
+from core.pagination import PaginatedListMixin
 from core.versioning import StaleVersion
 from core.views import BreadcrumbsMixin, ServiceFormMixin, int_or_none
 from org import services
@@ -19,9 +20,8 @@ from org.scope import Role, scope_of
 from org.views.workers import READERS as WORKER_READERS
 
 
-class OrgUnitListView(LoginRequiredMixin, BreadcrumbsMixin, ListView):
+class OrgUnitListView(LoginRequiredMixin, BreadcrumbsMixin, PaginatedListMixin, ListView):
     template_name = "org/orgunit_list.html"
-    paginate_by = 50
 
     def get_queryset(self):
         qs = OrgUnit.objects.for_user(self.request.user).select_related("parent")

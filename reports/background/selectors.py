@@ -9,8 +9,6 @@ from django.urls import reverse
 from reports.jobs.running import job_progress
 from reports.models import FINISHED_STATES, IMPORT_KINDS, Job, JobKind, JobState
 
-PAGE = 100
-
 
 @dataclass(frozen=True)
 class JobFilter:
@@ -31,12 +29,13 @@ NO_FILTER = JobFilter()
 
 
 def visible_jobs(user, job_filter=NO_FILTER):
+    """The jobs the user sees, newest first (the page paginates them)."""
     jobs = Job.objects.for_user(user).select_related("requested_by", "cycle", "county")
     if job_filter.kind:
         jobs = jobs.filter(kind=job_filter.kind)
     if job_filter.state:
         jobs = jobs.filter(state=job_filter.state)
-    return jobs[:PAGE]
+    return jobs
 
 
 @dataclass(frozen=True)

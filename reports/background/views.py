@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from core.pagination import paginate
 from core.views import file_download
 from reports.background import selectors
 from reports.backups.services import may_back_up
@@ -17,10 +18,13 @@ from reports.models import IMPORT_KINDS, Job, JobKind, JobState
 
 
 def _list_context(request):
+    """A page of the jobs (SPEC §6); the polled table shows the same page."""
     job_filter = selectors.JobFilter.from_query(request.GET)
-    rows = selectors.rows(selectors.visible_jobs(request.user, job_filter))
+    page = paginate(request, selectors.visible_jobs(request.user, job_filter))
+    rows = selectors.rows(page.object_list)
     return {
         "rows": rows,
+        "page_obj": page,
         "running": selectors.any_running(rows),
         "filter": job_filter,
         "kinds": JobKind.choices,

@@ -22,6 +22,7 @@ from django.views.generic import TemplateView
 
 from assessment.models import Cycle, CycleStatus, Participant
 from assessment.services import may_manage
+from core.pagination import PAGE_PARAM, paginate
 from core.versioning import StaleVersion
 from core.views import BreadcrumbsMixin, apply_validation_error, int_or_none
 from org.access import RoleRequiredMixin
@@ -116,11 +117,18 @@ COLUMNS = [
 DESCENDING_FIRST = {"self", "target", "org", "composite", "bonus", "final", "veto", "pay"}
 
 
+class AnyTownField(forms.TypedChoiceField):
+    """The town filter: any town id is taken, not only the listed ones, so a town
+    outside the reader's scope shows no rows (the rows are scoped; SPEC §1) instead of
+    being dropped for a page that seems to show that town."""
+
+    def valid_value(self, value):
+        return True
+
+
 class RankingFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("搜索"), required=False, max_length=50)
-    town = forms.TypedChoiceField(
-        label=gettext_lazy("镇街"), required=False, coerce=int, empty_value=None
-    )
+    town = AnyTownField(label=gettext_lazy("镇街"), required=False, coerce=int, empty_value=None)
     grade = forms.ChoiceField(label=gettext_lazy("等次"), required=False)
     tier = forms.ChoiceField(label=gettext_lazy("档次"), required=False)
     veto = forms.ChoiceField(
@@ -130,6 +138,15 @@ class RankingFilterForm(forms.Form):
             ("", gettext_lazy("全部")),
             ("yes", gettext_lazy("是")),
             ("no", gettext_lazy("否")),
+        ],
+    )
+    flag = forms.ChoiceField(
+        label=gettext_lazy("标记"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("全部")),
+            *((key, flag.value) for key, flag in selectors.FLAG_FILTERS.items()),
+            (selectors.FLAG_OVERRIDDEN, gettext_lazy("等次调整")),
         ],
     )
 
@@ -152,6 +169,7 @@ class RankingFilterForm(forms.Form):
             grade=data.get("grade") or "",
             tier=data.get("tier") or "",
             veto=veto,
+            flag=data.get("flag") or "",
             q=(data.get("q") or "").strip(),
         )
 
@@ -164,6 +182,7 @@ def sort_headers(request, sort):
     headers = []
     for column, label in COLUMNS:
         params = request.GET.copy()
+        params.pop(PAGE_PARAM, None)  # a new order starts on page 1
         if column == key:
             params["sort"] = column if descending else f"-{column}"
         else:
@@ -181,7 +200,9 @@ def sort_headers(request, sort):
 
 
 class RankingView(LoginRequiredMixin, BreadcrumbsMixin, TemplateView):
-    """排名: the current results the user may see, sortable and filterable."""
+    """排名: the current results the user may see, sortable and filterable, one page at a
+    time (SPEC §6) above the counts per grade and tier of everything the user sees; the
+    whole table is the Excel export."""
 
     template_name = "scoring/results/ranking.html"
 
@@ -205,18 +226,27 @@ class RankingView(LoginRequiredMixin, BreadcrumbsMixin, TemplateView):
             grades=selectors.grade_order(cycle),
         )
         sort = self.request.GET.get("sort", "rank")
-        rows = selectors.ranking_rows(user, cycle, version, form.filters(), sort)
+        page = paginate(
+            self.request, selectors.ranking_rows(user, cycle, version, form.filters(), sort)
+        )
+        rows = selectors.decorate_rows(page.object_list, cycle)
         # SPEC §3.4 Validity: scores containing a rate from fewer than K ballots are for
         # the county's own staff only.
-        small = set() if reads_whole_county(user, cycle) else set(small_samples(cycle))
+        small = (
+            set()
+            if reads_whole_county(user, cycle)
+            else set(small_samples(cycle, {row.participant.community_id for row in rows}))
+        )
         for row in rows:
             row.withheld = row.participant.community_id in small
         context.update(
             form=form,
+            page_obj=page,
             rows=rows,
             headers=sort_headers(self.request, sort),
             filtered=any(self.request.GET.get(name) for name in form.fields),
             summary=selectors.warning_summary(user, version) if access.sees_others else None,
+            counts=selectors.ranking_summary(user, cycle, version) if access.sees_others else None,
         )
         return context
 
@@ -254,7 +284,8 @@ class RecomputeView(RoleRequiredMixin, View):
 
 
 class PreviewView(RoleRequiredMixin, BreadcrumbsMixin, TemplateView):
-    """优秀名额与档次预览: the county's quota and pay tiers before publication."""
+    """优秀名额与档次预览: the county's quota and pay tiers before publication — counts
+    for everyone, names up to `selectors.LISTED` per list (SPEC §6)."""
 
     roles = COUNTY_STAFF
     template_name = "scoring/results/preview.html"
@@ -268,7 +299,11 @@ class PreviewView(RoleRequiredMixin, BreadcrumbsMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(cycle=cycle, **freshness(user, cycle, version))
         if version is not None:
-            context["preview"] = selectors.preview(user, cycle, version)
+            # A cycle ranked per town has a group per town: a page of them at a time.
+            page = paginate(self.request, version.groups, selectors.GROUP_PAGE_SIZES)
+            context["page_obj"] = page
+            context["preview"] = selectors.preview(user, cycle, version, page.object_list)
+            context["listed"] = selectors.LISTED
         return context
 
     def get_breadcrumbs(self):

@@ -18,6 +18,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from assessment.models import Cycle, CycleStatus, Participant
+from core.pagination import PaginatedListMixin
 from core.versioning import StaleVersion
 from core.views import BreadcrumbsMixin, int_or_none
 from indicators.models import IndicatorNode
@@ -274,13 +275,12 @@ class SelfEvaluationEvidenceView(RoleRequiredMixin, View):
         return redirect(reverse("selfeval", args=[participant.pk]) + f"#leaf-{leaf.pk}")
 
 
-class SelfEvaluationListView(RoleRequiredMixin, BreadcrumbsMixin, ListView):
+class SelfEvaluationListView(RoleRequiredMixin, BreadcrumbsMixin, PaginatedListMixin, ListView):
     """自我检评情况: the participants of a cycle in the user's scope with their status,
     filled leaves, self total and submission time; filter by status."""
 
     roles = STAFF_ROLES
     template_name = "scoring/selfeval_list.html"
-    paginate_by = 50
 
     def get_queryset(self):
         user = self.request.user

@@ -2,10 +2,13 @@
 counts with double entry, return rates while the survey runs, aggregate results.
 Services in surveys.tallies, reads in surveys.tallies.selectors."""
 
+from collections import Counter
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -13,6 +16,7 @@ from django.views import View
 
 from assessment.models import Cycle
 from assessment.services import may_manage
+from core.pagination import PAGE_PARAM, SIZE_PARAM, paginate
 from core.versioning import StaleVersion
 from org.access import RoleRequiredMixin
 from org.models import OrgUnit
@@ -20,6 +24,7 @@ from scoring.access import STAFF_ROLES, cycle_access
 from surveys.models import PaperTally
 from surveys.tallies import selectors
 from surveys.tallies import services as tallies
+from surveys.tallies.services import TallyStatus
 
 KEYERS = tuple(tallies.KEYER_ROLES)
 
@@ -110,10 +115,21 @@ class SurveySettingsView(RoleRequiredMixin, View):
         return redirect("survey-settings", pk=cycle.pk)
 
 
+# The list's own parameters, which the entry form carries back to it (`back`).
+LIST_PARAMS = ("status", "q", PAGE_PARAM, SIZE_PARAM)
+
+
+def list_query(raw):
+    """The tally list's query string from `back`, keeping only the list's parameters."""
+    params = QueryDict(raw or "")
+    return urlencode([(k, params[k]) for k in LIST_PARAMS if params.get(k)])
+
+
 class PaperTallyListView(RoleRequiredMixin, View):
     """纸质票录入情况: per community and category, the state of the paper counts and the
-    user's own keying. Another person's numbers are shown only to county managers and
-    only on a mismatch, so the second keyer never copies the first (双人录入)."""
+    user's own keying, counted per state over every community, a page of rows at a time
+    (SPEC §6), by state or a search. Another person's numbers are shown only to county
+    managers and only on a mismatch, so the second keyer never copies the first (双人录入)."""
 
     roles = STAFF_ROLES
 
@@ -121,7 +137,15 @@ class PaperTallyListView(RoleRequiredMixin, View):
         cycle = staff_cycle(request.user, pk)
         communities = selectors.staff_communities(request.user, cycle)
         groups = selectors.tally_groups(cycle, communities, selectors.categories_of(cycle))
-        for group in groups:
+        counts = Counter(group.status for group in groups)
+        status = request.GET.get("status", "")
+        if status in TallyStatus.values:
+            groups = [group for group in groups if group.status == status]
+        q = request.GET.get("q", "").strip()[:50]
+        if q:
+            groups = [g for g in groups if q in g.community.name or q in g.community.code]
+        page = paginate(request, groups)
+        for group in page.object_list:
             group.mine = group.own(request.user)
             group.may_key = tallies.may_key(request.user, group.community)
         return render(
@@ -129,7 +153,13 @@ class PaperTallyListView(RoleRequiredMixin, View):
             "surveys/tally_list.html",
             {
                 "cycle": cycle,
-                "groups": groups,
+                "groups": page.object_list,
+                "page_obj": page,
+                "counts": [(s, label, counts[s]) for s, label in TallyStatus.choices if counts[s]],
+                "total": sum(counts.values()),
+                "status": status,
+                "q": q,
+                "back": request.GET.urlencode(),
                 "settings": tallies.settings_of(cycle),
                 "manages": may_manage(request.user, cycle),
                 "open": cycle.status in tallies.KEYING_STATUSES,
@@ -175,6 +205,7 @@ class PaperTallyEntryView(RoleRequiredMixin, View):
                 "data": data or {},
                 "errors": errors,
                 "settings": tallies.settings_of(cycle),
+                "back": list_query(request.POST.get("back") or request.GET.get("back")),
                 "breadcrumbs": crumbs(
                     cycle,
                     (_("纸质票录入"), reverse("paper-tallies", args=[cycle.pk])),
@@ -224,13 +255,17 @@ class PaperTallyEntryView(RoleRequiredMixin, View):
                 "status": group.status.label,
             },
         )
+        back = list_query(post.get("back"))
         return redirect(
-            reverse("paper-tallies", args=[cycle.pk]) + f"#tally-{community.pk}-{category.pk}"
+            reverse("paper-tallies", args=[cycle.pk])
+            + (f"?{back}" if back else "")
+            + f"#tally-{community.pk}-{category.pk}"
         )
 
 
 class ReturnRatesView(RoleRequiredMixin, View):
-    """回收率: tokens issued and used, return rate, paper ballots; per town and county."""
+    """回收率: tokens issued and used, return rate, paper ballots; per town and county,
+    and per community a page at a time (SPEC §6)."""
 
     roles = STAFF_ROLES
 
@@ -238,12 +273,14 @@ class ReturnRatesView(RoleRequiredMixin, View):
         cycle = staff_cycle(request.user, pk)
         communities = selectors.staff_communities(request.user, cycle)
         per_community, towns, county = selectors.return_rates(cycle, communities)
+        page = paginate(request, per_community)
         return render(
             request,
             "surveys/results_return_rates.html",
             {
                 "cycle": cycle,
-                "communities": per_community,
+                "communities": page.object_list,
+                "page_obj": page,
                 "towns": towns,
                 "county": county,
                 "breadcrumbs": crumbs(cycle, (_("测评回收率"), "")),

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment import services as cycles
+from assessment import views as cycle_views
 from assessment.models import Cycle, CycleStatus, CycleTransition, Participant
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from org.models import OrgUnitKind, User
@@ -434,7 +435,8 @@ def test_the_list_page_has_a_fixed_number_of_queries(
     assert [c.n_participants for c in response.context["object_list"]] == [8] * 12
 
 
-@pytest.mark.parametrize("steps,queries", [((), 22), (("open",), 16)])
+# One more than the list alone: the participants counted per town (the page's summary).
+@pytest.mark.parametrize("steps,queries", [((), 23), (("open",), 17)])
 def test_the_detail_page_has_a_fixed_number_of_queries(
     world, login, cycle, steps, queries, django_assert_max_num_queries
 ):
@@ -490,3 +492,47 @@ def test_every_transition_is_confirmed_on_a_page_that_says_what_it_will_do(world
     assert Cycle.objects.get(pk=cycle.pk).status == CycleStatus.SCORING
     # A step not available now goes back to the cycle page.
     assert client.get(url, {"name": "publish"}).url == detail(cycle)
+
+
+def test_with_many_to_enrol_the_page_asks_for_the_staff_number(world, login, cycle, monkeypatch):
+    """SPEC §6: a city's thousands of secretaries are not put in one drop-down; past a
+    few hundred the page takes the 工号 of the one to enrol."""
+    monkeypatch.setattr(cycle_views, "LISTED_TO_ENROL", 2)
+    client = login(world.county_assessor_a)
+    page = client.get(detail(cycle))
+    assert page.context["add_form"].listed is False
+    text = page.content.decode()
+    assert 'name="staff_no"' in text and 'name="secretary"' not in text
+    add = reverse("cycle-participant-add", args=[cycle.pk])
+    response = client.post(add, {"staff_no": "SB1"})
+    assert "已将 丙书记 登记为参评书记。" in flashed(response)
+    assert [p.secretary.staff_no for p in cycle.participants.all()] == ["SB1"]
+    for wrong in ("SC1", "SB1", ""):  # another county's, already enrolled, none
+        response = client.post(add, {"staff_no": wrong})
+        assert any(
+            m in flashed(response) for m in ("所选书记不能登记到本周期。", "请选择要登记的书记。")
+        )
+    assert cycle.participants.count() == 1
+
+
+def test_the_participant_list_filters_and_keeps_its_filters_in_the_pager(world, login, cycle):
+    more_communities(world, 3)
+    cycles.enrol_county(actor=None, cycle=cycle)
+    participant = cycle.participants.get(secretary=world.secretaries["a2"])
+    cycles.set_grading(
+        actor=None, participant=participant, version=1, is_graded=False, reason="病休"
+    )
+    client = login(world.county_assessor_a)
+    page = client.get(detail(cycle))
+    towns = {t["name"]: (t["n"], t["graded"], t["not_graded"]) for t in page.context["towns"]}
+    assert towns == {"城关镇": (5, 4, 1), "东湖街道": (1, 1, 0)}
+    assert page.context["participant_total"] == 6 and page.context["graded_count"] == 5
+    found = client.get(detail(cycle), {"q": "乙书记"}).context["participants"]
+    assert [p.secretary.staff_no for p in found] == ["SA2"]
+    by_town = client.get(detail(cycle), {"town": world.town_b.pk}).context["participants"]
+    assert [p.secretary.staff_no for p in by_town] == ["SB1"]
+    not_graded = client.get(detail(cycle), {"graded": "no"}).context["participants"]
+    assert [p.pk for p in not_graded] == [participant.pk]
+    text = client.get(detail(cycle), {"q": "书记", "per_page": "100"}).content.decode()
+    assert 'name="per_page" value="100"' in text  # the filter form keeps the page size
+    assert "没有符合条件的参评书记" in client.get(detail(cycle), {"q": "无此人"}).content.decode()

@@ -4,10 +4,12 @@ their county (the schedule's too); a running job's progress follows without relo
 error is in Chinese; nobody opens a job outside their reach."""
 
 import io
+from datetime import timedelta
 
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from assessment import services as cycles
 from reports import services
@@ -77,6 +79,31 @@ def test_filters_by_kind_and_state(world, cycle, login):
     assert set(listed(client, kind="bulletin")[0]) == {done.pk, failed.pk}
     assert listed(client, kind="import_apply")[0] == []
     assert set(listed(client, state="nonsense")[0]) == {done.pk, failed.pk}
+
+
+def test_the_jobs_are_paginated_and_the_polled_table_keeps_its_page(
+    world, cycle, login, django_assert_max_num_queries
+):
+    """SPEC §6: a county's schedule makes jobs every quarter and every night; the page
+    shows a page of them, the newest first, and the polling reads the same page."""
+    Job.objects.bulk_create(
+        Job(kind=JobKind.BULLETIN, county=cycle.county, cycle=cycle, state=JobState.DONE)
+        for _ in range(120)
+    )
+    oldest = job(world, cycle, None, state=JobState.RUNNING)
+    Job.objects.filter(pk=oldest.pk).update(created_at=timezone.now() - timedelta(days=30))
+    client = login(world.admin_a)
+    ids, html = listed(client)
+    assert len(ids) == 50 and oldest.pk not in ids
+    assert 'data-testid="pager"' in html and "共 121 条" in html
+    assert "hx-trigger" not in html  # nothing runs on this page
+    last, html = listed(client, page=3)
+    assert len(last) == 21 and last[-1] == oldest.pk
+    assert f'hx-get="{reverse("job-rows")}?page=3"' in html
+    assert len(listed(client, per_page=200)[0]) == 121
+    with django_assert_max_num_queries(13):
+        polled = client.get(reverse("job-rows"), {"page": 3})
+    assert len(polled.context["rows"]) == 21 and "hx-trigger" in polled.content.decode()
 
 
 def test_a_finished_job_links_to_what_it_made(

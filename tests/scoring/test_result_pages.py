@@ -19,6 +19,7 @@ from org.models import OrgUnitKind
 from scoring import engine, inputs
 from scoring.models import Result, ScoreEntry, Source
 from scoring.results import selectors
+from scoring.results import services as overrides
 from scoring.services import compute_cycle, current_results
 from tests.conftest import secretary as make_secretary
 from tests.factories import (
@@ -210,6 +211,51 @@ def test_the_ranking_filters_by_town_grade_tier_and_veto(world, crafted, login, 
     assert len(client.get(ranking_url(cycle, veto="no")).context["rows"]) == 11
     ignored = client.get(ranking_url(cycle, town="abc", grade="特等"))
     assert len(ignored.context["rows"]) == 11
+
+
+def test_the_ranking_filters_by_overridden_grade_and_across_year_flag(world, crafted, login):
+    """The 标记 filter: grades an assessor overrode (SPEC §3.5), and the across-year
+    flags (N 优秀 or N 不合格 in a row)."""
+    cycle, order = crafted["cycle"], crafted["order"]
+    overrides.override_grade(
+        actor=world.county_assessor_a, participant=order[6], grade="优秀", reason="抢险突出"
+    )
+    version = compute_cycle(cycle.pk)
+    Result.objects.filter(version=version, participant=order[9]).update(
+        flags=[engine.Flag.REPEATED_FAILED.value]
+    )
+    client = login(world.county_assessor_a)
+    overridden = client.get(ranking_url(cycle, flag="override")).context["rows"]
+    assert [r.participant_id for r in overridden] == [order[6].pk]
+    failing = client.get(ranking_url(cycle, flag="failed-years")).context["rows"]
+    assert [r.participant_id for r in failing] == [order[9].pk]
+    assert client.get(ranking_url(cycle, flag="excellent-years")).context["rows"] == []
+    counts = client.get(ranking_url(cycle, flag="override")).context["counts"]
+    assert counts.overridden == 1 and counts.total == 11  # the counts ignore the filter
+
+
+def test_the_ranking_counts_grades_and_tiers_of_everyone_the_reader_sees(world, crafted, login):
+    """The figures above the table: the whole cycle for the county, the town for a
+    town assessor — whatever the filter (SPEC §3.5, §1)."""
+    cycle = crafted["cycle"]
+    county = login(world.county_assessor_a).get(ranking_url(cycle, town=world.town_b.pk))
+    counts = county.context["counts"]
+    assert (counts.total, counts.graded, counts.vetoed) == (11, 10, 0)
+    assert dict(counts.grades)["优秀"] == 1 and dict(counts.grades)["不定等次"] == 1
+    assert dict(counts.tiers) == {"一档": 4, "二档": 5, "三档": 1}
+    html = county.content.decode()
+    assert 'data-testid="ranking-counts"' in html and "?grade=%E4%BC%98%E7%A7%80" in html
+    town = login(world.town_assessor_a).get(ranking_url(cycle)).context["counts"]
+    assert town.total == 9  # 城关镇: a1, a2 and the seven newcomers
+    assert login(world.secretary_a1).get(ranking_url(cycle)).context.get("counts") is None
+
+
+def test_a_town_outside_the_readers_scope_shows_no_rows(world, crafted, login):
+    """SPEC §1: a filter narrows what one sees, never widens it."""
+    client = login(world.town_assessor_a)
+    assert client.get(ranking_url(crafted["cycle"], town=world.town_b.pk)).context["rows"] == []
+    own = client.get(ranking_url(crafted["cycle"], town=world.town_a.pk)).context["rows"]
+    assert len(own) == 9
 
 
 def test_the_ranking_warns_of_the_quota_overflow_and_of_missing_data(world, crafted, login):

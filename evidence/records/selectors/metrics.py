@@ -3,6 +3,9 @@ each community's record checks beside the counted columns."""
 
 from dataclasses import dataclass, field
 
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+
 from evidence.models import MetricValue
 from evidence.records.selectors.records import may_enter_metrics
 from evidence.records.selectors.spotchecks import check_counts
@@ -36,23 +39,6 @@ class MetricGrid:
     definitions: list
     rows: list = field(default_factory=list)
 
-    @property
-    def entry_columns(self):
-        return [d for d in self.definitions if d.source != MetricDefinition.Source.COUNTED]
-
-    @property
-    def filled(self):
-        return sum(
-            1
-            for _community, cells, _checks in self.rows
-            for cell in cells
-            if cell.value is not None and not cell.counted
-        )
-
-    @property
-    def fillable(self):
-        return len(self.rows) * len(self.entry_columns)
-
 
 def metric_definitions(cycle):
     if cycle.frozen_template_id is None:
@@ -60,21 +46,29 @@ def metric_definitions(cycle):
     return list(MetricDefinition.objects.filter(template_id=cycle.frozen_template_id))
 
 
-def metric_grid(user, cycle):
-    """The communities of the cycle's county the user reaches × the cycle's metric
-    definitions: entered/imported values (editable where the user may enter them),
-    counted values (read-only, counted now) and each community's record checks (records
-    counted / checked / 不实). A fixed number of queries."""
+def grid_communities(user, cycle, q="", town=None):
+    """The communities of the cycle's county the user reaches, in tree order, optionally
+    one town's (a town outside the user's scope: none) or those whose name or code
+    contains `q` — the grid's rows, for the page to paginate."""
+    communities = OrgUnit.objects.for_user(user).filter(
+        path__startswith=cycle.county.path, kind=OrgUnitKind.COMMUNITY
+    )
+    if town is not None:
+        communities = communities.filter(parent_id=town)
+    if q:
+        communities = communities.filter(Q(name__icontains=q) | Q(code__icontains=q))
+    return communities.order_by("path")
+
+
+def metric_grid(user, cycle, communities, definitions):
+    """`communities` (a page of `grid_communities`) × the cycle's metric `definitions`:
+    entered/imported values (editable where the user may enter them), counted values
+    (read-only, counted now) and each community's record checks (records counted /
+    checked / 不实). A fixed number of queries."""
 
     # Columns to fill first, counted ones after them.
-    definitions = sorted(
-        metric_definitions(cycle), key=lambda d: d.source == MetricDefinition.Source.COUNTED
-    )
-    communities = list(
-        OrgUnit.objects.for_user(user).filter(
-            path__startswith=cycle.county.path, kind=OrgUnitKind.COMMUNITY
-        )
-    )
+    definitions = sorted(definitions, key=lambda d: d.source == MetricDefinition.Source.COUNTED)
+    communities = list(communities)
     stored = {
         (v.community_id, v.key): v
         for v in MetricValue.objects.filter(cycle=cycle, community__in=communities)
@@ -115,12 +109,31 @@ def metric_cell(user, cycle, community, definition):
     return cell
 
 
+def grid_totals(user, cycle, definitions=None):
+    """(filled entry cells, fillable entry cells, communities) over every community the
+    user reaches — the grid's footer, whatever page it shows — in one query
+    (`definitions`: the cycle's, when already read)."""
+    if definitions is None:
+        definitions = metric_definitions(cycle)
+    keys = [d.key for d in definitions if d.source != MetricDefinition.Source.COUNTED]
+    filled = (
+        MetricValue.objects.filter(cycle=cycle, key__in=keys, community=OuterRef("pk"))
+        .order_by()
+        .values("community")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    totals = (
+        OrgUnit.objects.for_user(user)
+        .filter(path__startswith=cycle.county.path, kind=OrgUnitKind.COMMUNITY)
+        .annotate(entered=Coalesce(Subquery(filled, output_field=IntegerField()), 0))
+        .aggregate(communities=Count("pk"), filled=Coalesce(Sum("entered"), 0))
+    )
+    return totals["filled"], totals["communities"] * len(keys), totals["communities"]
+
+
 def filled_count(user, cycle):
     """(filled, fillable) entry cells of the communities the user reaches: the grid's
     footer after a cell was saved."""
-    keys = [d.key for d in metric_definitions(cycle) if d.source != MetricDefinition.Source.COUNTED]
-    communities = OrgUnit.objects.for_user(user).filter(
-        path__startswith=cycle.county.path, kind=OrgUnitKind.COMMUNITY
-    )
-    filled = MetricValue.objects.filter(cycle=cycle, key__in=keys, community__in=communities)
-    return filled.count(), communities.count() * len(keys)
+    filled, fillable, _communities = grid_totals(user, cycle)
+    return filled, fillable

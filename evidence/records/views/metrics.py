@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from assessment.models import Cycle
+from core.pagination import paginate
 from core.versioning import StaleVersion
 from core.views import int_or_none
 from evidence.records import selectors, services
@@ -35,19 +36,39 @@ def cycle_crumbs(cycle, *more):
 
 
 class MetricGridView(RoleRequiredMixin, View):
-    """指标数据: communities × entered/imported metrics; counted ones read-only."""
+    """指标数据: communities × entered/imported metrics; counted ones read-only. A page of
+    communities at a time (SPEC §6), found by town or name; the footer counts the filled
+    cells of every community in scope."""
 
     roles = STAFF_ROLES
 
     def get(self, request, pk):
         cycle = visible_cycle(request.user, pk)
-        grid = selectors.metric_grid(request.user, cycle)
+        q = request.GET.get("q", "").strip()[:50]
+        town = int_or_none(request.GET.get("town"))
+        definitions = selectors.metric_definitions(cycle)
+        filled, fillable, communities = selectors.grid_totals(request.user, cycle, definitions)
+        page = paginate(
+            request,
+            selectors.grid_communities(request.user, cycle, q, town),
+            count=None if q or town else communities,
+        )
+        grid = selectors.metric_grid(request.user, cycle, page.object_list, definitions)
+        towns = OrgUnit.objects.for_user(request.user).filter(
+            path__startswith=cycle.county.path, kind=OrgUnitKind.TOWN
+        )
         return render(
             request,
             "evidence/records/metric_grid.html",
             {
                 "cycle": cycle,
                 "grid": grid,
+                "page_obj": page,
+                "filled": filled,
+                "fillable": fillable,
+                "q": q,
+                "town": town,
+                "towns": towns,
                 "imports": not cycle.is_locked
                 and scope_of(request.user).has_role(*selectors.METRIC_ENTRY_ROLES),
                 "breadcrumbs": cycle_crumbs(cycle, (_("指标数据"), "")),

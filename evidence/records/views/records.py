@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from core.pagination import paginate
 from core.versioning import StaleVersion
 from core.views import apply_validation_error, int_or_none, report_refusal
 from evidence.models import DiaryEntry, GridEvent
@@ -24,7 +25,6 @@ from org.access import RoleRequiredMixin
 from org.scope import Role, scope_of
 from scoring.access import STAFF_ROLES
 
-LIST_SIZE = 50
 RECENT = 10
 
 
@@ -61,14 +61,15 @@ class RecordsHomeView(LoginRequiredMixin, View):
 class DiaryListView(LoginRequiredMixin, View):
     def get(self, request):
         form, chosen = _filters(DiaryFilterForm, request)
-        rows = selectors.diary_entries(request.user, **chosen)
+        page = paginate(request, selectors.diary_entries(request.user, **chosen))
         return render(
             request,
             "evidence/records/diary_list.html",
             {
                 "filters": form,
-                "diary": rows[:LIST_SIZE],
-                "total": rows.count(),
+                "diary": page.object_list,
+                "page_obj": page,
+                "total": page.paginator.count,
                 "writes_diary": selectors.own_communities(request.user).exists(),
                 "breadcrumbs": home_crumbs((_("民情日记"), "")),
             },
@@ -147,14 +148,15 @@ class DiaryFormView(RoleRequiredMixin, View):
 class GridEventListView(LoginRequiredMixin, View):
     def get(self, request):
         form, chosen = _filters(GridEventFilterForm, request)
-        rows = selectors.grid_events(request.user, **chosen)
+        page = paginate(request, selectors.grid_events(request.user, **chosen))
         return render(
             request,
             "evidence/records/gridevent_list.html",
             {
                 "filters": form,
-                "events": rows[:LIST_SIZE],
-                "total": rows.count(),
+                "events": page.object_list,
+                "page_obj": page,
+                "total": page.paginator.count,
                 "writes_events": selectors.writes_grid_events(request.user),
                 "breadcrumbs": home_crumbs((_("网格事件"), "")),
             },

@@ -15,6 +15,7 @@ from django.views import View
 
 from assessment.models import Cycle, CycleStatus
 from assessment.selectors import cycle_crumbs
+from core.pagination import paginate
 from core.versioning import StaleVersion
 from core.views import apply_validation_error, report_refusal
 from evidence.models import SpotCheck, SpotCheckItem, SpotCheckKinds, SpotCheckVerdict
@@ -45,17 +46,20 @@ def draws_in(cycle):
 
 class SpotCheckListView(LoginRequiredMixin, View):
     """The cycle's checks the user sees: checkers and observers those of their scope, a
-    secretary those of their community that are finished."""
+    secretary those of their community that are finished; newest first, a page at a
+    time (SPEC §6)."""
 
     def get(self, request, pk):
         cycle = visible_cycle(request.user, pk)
         may_draw = draws_in(cycle) and selectors.checkable_communities(request.user, cycle).exists()
+        page = paginate(request, selectors.cycle_spot_checks(request.user, cycle))
         return render(
             request,
             "evidence/records/spotcheck_list.html",
             {
                 "cycle": cycle,
-                "checks": selectors.cycle_spot_checks(request.user, cycle),
+                "checks": page.object_list,
+                "page_obj": page,
                 "may_draw": may_draw,
                 "breadcrumbs": [*cycle_crumbs(cycle), (_("记录核查"), "")],
             },

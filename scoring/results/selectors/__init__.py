@@ -35,6 +35,8 @@ from scoring.results.selectors.participant import (
     weighted,
 )
 from scoring.results.selectors.quota_preview import (
+    GROUP_PAGE_SIZES,
+    LISTED,
     GroupPreview,
     Preview,
     TiedGroup,
@@ -42,12 +44,17 @@ from scoring.results.selectors.quota_preview import (
     preview,
 )
 from scoring.results.selectors.ranking import (
+    FLAG_FILTERS,
+    FLAG_OVERRIDDEN,
     NO_FILTERS,
     QUOTA_WARNING,
     SORT_FIELDS,
     RankingFilters,
+    RankingSummary,
     WarningSummary,
+    decorate_rows,
     ranking_rows,
+    ranking_summary,
     town_choices,
     warning_summary,
 )
@@ -63,12 +70,17 @@ from scoring.results.selectors.scorecard import (
 
 __all__ = [
     "DimensionBlock",
+    "FLAG_FILTERS",
+    "FLAG_OVERRIDDEN",
+    "GROUP_PAGE_SIZES",
     "GroupPreview",
+    "LISTED",
     "LeafLine",
     "NO_FILTERS",
     "Preview",
     "QUOTA_WARNING",
     "RankingFilters",
+    "RankingSummary",
     "SORT_FIELDS",
     "Sheet",
     "Step",
@@ -77,6 +89,7 @@ __all__ = [
     "WarningSummary",
     "county_average",
     "decorate",
+    "decorate_rows",
     "describe_vetoes",
     "event_type_names",
     "grade_order",
@@ -88,6 +101,7 @@ __all__ = [
     "preview",
     "radar_data",
     "ranking_rows",
+    "ranking_summary",
     "score_card",
     "RankNote",
     "rank_notes",

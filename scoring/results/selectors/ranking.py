@@ -1,16 +1,20 @@
 """The ranking page (排名): the whitelist of sort keys and the filters, the rows of one
-result version as the user sees them (`ranking_rows`), the town filter's choices, and the
-warning panel: who the 优秀 quota demoted and how many participants carry each kind of
-warning (`warning_summary`).
+result version as the user sees them (`ranking_rows`, a query the page paginates), the
+town filter's choices, the counts per grade and tier over everything the user sees
+(`ranking_summary`, one aggregate), and the warning panel: who the 优秀 quota demoted
+and how many participants carry each kind of warning (`warning_summary`).
+
+The page shows one page of the rows (SPEC §6); the whole table is the Excel export.
 """
 
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 
 from core.collation import pinyin
 from org.models import OrgUnit, OrgUnitKind
+from scoring import engine
 from scoring.results.selectors.common import (
     TIERS,
     decorate,
@@ -42,12 +46,21 @@ SORT_FIELDS = {
 }
 
 
+# The 标记 filter: the across-year flags (SPEC §3.5) and grades an assessor overrode.
+FLAG_OVERRIDDEN = "override"
+FLAG_FILTERS = {
+    "excellent-years": engine.Flag.REPEATED_EXCELLENT,
+    "failed-years": engine.Flag.REPEATED_FAILED,
+}
+
+
 @dataclass(frozen=True)
 class RankingFilters:
     town: int | None = None
     grade: str = ""
     tier: str = ""
     veto: bool | None = None
+    flag: str = ""
     q: str = ""
 
 
@@ -63,8 +76,10 @@ NO_FILTERS = RankingFilters()
 
 
 def ranking_rows(user, cycle, version, filters=NO_FILTERS, sort="rank"):
-    """The rows of the version the user sees, filtered and sorted (one query). Graded
-    participants come first; the non-graded follow, unranked (SPEC §3.5)."""
+    """The rows of the version the user sees, filtered and sorted: a query, for the page
+    to paginate and `decorate`. Graded participants come first; the non-graded follow,
+    unranked (SPEC §3.5). A town outside the user's scope matches nothing: the rows
+    start from the user's scope, a filter only narrows them."""
     descending = sort.startswith("-")
     key = sort.lstrip("-")
     if key not in SORT_FIELDS:
@@ -85,6 +100,13 @@ def ranking_rows(user, cycle, version, filters=NO_FILTERS, sort="rank"):
         rows = rows.filter(tier=filters.tier)
     if filters.veto is not None:
         rows = rows.filter(veto=filters.veto)
+    if filters.flag == FLAG_OVERRIDDEN:
+        rows = rows.exclude(override_reason="")
+    elif filters.flag in FLAG_FILTERS:
+        # A participant carries at most one across-year flag (N equal grades in a row
+        # cannot be both 优秀 and 不合格), so it is the list's first item; `contains`
+        # on a JSON list is not available on SQLite.
+        rows = rows.filter(flags__0=FLAG_FILTERS[filters.flag].value)
     if filters.q:
         rows = rows.filter(
             Q(participant__secretary__name__icontains=filters.q)
@@ -98,8 +120,49 @@ def ranking_rows(user, cycle, version, filters=NO_FILTERS, sort="rank"):
     chosen = pinyin(SORT_FIELDS[key]) if key == "name" else F(SORT_FIELDS[key])
     order.append(chosen.desc(nulls_last=True) if descending else chosen.asc(nulls_last=True))
     order += ["group", F("rank").asc(nulls_last=True), "participant__secretary__staff_no"]
+    return rows.order_by(*order)
+
+
+def decorate_rows(rows, cycle):
+    """The page's rows with what the page shows beside each (`decorate`)."""
     names = event_type_names(cycle)
-    return [decorate(row, names) for row in rows.order_by(*order)]
+    return [decorate(row, names) for row in rows]
+
+
+@dataclass(frozen=True)
+class RankingSummary:
+    """How many of the participants the user sees fall in each grade and tier, and how
+    many are vetoed or have an overridden grade: the whole cycle's figures for the
+    county's staff, whatever page or filter the table shows."""
+
+    total: int
+    graded: int
+    grades: list  # (label, n), best first, 不定等次 last
+    tiers: list  # (label, n)
+    vetoed: int
+    overridden: int
+
+
+def ranking_summary(user, cycle, version):
+    """RankingSummary in one aggregate query (SPEC §3.5 grades and tiers)."""
+    grades = grade_order(cycle)
+    tiers = [TIERS.top, TIERS.middle, TIERS.bottom]
+    counts = visible_results(user, version).aggregate(
+        total=Count("pk"),
+        graded=Count("pk", filter=Q(graded=True)),
+        vetoed=Count("pk", filter=Q(veto=True)),
+        overridden=Count("pk", filter=~Q(override_reason="")),
+        **{f"grade_{i}": Count("pk", filter=Q(grade=label)) for i, label in enumerate(grades)},
+        **{f"tier_{i}": Count("pk", filter=Q(tier=label)) for i, label in enumerate(tiers)},
+    )
+    return RankingSummary(
+        total=counts["total"],
+        graded=counts["graded"],
+        grades=[(label, counts[f"grade_{i}"]) for i, label in enumerate(grades)],
+        tiers=[(label, counts[f"tier_{i}"]) for i, label in enumerate(tiers)],
+        vetoed=counts["vetoed"],
+        overridden=counts["overridden"],
+    )
 
 
 def town_choices(user, cycle):

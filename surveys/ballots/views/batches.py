@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from assessment.models import Cycle
+from core.pagination import paginate
 from core.views import int_or_none
 from org.access import RoleRequiredMixin
+from org.models import OrgUnit
 from scoring.access import STAFF_ROLES
 from surveys.ballots import services as ballots
 from surveys.models import BallotBatch, SlipsState
@@ -64,18 +66,30 @@ def current_batch(user, pk):
 
 class BatchListView(RoleRequiredMixin, View):
     """A cycle's batches by community × category with issued and used counts (return
-    counts only; rates and results are on the results pages). A voided batch's unused
-    tokens are not counted as issued."""
+    counts only; rates and results are on the results pages), a page of communities at
+    a time (SPEC §6) under the cycle's totals. A voided batch's unused tokens are not
+    counted as issued."""
 
     roles = STAFF_ROLES
 
     def get(self, request, pk):
         cycle = visible_cycle(request.user, pk)
-        batches = list(
-            BallotBatch.objects.for_user(request.user)
-            .filter(cycle=cycle)
+        scoped = BallotBatch.objects.for_user(request.user).filter(cycle=cycle)
+        totals = scoped.aggregate(communities=Count("community", distinct=True), **TOKEN_COUNTS)
+        # A page of the communities with batches, in tree order; its batches are read
+        # with the page as a subquery (one query for both).
+        page = paginate(
+            request,
+            OrgUnit.objects.filter(pk__in=scoped.values("community"))
+            .order_by("path")
+            .values_list("pk", flat=True),
+            count=totals["communities"],
+        )
+        batches = (
+            scoped.filter(community__in=page.object_list)
             .select_related("community", "category", "created_by", "voided_by")
             .annotate(**TOKEN_COUNTS)
+            .order_by("community__path", "category__name", "pk")
         )
         groups = defaultdict(lambda: {"batches": [], "issued": 0, "used": 0})
         for batch in batches:
@@ -96,8 +110,9 @@ class BatchListView(RoleRequiredMixin, View):
                     {"community": community, "category": category, **group}
                     for (community, category), group in groups.items()
                 ],
-                "total_issued": sum(b.issued for b in batches),
-                "total_used": sum(b.used for b in batches),
+                "page_obj": page,
+                "total_issued": totals["issued"],
+                "total_used": totals["used"],
                 "may_issue": may_issue,
                 "breadcrumbs": [*cycle_crumbs(cycle), (_("民主评议票"), "")],
             },
