@@ -147,6 +147,10 @@ class KeyTaskCreateView(RoleRequiredMixin, View):
         return self.render_form(request, cycle, form)
 
 
+# Each community of a task is a card with its plan form and reports: fewer to a page.
+ASSIGNMENT_PAGE_SIZES = (20, 50, 100)
+
+
 class KeyTaskDetailView(LoginRequiredMixin, View):
     """The task, how its communities within the user's scope stand today (counted per
     status), and a page of them (SPEC §6) — by town, status or a search — each with its
@@ -167,7 +171,7 @@ class KeyTaskDetailView(LoginRequiredMixin, View):
         for state in cells:
             counts[state.status] += 1
         chosen = selectors.AssignmentFilter.from_query(request.GET)
-        page = paginate(request, chosen.apply(cells))
+        page = paginate(request, chosen.apply(cells), ASSIGNMENT_PAGE_SIZES)
         prefetch_related_objects(
             [state.assignment for state in page.object_list],
             "reports__reported_by",

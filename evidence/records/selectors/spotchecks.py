@@ -116,6 +116,7 @@ def cycle_spot_checks(user, cycle):
             marked=Count("items", filter=Q(**{f"{items}__in": CHECKED})),
             refuted=Count("items", filter=Q(**{items: SpotCheckVerdict.REFUTED})),
         )
+        .order_by("-drawn_at", "-pk")  # a grouped query leaves Meta.ordering out
     )
 
 
