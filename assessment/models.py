@@ -299,3 +299,23 @@ class Participant(models.Model):
     def clean(self):
         if not self.is_graded and not self.not_graded_reason.strip():
             raise ValidationError({"not_graded_reason": _("不参加评定时请写明原因。")})
+
+
+class InputChange(models.Model):
+    """Whom one write to a cycle's scoring inputs touched (DESIGN §3), under the
+    `inputs_version` it made: the recompute after it scores those participants again and
+    re-ranks everyone else from their stored results. `participants` null: anything may
+    have changed (settings, participants, an import), so everyone is scored again.
+    Written by `services.mark_inputs_changed`, forgotten once a version covers it."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+")
+    inputs_version = models.PositiveIntegerField()
+    participants = models.JSONField(null=True)
+
+    class Meta:
+        verbose_name = _("评分输入变更")
+        verbose_name_plural = _("评分输入变更")
+        indexes = [models.Index(fields=["cycle", "inputs_version"], name="input_change_version")]
+
+    def __str__(self):
+        return f"{self.cycle_id} · {self.inputs_version}"

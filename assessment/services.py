@@ -15,7 +15,14 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from assessment.models import Cycle, CycleStatus, CycleTransition, Participant, Quarter
+from assessment.models import (
+    Cycle,
+    CycleStatus,
+    CycleTransition,
+    InputChange,
+    Participant,
+    Quarter,
+)
 from core.versioning import StaleVersion
 from indicators.services import check_template, freeze_template
 from org.models import OrgUnitKind, Secretary
@@ -70,15 +77,56 @@ def on_inputs_changed(listener):
     return _register(INPUTS_LISTENERS, listener)
 
 
-def mark_inputs_changed(cycle):
+def mark_inputs_changed(cycle, *, participants=None, communities=None):
     """One more write to the cycle's scoring inputs (scores, events, metrics, surveys,
     settings, participants): results computed before it are stale until recomputed.
-    Call inside the writing transaction; listeners run once it commits."""
-    Cycle.objects.filter(pk=cycle.pk).update(inputs_version=F("inputs_version") + 1)
+    Call inside the writing transaction; listeners run once it commits.
+
+    `participants` (instances or ids) and `communities` (ids: every participant of the
+    cycle there) say whom the write touched, so the recompute scores only them again;
+    neither: anyone may have changed (DESIGN §3)."""
+    bumped = Cycle.objects.filter(pk=cycle.pk)
+    bumped.update(inputs_version=F("inputs_version") + 1)
+    # The update holds the cycle's row until commit: the version read is this write's.
+    version = bumped.values_list("inputs_version", flat=True).get()
+    touched = None
+    if participants is not None or communities is not None:
+        touched = {int(getattr(p, "pk", p)) for p in participants or ()}
+        if communities:
+            touched.update(
+                Participant.objects.filter(cycle_id=cycle.pk, community_id__in=communities)
+                .order_by()
+                .values_list("pk", flat=True)
+            )
+        touched = sorted(touched)
+    InputChange.objects.create(cycle_id=cycle.pk, inputs_version=version, participants=touched)
     for listener in INPUTS_LISTENERS:
         # robust: a listener that fails (say the broker is down) is logged; the change
         # itself is committed and the results simply stay 待更新 until recomputed.
         transaction.on_commit(_call(listener, cycle.pk), robust=True)
+
+
+def changed_participants(cycle_id, since, until):
+    """The participant ids whose inputs changed after `inputs_version` `since` up to
+    `until`, or None when everyone may have (a change of unknown reach, or a version in
+    between that recorded nothing)."""
+    rows = InputChange.objects.filter(
+        cycle_id=cycle_id, inputs_version__gt=since, inputs_version__lte=until
+    ).values_list("inputs_version", "participants")
+    versions, touched = set(), set()
+    for version, participants in rows:
+        if participants is None:
+            return None
+        versions.add(version)
+        touched.update(participants)
+    if len(versions) != until - since:
+        return None
+    return touched
+
+
+def forget_input_changes(cycle_id, until):
+    """Drop the change records a result version of inputs `until` covers."""
+    InputChange.objects.filter(cycle_id=cycle_id, inputs_version__lte=until).delete()
 
 
 def _call(listener, cycle_id):
@@ -288,7 +336,7 @@ def enrol_secretary(*, actor, cycle, secretary):
     )
     _stamp(participant, actor).full_clean()
     participant.save()
-    mark_inputs_changed(cycle)
+    mark_inputs_changed(cycle, participants=[participant])
     return participant
 
 
@@ -308,7 +356,7 @@ def set_grading(*, actor, participant, version, is_graded, reason=""):
     participant.version += 1
     _stamp(participant, actor).full_clean()
     participant.save()
-    mark_inputs_changed(participant.cycle)
+    mark_inputs_changed(participant.cycle, participants=[participant])
     return participant
 
 
@@ -432,7 +480,7 @@ def roster_changed(community):
         status__in=(CycleStatus.OPEN, CycleStatus.SCORING), county__in=community.ancestors()
     )
     for cycle in running:
-        mark_inputs_changed(cycle)
+        mark_inputs_changed(cycle, communities=[community.pk])
 
 
 def result_blockers(cycle):

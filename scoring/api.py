@@ -266,7 +266,7 @@ class ResultSerializer(serializers.ModelSerializer):
 
 
 class ResultDetailSerializer(ResultSerializer):
-    leaves = LeafResultSerializer(many=True, read_only=True)
+    leaves = LeafResultSerializer(source="sheet.leaves", many=True, read_only=True)
 
     class Meta(ResultSerializer.Meta):
         fields = [*RESULT_FIELDS, "leaves"]
@@ -298,7 +298,7 @@ class ResultViewSet(viewsets.ReadOnlyModelViewSet):
             .order_by("version__cycle_id", "rank", "participant_id")
         )
         if self.action == "retrieve":
-            qs = qs.prefetch_related("leaves__leaf")
+            qs = qs.prefetch_related("sheet__leaves__leaf")
         return qs
 
 

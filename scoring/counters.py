@@ -64,7 +64,9 @@ def _shares(rows, until):
 
 
 @register_input_source
-def counted_metrics(cycle, cutoff):
+def counted_metrics(cycle, cutoff, only=None):
+    """Each counter counts the whole county in one query; with `only`, the values of
+    its communities are kept."""
     keys = MetricDefinition.objects.filter(
         template_id=cycle.frozen_template_id,
         source=MetricDefinition.Source.COUNTED,
@@ -73,5 +75,6 @@ def counted_metrics(cycle, cutoff):
     metrics = []
     for key in keys:
         for community, value in COUNTERS[key](cycle, cutoff).items():
-            metrics.append(engine.Metric(community, key, value))
+            if only is None or community in only.community_codes:
+                metrics.append(engine.Metric(community, key, value))
     return InputContribution(metrics=tuple(metrics))

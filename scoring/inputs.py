@@ -3,8 +3,12 @@
 `load_inputs` issues a fixed number of queries whatever the cycle's size (`values_list`,
 nothing per participant), and turns the rows into the engine's frozen dataclasses.
 Evidence that other apps keep (verified events, metric values, survey counts) comes in
-through `register_input_source`: each source takes the cycle and the cut-off date and
-returns an `InputContribution`.
+through `register_input_source`: each source takes the cycle, the cut-off date and a
+`Subset` (or None: everyone) and returns an `InputContribution`.
+
+An incremental recompute loads the inputs of a `Subset` only — the participants whose
+inputs changed — and every participant without their scores (`load_participants`), to
+rank them all.
 """
 
 from __future__ import annotations
@@ -29,11 +33,22 @@ class InputContribution:
     survey_counts: tuple[engine.SurveyCount, ...] = ()
 
 
+@dataclass(frozen=True)
+class Subset:
+    """Some of a cycle's participants (ids) and their communities (ids and codes): an
+    input source given one returns what concerns them, and may return more."""
+
+    participants: frozenset[int]
+    communities: frozenset[int]
+    community_codes: frozenset[str]
+
+
 INPUT_SOURCES = []
 
 
 def register_input_source(source):
-    """Add a loader of evidence: `source(cycle, cutoff) -> InputContribution`."""
+    """Add a loader of evidence: `source(cycle, cutoff, only) -> InputContribution`,
+    `only` a `Subset` or None (everyone)."""
     if source not in INPUT_SOURCES:
         INPUT_SOURCES.append(source)
     return source
@@ -114,16 +129,18 @@ def _stats_columns(source):
     }
 
 
-def _scores(cycle, leaf_codes):
+def _scores(cycle, leaf_codes, only):
     """The raters' values summed up in the database, one row per participant and leaf
     (SPEC §3.2: count, sum, lowest and highest per source are all the trimmed mean
     needs), rather than every entry: a city's million entries stay in PostgreSQL."""
     columns = {}
     for source in engine.Source:
         columns.update(_stats_columns(source.value))
+    entries = ScoreEntry.objects.filter(participant__cycle=cycle)
+    if only is not None:
+        entries = ScoreEntry.objects.filter(participant_id__in=only.participants)
     rows = (
-        ScoreEntry.objects.filter(participant__cycle=cycle)
-        .order_by()
+        entries.order_by()
         .values("participant_id", "leaf_id")
         .annotate(**columns)
         .values_list("participant_id", "leaf_id", *columns)
@@ -148,20 +165,36 @@ def _scores(cycle, leaf_codes):
     )
 
 
-def load_inputs(cycle: Cycle, cutoff: date | None = None) -> engine.CycleInputs:
-    """Everything the engine needs for one cycle, in a fixed number of queries."""
-    template_id = cycle.frozen_template_id
-    participant_rows = list(
-        cycle.participants.values_list(
+@dataclass(frozen=True)
+class Enrolled:
+    """A cycle's participants as the engine takes them, and where they are."""
+
+    participants: tuple[engine.Participant, ...]
+    community_of: dict[str, tuple[int, str]]  # participant id → community id, code
+
+    def subset(self, ids) -> Subset:
+        places = [self.community_of[pid] for pid in ids]
+        return Subset(
+            participants=frozenset(int(pid) for pid in ids),
+            communities=frozenset(pk for pk, _code in places),
+            community_codes=frozenset(code for _pk, code in places),
+        )
+
+
+def load_participants(cycle: Cycle) -> Enrolled:
+    """Every participant of the cycle, with their earlier grades (two queries)."""
+    rows = list(
+        cycle.participants.order_by().values_list(
             "pk",
             "secretary_id",
             "secretary__staff_no",
+            "community_id",
             "community__code",
             "community__parent__code",
             "is_graded",
         )
     )
-    previous = _previous_grades(cycle, [row[1] for row in participant_rows])
+    previous = _previous_grades(cycle, [row[1] for row in rows])
     participants = tuple(
         engine.Participant(
             id=str(pk),
@@ -171,8 +204,29 @@ def load_inputs(cycle: Cycle, cutoff: date | None = None) -> engine.CycleInputs:
             graded=graded,
             previous_grades=tuple(previous.get(secretary_id, ())),
         )
-        for pk, secretary_id, staff_no, community, town, graded in participant_rows
+        for pk, secretary_id, staff_no, _community_id, community, town, graded in rows
     )
+    return Enrolled(
+        participants=participants,
+        community_of={str(row[0]): (row[3], row[4]) for row in rows},
+    )
+
+
+def load_inputs(
+    cycle: Cycle,
+    cutoff: date | None = None,
+    *,
+    enrolled: Enrolled | None = None,
+    only: Subset | None = None,
+) -> engine.CycleInputs:
+    """Everything the engine needs for one cycle, in a fixed number of queries; with
+    `only`, the inputs of those participants only (and they are the inputs'
+    participants). `enrolled` saves reading the participants again."""
+    template_id = cycle.frozen_template_id
+    enrolled = enrolled if enrolled is not None else load_participants(cycle)
+    participants = enrolled.participants
+    if only is not None:
+        participants = tuple(p for p in participants if int(p.id) in only.participants)
     leaf_codes = dict(
         IndicatorNode.objects.filter(template_id=template_id).values_list("pk", "code")
     )
@@ -188,15 +242,9 @@ def load_inputs(cycle: Cycle, cutoff: date | None = None) -> engine.CycleInputs:
             "name", "weight"
         )
     )
-    overrides = tuple(
-        engine.GradeOverride(str(pid), grade, reason)
-        for pid, grade, reason in GradeOverride.objects.filter(
-            participant__cycle=cycle
-        ).values_list("participant_id", "grade", "reason")
-    )
     metrics, events, counts = [], [], []
     for source in INPUT_SOURCES:
-        part = source(cycle, cutoff)
+        part = source(cycle, cutoff, only)
         metrics.extend(part.metrics)
         events.extend(part.events)
         counts.extend(part.survey_counts)
@@ -204,14 +252,23 @@ def load_inputs(cycle: Cycle, cutoff: date | None = None) -> engine.CycleInputs:
         nodes=_nodes(template_id),
         participants=participants,
         settings=cycle_settings(cycle),
-        scores=_scores(cycle, leaf_codes),
+        scores=_scores(cycle, leaf_codes, only),
         metrics=tuple(metrics),
         event_types=event_types,
         events=tuple(events),
         survey_counts=tuple(counts),
         survey_categories=categories,
-        grade_overrides=overrides,
+        grade_overrides=grade_overrides(cycle),
         cutoff=cutoff,
+    )
+
+
+def grade_overrides(cycle):
+    return tuple(
+        engine.GradeOverride(str(pid), grade, reason)
+        for pid, grade, reason in GradeOverride.objects.filter(
+            participant__cycle=cycle
+        ).values_list("participant_id", "grade", "reason")
     )
 
 

@@ -12,6 +12,7 @@ Every write bumps the cycle's `inputs_version`, so results behind it show as sta
 
 import time
 import unicodedata
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +21,11 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
 from assessment.models import LOCKED_STATUSES, Cycle, CycleStatus, RankingGroup, TargetEntry
-from assessment.services import mark_inputs_changed
+from assessment.services import (
+    changed_participants,
+    forget_input_changes,
+    mark_inputs_changed,
+)
 from core.bulk import copy_rows, reserve_ids
 from core.numbers import plain_number
 from core.versioning import StaleVersion
@@ -28,10 +33,11 @@ from indicators.labels import node_label
 from indicators.models import IndicatorNode
 from org.scope import Role, scope_of
 from scoring import engine
-from scoring.inputs import load_inputs
+from scoring.inputs import load_inputs, load_participants
 from scoring.models import (
     LeafResult,
     Result,
+    ResultSheet,
     ResultVersion,
     ScoreEntry,
     SelfEvaluation,
@@ -115,7 +121,7 @@ def withdraw_score(*, actor, participant, leaf, source, version):
         raise StaleVersion(entry)
     entry._history_user = actor
     entry.delete()
-    mark_inputs_changed(cycle)
+    mark_inputs_changed(cycle, participants=[participant])
     return entry
 
 
@@ -148,7 +154,7 @@ def enter_score(*, actor, participant, leaf, source, value=None, level=None, not
         evaluation = SelfEvaluation(participant=participant)
         evaluation._history_user = actor
         evaluation.save()
-    mark_inputs_changed(cycle)
+    mark_inputs_changed(cycle, participants=[participant])
     return entry
 
 
@@ -215,7 +221,12 @@ def compute_cycle(cycle_id):
     version current only if `inputs_version` is still the one read; otherwise
     everything written is rolled back and None is returned (the caller retries).
     A draft cycle (no frozen template) and a locked cycle are left as they are; results
-    already current are returned without computing."""
+    already current are returned without computing.
+
+    When the changes since the current version name the participants they touched
+    (`assessment.services.InputChange`), only those are scored again; everyone else
+    keeps their stored scores and leaf sheet, and the whole cycle is ranked anew
+    (`engine.place`): the same results as a full computation, to the cent."""
     cycle = Cycle.objects.select_related("county").get(pk=cycle_id)
     current = ResultVersion.objects.filter(cycle=cycle, is_current=True).first()
     if cycle.frozen_template_id is None or cycle.is_locked:
@@ -224,13 +235,94 @@ def compute_cycle(cycle_id):
         return current
     read_version = cycle.inputs_version
     started = time.monotonic()
-    outcome = engine.compute(load_inputs(cycle))
+    some = _rescore_some(cycle, current, read_version)
+    if some is None:
+        outcome, sheets = engine.compute(load_inputs(cycle)), {}
+    else:
+        outcome, sheets = some
     try:
-        version = _store(cycle, read_version, outcome, started)
+        version = _store(cycle, read_version, outcome, started, current if sheets else None, sheets)
     except InputsChanged:
         return None
     _drop_old_versions(cycle)
+    forget_input_changes(cycle.pk, read_version)
     return version
+
+
+# Above this share of the cycle's participants changed, a full computation is as quick.
+RESCORE_SHARE = Decimal("0.25")
+
+
+def _rescore_some(cycle, current, read_version):
+    """`(outcome, {participant id: kept sheet id})` scoring again only the participants
+    whose inputs changed since `current`, or None when a full computation is due."""
+    if current is None:
+        return None
+    changed = changed_participants(cycle.pk, current.inputs_version, read_version)
+    if changed is None:
+        return None
+    enrolled = load_participants(cycle)
+    stored = _stored_scores(current, enrolled)
+    fresh = {p.id for p in enrolled.participants if int(p.id) in changed or p.id not in stored}
+    if len(fresh) > RESCORE_SHARE * len(enrolled.participants):
+        return None
+    inputs = load_inputs(cycle, enrolled=enrolled, only=enrolled.subset(fresh))
+    kept = [scored for pid, (scored, _sheet) in stored.items() if pid not in fresh]
+    outcome = engine.place((*engine.score(inputs), *kept), inputs.settings, inputs.grade_overrides)
+    return outcome, {pid: sheet for pid, (_scored, sheet) in stored.items() if pid not in fresh}
+
+
+def _stored_scores(version, enrolled):
+    """{participant id: (engine.Scored, sheet id)} of the version's results, for the
+    participants still enrolled: what `engine.place` needs of each, exactly as stored
+    (every total is kept to the cent the engine rounds it to)."""
+    participants = {p.id: p for p in enrolled.participants}
+    rows = (
+        Result.objects.filter(version=version)
+        .order_by()
+        .values_list(
+            "participant_id",
+            "sheet_id",
+            "self_total",
+            "target_total",
+            "org_total",
+            "composite",
+            "bonus",
+            "final",
+            "taken",
+            "veto_reasons",
+            "warnings",
+        )
+    )
+    stored = {}
+    for pid, sheet, s, t, o, composite, bonus, final, taken, vetoes, warnings in rows:
+        participant = participants.get(str(pid))
+        if participant is None:
+            continue
+        veto_events = tuple(
+            engine.Event(
+                participant_id=participant.id,
+                type_code=veto["type"],
+                on=date.fromisoformat(veto["on"]) if veto["on"] else None,
+                description=veto["text"],
+            )
+            for veto in vetoes
+        )
+        scored = engine.Scored(
+            participant=participant,
+            leaves=(),
+            self_total=s,
+            target_total=t,
+            org_total=o,
+            composite=composite,
+            bonus=bonus,
+            final=final,
+            veto_events=veto_events,
+            taken=taken,
+            warnings=tuple(warnings),
+        )
+        stored[participant.id] = (scored, sheet)
+    return stored
 
 
 def compute_until_current(cycle_id, attempts=5):
@@ -244,7 +336,11 @@ def compute_until_current(cycle_id, attempts=5):
 
 
 @transaction.atomic
-def _store(cycle, read_version, outcome, started):
+def _store(cycle, read_version, outcome, started, base, sheets):
+    """Write `outcome` as a new version; a participant in `sheets` keeps that sheet,
+    everyone else gets a new one with their leaf values. Swapped in as current under the
+    cycle's lock, unless the inputs moved meanwhile or `base` (whose sheets are kept)
+    stopped being current (InputsChanged: all of it rolls back)."""
     leaf_ids = dict(
         IndicatorNode.objects.filter(template_id=cycle.frozen_template_id).values_list("code", "pk")
     )
@@ -268,12 +364,22 @@ def _store(cycle, read_version, outcome, started):
         ],
         warnings=list(outcome.warnings),
     )
+    scored = [one for one in outcome.participants if one.participant_id not in sheets]
+    new_sheets = dict(
+        zip(
+            (one.participant_id for one in scored),
+            reserve_ids(ResultSheet, len(scored)),
+            strict=True,
+        )
+    )
+    copy_rows(ResultSheet, ("id", "participant_id"), ((v, int(k)) for k, v in new_sheets.items()))
+    sheets = {**sheets, **new_sheets}
     result_ids = reserve_ids(Result, len(outcome.participants))
     copy_rows(
         Result,
         RESULT_COLUMNS,
         (
-            _result_row(cycle, version, result_id, one)
+            _result_row(cycle, version, result_id, sheets[one.participant_id], one)
             for result_id, one in zip(result_ids, outcome.participants, strict=True)
         ),
     )
@@ -282,7 +388,7 @@ def _store(cycle, read_version, outcome, started):
         LEAF_COLUMNS,
         (
             (
-                result_id,
+                new_sheets[one.participant_id],
                 leaf_ids[leaf.code],
                 leaf.self_value,
                 leaf.target_value,
@@ -290,14 +396,17 @@ def _store(cycle, read_version, outcome, started):
                 leaf.org_overridden,
                 None if leaf.basis is None else leaf.basis.quantize(BASIS_PLACES, ROUND_HALF_UP),
             )
-            for result_id, one in zip(result_ids, outcome.participants, strict=True)
+            for one in scored
             for leaf in one.leaves
         ),
     )
     locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
     if locked.inputs_version != read_version or locked.is_locked:
         raise InputsChanged
-    ResultVersion.objects.filter(cycle=cycle, is_current=True).update(is_current=False)
+    current = ResultVersion.objects.filter(cycle=cycle, is_current=True)
+    if base is not None and not current.filter(pk=base.pk).exists():
+        raise InputsChanged
+    current.update(is_current=False)
     version.is_current = True
     version.duration_ms = int((time.monotonic() - started) * 1000)
     version.save(update_fields=["is_current", "duration_ms"])
@@ -305,7 +414,7 @@ def _store(cycle, read_version, outcome, started):
 
 
 LEAF_COLUMNS = (
-    "result_id",
+    "sheet_id",
     "leaf_id",
     "self_value",
     "target_value",
@@ -318,6 +427,7 @@ RESULT_COLUMNS = (
     "id",
     "version_id",
     "participant_id",
+    "sheet_id",
     "group",
     "graded",
     "self_total",
@@ -341,12 +451,13 @@ RESULT_COLUMNS = (
 )
 
 
-def _result_row(cycle, version, result_id, one):
+def _result_row(cycle, version, result_id, sheet_id, one):
     """One participant's `Result` row in `RESULT_COLUMNS` order."""
     return (
         result_id,
         version.pk,
         int(one.participant_id),
+        sheet_id,
         one.town if cycle.ranking_group == RankingGroup.TOWN else "",
         one.graded,
         one.self_total,
@@ -378,25 +489,38 @@ KEEP_OLD_VERSIONS = 2
 
 def _drop_old_versions(cycle):
     """Keep the current version, the published one and the two before (for comparing);
-    older ones are deleted."""
+    older ones are deleted, with every sheet no kept result uses any more."""
     old = (
         ResultVersion.objects.filter(cycle=cycle, is_current=False, is_published=False)
         .order_by("-pk")
         .values_list("pk", flat=True)[KEEP_OLD_VERSIONS:]
     )
     old = list(old)
-    if old:
-        # Bottom-up in plain DELETEs (nothing else refers to result rows): none loaded
-        # into Python, no deletion collector.
-        ids = ", ".join(["%s"] * len(old))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {LeafResult._meta.db_table} WHERE result_id IN"
-                f" (SELECT id FROM {Result._meta.db_table} WHERE version_id IN ({ids}))",
-                old,
-            )
-            cursor.execute(f"DELETE FROM {Result._meta.db_table} WHERE version_id IN ({ids})", old)
-            cursor.execute(f"DELETE FROM {ResultVersion._meta.db_table} WHERE id IN ({ids})", old)
+    if not old:
+        return
+    # In plain DELETEs (none loaded into Python, no deletion collector): first the
+    # sheets (with their leaves) that only these versions use, then the versions.
+    ids = ", ".join(["%s"] * len(old))
+    result, leaf, sheet = (
+        Result._meta.db_table,
+        LeafResult._meta.db_table,
+        ResultSheet._meta.db_table,
+    )
+    unused = (
+        f"IN (SELECT sheet_id FROM {result} WHERE version_id IN ({ids}))"
+        f" AND NOT EXISTS (SELECT 1 FROM {result} k WHERE k.sheet_id = {{column}}"
+        f" AND k.version_id NOT IN ({ids}))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {leaf} WHERE sheet_id " + unused.format(column=f"{leaf}.sheet_id"),
+            old + old,
+        )
+        cursor.execute(
+            f"DELETE FROM {sheet} WHERE id " + unused.format(column=f"{sheet}.id"), old + old
+        )
+        cursor.execute(f"DELETE FROM {result} WHERE version_id IN ({ids})", old)
+        cursor.execute(f"DELETE FROM {ResultVersion._meta.db_table} WHERE id IN ({ids})", old)
 
 
 def current_results(cycle):

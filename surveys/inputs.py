@@ -86,6 +86,10 @@ def as_engine_counts(totals):
 
 
 @register_input_source
-def survey_input(cycle, cutoff):
-    """Scoring input source: the cycle's survey counts (SPEC §3.4)."""
-    return InputContribution(survey_counts=as_engine_counts(survey_counts(cycle, cutoff)))
+def survey_input(cycle, cutoff, only=None):
+    """Scoring input source: the cycle's survey counts (SPEC §3.4); with `only`, of its
+    communities."""
+    communities = None if only is None else only.communities
+    return InputContribution(
+        survey_counts=as_engine_counts(survey_counts(cycle, cutoff, communities))
+    )

@@ -57,7 +57,7 @@ def written_rows(cycle_ids):
     """How many rows a recompute writes: a result per participant and a leaf result
     per participant and leaf (counted on the current versions)."""
     results = Result.objects.filter(version__cycle_id__in=cycle_ids, version__is_current=True)
-    leaves = LeafResult.objects.filter(result__in=results)
+    leaves = LeafResult.objects.filter(sheet__results__in=results)
     return results.count() + leaves.count()
 
 

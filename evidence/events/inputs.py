@@ -12,8 +12,11 @@ from scoring.inputs import InputContribution, register_input_source
 
 
 @register_input_source
-def event_inputs(cycle, cutoff):
-    rows = Event.objects.filter(participant__cycle=cycle).values_list(
+def event_inputs(cycle, cutoff, only=None):
+    rows = Event.objects.filter(participant__cycle=cycle)
+    if only is not None:
+        rows = Event.objects.filter(participant_id__in=only.participants)
+    rows = rows.values_list(
         "participant_id", "event_type__code", "status", "exempt", "occurred_on", "description"
     )
     return InputContribution(

@@ -227,7 +227,7 @@ def _save(event, actor, reason, *, was_counted_before):
     event.version += 1
     _stamp(event, actor, reason).save()
     if was_counted_before or event.status == EventStatus.VERIFIED:
-        mark_inputs_changed(event.participant.cycle)
+        mark_inputs_changed(event.participant.cycle, participants=[event.participant_id])
     return event
 
 

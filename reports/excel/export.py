@@ -109,9 +109,9 @@ def write_results(cycle, target, *, by_town=False, user=None):
         .values_list("pk", "code", "name", "points")
     )
     leaf_values = (
-        LeafResult.objects.filter(result__in=results)
-        .order_by(*_ranking_order("result__"), "leaf__sort_key")
-        .values_list("result_id", "leaf_id", "self_value", "target_value", "org_value")
+        LeafResult.objects.filter(sheet__results__in=results)
+        .order_by(*_ranking_order("sheet__results__"), "leaf__sort_key")
+        .values_list("sheet__results__id", "leaf_id", "self_value", "target_value", "org_value")
     )
 
     book = xlsxwriter.Workbook(

@@ -199,7 +199,7 @@ def correct_score(
         changed_by=actor,
     )
     _stamp(change, actor).save()
-    mark_inputs_changed(cycle)
+    mark_inputs_changed(cycle, participants=[appeal.participant])
     return change
 
 

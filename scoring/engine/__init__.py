@@ -2,10 +2,10 @@
 
 Pure Python over ``Decimal``: no Django, no ORM, no I/O. Frozen dataclasses in, frozen
 dataclasses out, so the same inputs always give the same results whatever their order.
-``compute`` also makes provisional quarterly scores when given a cut-off date (SPEC §3.6).
+``compute`` (= ``place(score(…))``: scoring each participant, then ranking them all) also makes provisional quarterly scores when given a cut-off date (SPEC §3.6).
 """
 
-from scoring.engine.compute import compute
+from scoring.engine.compute import compute, place, score
 from scoring.engine.rules import (
     SurveyRate,
     bands_value,
@@ -39,6 +39,7 @@ from scoring.engine.types import (
     ParticipantResult,
     RankingGroup,
     RaterStats,
+    Scored,
     ScoreEntry,
     Settings,
     Source,
@@ -71,6 +72,7 @@ __all__ = [
     "ParticipantResult",
     "RankingGroup",
     "RaterStats",
+    "Scored",
     "ScoreEntry",
     "Settings",
     "Source",
@@ -84,10 +86,12 @@ __all__ = [
     "bonus_total",
     "compute",
     "deduction_total",
+    "place",
     "rater_mean",
     "round2",
     "round_half_up",
     "satisfaction_rate",
+    "score",
     "summarise",
     "target_value",
     "trimmed_mean",

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal, localcontext
@@ -30,6 +30,7 @@ from scoring.engine.types import (
     Event,
     EventType,
     Flag,
+    GradeOverride,
     GroupResult,
     IndicatorNode,
     LeafScores,
@@ -39,37 +40,13 @@ from scoring.engine.types import (
     ParticipantResult,
     RankingGroup,
     RaterStats,
+    Scored,
     Settings,
     Source,
     SurveyCount,
     round2,
     round_half_up,
 )
-
-
-@dataclass(frozen=True)
-class _Scored:
-    """A participant's scores before ranking."""
-
-    participant: Participant
-    leaves: tuple[LeafValue, ...]
-    self_total: Decimal
-    target_total: Decimal
-    org_total: Decimal
-    composite: Decimal
-    bonus: Decimal
-    final: Decimal
-    veto_events: tuple[Event, ...]
-    taken: Decimal
-    warnings: tuple[str, ...]
-
-    @property
-    def veto(self) -> bool:
-        return bool(self.veto_events)
-
-    def order_key(self) -> tuple:
-        """SPEC §3.5: not vetoed first, final desc, T desc, O desc, taken asc."""
-        return (self.veto, -self.final, -self.target_total, -self.org_total, self.taken)
 
 
 def _leaves(nodes: tuple[IndicatorNode, ...]) -> tuple[IndicatorNode, ...]:
@@ -102,7 +79,7 @@ def _score_participant(
     events: list[Event],
     types: Mapping[str, EventType],
     survey: SurveyRate,
-) -> _Scored:
+) -> Scored:
     s = inputs.settings
     warnings: list[str] = []
     missing: dict[Source, list[str]] = defaultdict(list)
@@ -176,7 +153,7 @@ def _score_participant(
             key=lambda e: (e.on or date.min, e.type_code, e.description),
         )
     )
-    return _Scored(
+    return Scored(
         participant=participant,
         leaves=tuple(values),
         self_total=self_total,
@@ -279,7 +256,7 @@ def _automatic(
     return bands_value(leaf.bands, actual), actual
 
 
-def _competition_ranks(ordered: list[_Scored]) -> dict[str, int]:
+def _competition_ranks(ordered: list[Scored]) -> dict[str, int]:
     """SPEC §3.5: equal keys share a rank and the next rank skips (1, 2, 2, 4)."""
     ranks: dict[str, int] = {}
     previous = None
@@ -291,7 +268,7 @@ def _competition_ranks(ordered: list[_Scored]) -> dict[str, int]:
     return ranks
 
 
-def _rule_grade(scored: _Scored, s: Settings) -> str:
+def _rule_grade(scored: Scored, s: Settings) -> str:
     labels = s.grade_labels
     if scored.final >= s.excellent_line:
         return labels.excellent
@@ -310,7 +287,7 @@ class _Placed:
 
 
 def _place_group(
-    group: list[_Scored], s: Settings, key: str | None
+    group: list[Scored], s: Settings, key: str | None
 ) -> tuple[dict[str, _Placed], GroupResult]:
     """SPEC §3.5: ranks, grades with the 优秀 quota, and pay tiers within one group."""
     ordered = sorted(group, key=lambda x: (x.order_key(), x.participant.staff_no))
@@ -369,12 +346,34 @@ def compute(inputs: CycleInputs) -> CycleResult:
     bonus, veto, final, then per ranking group ranks, grades with the 优秀 quota, pay
     tiers, coefficients and pay; grade overrides and across-year flags last. With
     ``inputs.cutoff`` only events dated on or before it count and results are provisional.
+    ``compute(inputs) == place(score(inputs), …)``.
     """
+    return place(score(inputs), inputs.settings, inputs.grade_overrides, inputs.cutoff)
+
+
+def score(inputs: CycleInputs) -> tuple[Scored, ...]:
+    """SPEC §3.1–§3.4 for each of ``inputs.participants``, by participant id: leaf
+    values, the 三评 totals, composite, bonus, veto and final — everything before ranking,
+    which depends on nobody else."""
     with localcontext(EXACT_CONTEXT):
-        return _compute(inputs)
+        return _score(inputs)
 
 
-def _compute(inputs: CycleInputs) -> CycleResult:
+def place(
+    scored: Iterable[Scored],
+    settings: Settings,
+    overrides: Iterable[GradeOverride] = (),
+    cutoff: date | None = None,
+) -> CycleResult:
+    """SPEC §3.5 over a whole cycle's scored participants: per ranking group ranks,
+    grades with the 优秀 quota and pay tiers, then coefficients, pay, grade overrides
+    and across-year flags. Results come by participant id."""
+    with localcontext(EXACT_CONTEXT):
+        ordered = sorted(scored, key=lambda one: one.participant.id)
+        return _place(ordered, settings, overrides, cutoff)
+
+
+def _score(inputs: CycleInputs) -> tuple[Scored, ...]:
     s = inputs.settings
     leaves = _leaves(inputs.nodes)
     leaf_by_code = {leaf.code: leaf for leaf in leaves}
@@ -399,7 +398,7 @@ def _compute(inputs: CycleInputs) -> CycleResult:
         for community in {p.community for p in inputs.participants}
     }
 
-    scored: list[_Scored] = []
+    scored: list[Scored] = []
     for p in sorted(inputs.participants, key=lambda p: p.id):
         one = _score_participant(
             p, leaves, inputs, scores[p.id], metrics, events[p.id], types, rates[p.community]
@@ -408,8 +407,16 @@ def _compute(inputs: CycleInputs) -> CycleResult:
             ignored = "目标量评录入被忽略(自动指标): " + ", ".join(sorted(stray[p.id]))
             one = replace(one, warnings=(*one.warnings, ignored))
         scored.append(one)
+    return tuple(scored)
 
-    groups: dict[str | None, list[_Scored]] = defaultdict(list)
+
+def _place(
+    scored: list[Scored],
+    s: Settings,
+    grade_overrides: Iterable[GradeOverride],
+    cutoff: date | None,
+) -> CycleResult:
+    groups: dict[str | None, list[Scored]] = defaultdict(list)
     for one in scored:
         if one.participant.graded:
             key = one.participant.town if s.ranking_group is RankingGroup.TOWN else None
@@ -421,7 +428,7 @@ def _compute(inputs: CycleInputs) -> CycleResult:
         placed.update(group_placed)
         group_results.append(group_result)
 
-    overrides = {o.participant_id: o for o in inputs.grade_overrides}
+    overrides = {o.participant_id: o for o in grade_overrides}
     coefficients = {
         s.tier_labels.top: s.top_coefficient,
         s.tier_labels.middle: s.middle_coefficient,
@@ -430,12 +437,12 @@ def _compute(inputs: CycleInputs) -> CycleResult:
     results = []
     for one in scored:
         p = one.participant
-        place = placed.get(p.id)
-        rule_grade = place.grade if place else s.grade_labels.ungraded
+        spot = placed.get(p.id)
+        rule_grade = spot.grade if spot else s.grade_labels.ungraded
         # SPEC §3.5: not graded → 不定等次, whatever grade an override once set.
         override = overrides.get(p.id) if p.graded else None
         grade = override.grade if override else rule_grade
-        tier = place.tier if place else None
+        tier = spot.tier if spot else None
         coefficient = coefficients[tier] if tier else None
         results.append(
             ParticipantResult(
@@ -453,7 +460,7 @@ def _compute(inputs: CycleInputs) -> CycleResult:
                 veto=one.veto,
                 veto_events=one.veto_events,
                 taken=one.taken,
-                rank=place.rank if place else None,
+                rank=spot.rank if spot else None,
                 grade=grade,
                 rule_grade=rule_grade,
                 override_reason=override.reason if override else None,
@@ -462,12 +469,12 @@ def _compute(inputs: CycleInputs) -> CycleResult:
                 pay=round2(s.pay_base * coefficient) if coefficient is not None else None,
                 flags=_flags(p.previous_grades, grade, s),
                 warnings=one.warnings,
-                provisional=inputs.cutoff is not None,
+                provisional=cutoff is not None,
             )
         )
     return CycleResult(
         participants=tuple(results),
         groups=tuple(group_results),
         warnings=tuple(w for g in group_results for w in g.warnings),
-        provisional=inputs.cutoff is not None,
+        provisional=cutoff is not None,
     )

@@ -286,6 +286,33 @@ class LeafValue:
 
 
 @dataclass(frozen=True)
+class Scored:
+    """One participant scored, before ranking (SPEC §3.1–§3.4): what `place` needs of
+    each. `leaves` is empty for a participant carried over from stored results, whose
+    scores did not change (an incremental recompute)."""
+
+    participant: Participant
+    leaves: tuple[LeafValue, ...]
+    self_total: Decimal
+    target_total: Decimal
+    org_total: Decimal
+    composite: Decimal
+    bonus: Decimal
+    final: Decimal
+    veto_events: tuple[Event, ...]
+    taken: Decimal
+    warnings: tuple[str, ...]
+
+    @property
+    def veto(self) -> bool:
+        return bool(self.veto_events)
+
+    def order_key(self) -> tuple:
+        """SPEC §3.5: not vetoed first, final desc, T desc, O desc, taken asc."""
+        return (self.veto, -self.final, -self.target_total, -self.org_total, self.taken)
+
+
+@dataclass(frozen=True)
 class ParticipantResult:
     participant_id: str
     staff_no: str

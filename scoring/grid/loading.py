@@ -327,11 +327,13 @@ def _rows(user, cycle, source, status, columns, participants, results, results_s
         computed = {
             (pid, leaf): (target, org, overridden)
             for pid, leaf, target, org, overridden in LeafResult.objects.filter(
-                result__version=results, result__participant_id__in=ids, leaf_id__in=automatic
+                sheet__results__version=results,
+                sheet__participant_id__in=ids,
+                leaf_id__in=automatic,
             )
             .order_by()
             .values_list(
-                "result__participant_id", "leaf_id", "target_value", "org_value", "org_overridden"
+                "sheet__participant_id", "leaf_id", "target_value", "org_value", "org_overridden"
             )
         }
         computed = _without_small_samples(user, cycle, columns, participants, computed)

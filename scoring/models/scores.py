@@ -265,11 +265,35 @@ class ResultQuerySet(models.QuerySet):
         return self.filter(version__is_current=True)
 
 
+class ResultSheet(models.Model):
+    """One computation of one participant's leaf values (DESIGN §3). A result version
+    shares the sheet of every participant whose inputs did not change since the version
+    before it, so one changed score writes one participant's leaves, not the cycle's.
+    Written and deleted only by `scoring.services`."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+
+    class Meta:
+        verbose_name = _("得分明细")
+        verbose_name_plural = _("得分明细")
+
+    def __str__(self):
+        return f"{self.participant_id} · #{self.pk}"
+
+
 class Result(models.Model):
     """One participant's outcome in one result version (SPEC §3.2–§3.5)."""
 
     version = models.ForeignKey(ResultVersion, on_delete=models.CASCADE, related_name="results")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="results")
+    # The participant's leaf values: this version's own computation, or an earlier
+    # version's when nothing of the participant changed since (deleted with the last
+    # result that uses it, by `scoring.services`).
+    sheet = models.ForeignKey(
+        ResultSheet, on_delete=models.DO_NOTHING, related_name="results", db_constraint=False
+    )
     group = models.CharField(_("排名范围"), max_length=64, blank=True)
     graded = models.BooleanField(_("参加评定"))
     self_total = models.DecimalField(_("自评"), max_digits=7, decimal_places=2)
@@ -304,16 +328,21 @@ class Result(models.Model):
     def __str__(self):
         return f"{self.participant} · {self.final}"
 
+    @property
+    def leaves(self):
+        """This result's leaf values (its sheet's)."""
+        return LeafResult.objects.filter(sheet_id=self.sheet_id)
+
 
 class LeafResult(models.Model):
-    """One leaf's rounded S/T/O values for one participant (SPEC §3.2)."""
+    """One leaf's rounded S/T/O values on one participant's sheet (SPEC §3.2)."""
 
-    # Derived rows, tens of thousands per version, written and deleted only by
+    # Derived rows, tens of thousands per full computation, written and deleted only by
     # `scoring.services` (COPY in, plain DELETE out, inside the version's transaction):
     # no database foreign-key checks — they were most of a city's commit — and no index
-    # of its own on `result` (the unique index below starts with it).
-    result = models.ForeignKey(
-        Result,
+    # of its own on `sheet` (the unique index below starts with it).
+    sheet = models.ForeignKey(
+        ResultSheet,
         on_delete=models.CASCADE,
         related_name="leaves",
         db_constraint=False,
@@ -333,10 +362,8 @@ class LeafResult(models.Model):
     class Meta:
         verbose_name = _("指标得分")
         verbose_name_plural = _("指标得分")
-        ordering = ["result", "leaf__sort_key"]
-        constraints = [
-            models.UniqueConstraint(fields=["result", "leaf"], name="leaf_result_unique")
-        ]
+        ordering = ["sheet", "leaf__sort_key"]
+        constraints = [models.UniqueConstraint(fields=["sheet", "leaf"], name="leaf_result_unique")]
 
     def __str__(self):
-        return f"{self.result_id} · {self.leaf_id}"
+        return f"{self.sheet_id} · {self.leaf_id}"

@@ -102,7 +102,7 @@ def override_grade(*, actor, participant, grade, reason, version=None):
     }
     override.full_clean()
     override.save()
-    mark_inputs_changed(cycle)
+    mark_inputs_changed(cycle, participants=[participant])
     return override
 
 
@@ -120,7 +120,7 @@ def clear_override(*, actor, participant, version):
         raise StaleVersion(override)
     override._history_user = actor
     override.delete()
-    mark_inputs_changed(cycle)
+    mark_inputs_changed(cycle, participants=[participant])
 
 
 def recompute_results(*, actor, cycle):

@@ -455,4 +455,4 @@ def cast_ballot(*, code, choice, comment=""):
         comment=comment,
         cast_on=today,
     )
-    mark_inputs_changed(opening.cycle)
+    mark_inputs_changed(opening.cycle, communities=[opening.community.pk])

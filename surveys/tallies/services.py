@@ -284,7 +284,7 @@ def key_tally(*, actor, cycle, community, category, counts, version=None):
     own._history_user = actor
     own.save()
     if tally_state(_keyings(group), double_entry)[1] != before:
-        mark_inputs_changed(cycle)
+        mark_inputs_changed(cycle, communities=[community.pk])
     return own
 
 

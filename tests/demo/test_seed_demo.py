@@ -105,7 +105,7 @@ def test_the_demo_holds_a_county_two_years_of_scores_and_their_evidence(db):
         for warnings in Result.objects.filter(version=pinned).values_list("warnings", flat=True)
         for w in warnings
     )
-    survey_leaf = LeafResult.objects.filter(result__version=pinned, leaf__method="survey")
+    survey_leaf = LeafResult.objects.filter(sheet__results__version=pinned, leaf__method="survey")
     assert not survey_leaf.filter(target_value=0).exists()
     # …so last year has 优秀 (within the quota) and one veto (越级信访).
     grades = Counter(pinned.results.values_list("grade", flat=True))

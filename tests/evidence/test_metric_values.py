@@ -230,8 +230,8 @@ def test_an_entered_value_feeds_the_target_leaf(world, cycle):
     enter(world, cycle, value="76")
     compute_cycle(cycle.pk)
     leaf = LeafResult.objects.get(
-        result__version__is_current=True,
-        result__participant__community=world.community_a1,
+        sheet__results__version__is_current=True,
+        sheet__participant__community=world.community_a1,
         leaf__name="服务覆盖率",
     )
     assert (leaf.target_value, leaf.basis) == (D("4.00"), D("76"))
@@ -392,8 +392,8 @@ def test_a_counted_metric_feeds_a_bands_leaf_end_to_end(world, cycle):
     compute_cycle(cycle.pk)
     leaves = dict(
         LeafResult.objects.filter(
-            result__version__is_current=True, leaf__metric_key="resolved_conflicts"
-        ).values_list("result__participant__community__code", "target_value")
+            sheet__results__version__is_current=True, leaf__metric_key="resolved_conflicts"
+        ).values_list("sheet__participant__community__code", "target_value")
     )
     assert leaves == {"QA101": D("2.00"), "QA102": D("0.00"), "QA201": D("0.00")}
 

@@ -29,7 +29,7 @@ from evidence.models import (
 )
 from org.models import OrgUnit
 from scoring.engine import round_half_up
-from scoring.models import Result, ResultVersion
+from scoring.models import Result, ResultSheet, ResultVersion
 from scoring.services import current_results
 from surveys.models import BallotBatch
 from tests.factories import (
@@ -135,11 +135,15 @@ def results_in_bulk(cycle):
     def tier(rank):
         return "一档" if rank <= top else "三档" if rank > n - bottom else "二档"
 
+    sheets = ResultSheet.objects.bulk_create(
+        (ResultSheet(participant=p) for p in participants), batch_size=1000
+    )
     Result.objects.bulk_create(
         (
             Result(
                 version=version,
                 participant=p,
+                sheet=sheets[i],
                 group="",
                 graded=True,
                 self_total=finals[i],

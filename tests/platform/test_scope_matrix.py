@@ -40,7 +40,7 @@ from org.models import CommunityWorker, Membership, OrgUnit, OrgUnitKind, Secret
 from org.notifications.models import Notification
 from org.scope import scope_of
 from reports.models import Bulletin, Job, JobKind, JobState
-from scoring.models import Appeal, Result, ResultVersion, ScoreEntry, Source
+from scoring.models import Appeal, Result, ResultSheet, ResultVersion, ScoreEntry, Source
 from surveys.models import BallotBatch, PaperTally, SurveySettings
 from tests.conftest import PERSONAS
 from tests.factories import OrgUnitFactory
@@ -331,7 +331,14 @@ def add_foreign_results(world):
         world.foreign_results[persona] = Result.objects.get_or_create(
             version=version,
             participant=participant,
-            defaults={"graded": True, "veto": False, "grade": "合格", "rule_grade": "合格", **zero},
+            defaults={
+                "sheet": lambda p=participant: ResultSheet.objects.create(participant=p),
+                "graded": True,
+                "veto": False,
+                "grade": "合格",
+                "rule_grade": "合格",
+                **zero,
+            },
         )[0]
         world.foreign_attachments[persona] = Attachment.objects.get_or_create(
             participant=participant,

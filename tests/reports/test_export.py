@@ -73,7 +73,7 @@ def scored(world, monkeypatch):
         inputs,
         "INPUT_SOURCES",
         [
-            lambda cycle, cutoff: inputs.InputContribution(
+            lambda cycle, cutoff, only=None: inputs.InputContribution(
                 events=(
                     engine.Event(
                         str(people["a2"].pk), "YJXF", on=date(2026, 5, 4), description="越级上访"
@@ -207,9 +207,9 @@ def test_every_ranking_number_reads_back_as_the_stored_decimal(scored):
 def test_every_detail_number_reads_back_as_the_stored_leaf_values(scored):
     version = current_results(scored)
     stored = {
-        (lr.result.participant.secretary.staff_no, lr.leaf.code): lr
-        for lr in LeafResult.objects.filter(result__version=version).select_related(
-            "leaf", "result__participant__secretary"
+        (lr.sheet.participant.secretary.staff_no, lr.leaf.code): lr
+        for lr in LeafResult.objects.filter(sheet__results__version=version).select_related(
+            "leaf", "sheet__participant__secretary"
         )
     }
     _headers, rows = table(workbook(exported(scored))["明细"])
@@ -219,7 +219,7 @@ def test_every_detail_number_reads_back_as_the_stored_leaf_values(scored):
         key = (row["工号"].value, row["指标编码"].value)
         leaf = stored[key]
         seen.add(key)
-        assert row["姓名"].value == leaf.result.participant.secretary.name
+        assert row["姓名"].value == leaf.sheet.participant.secretary.name
         assert row["指标名称"].value == leaf.leaf.name
         assert number(row["分值"]) == leaf.leaf.points
         assert number(row["自评"]) == leaf.self_value

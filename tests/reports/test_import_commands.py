@@ -81,7 +81,7 @@ def snapshot(database):
             " WHERE v.is_current ORDER BY r.id"
         ).fetchall()
         leaves = db.execute(
-            "SELECT l.* FROM scoring_leafresult l JOIN scoring_result r ON r.id = l.result_id"
+            "SELECT l.* FROM scoring_leafresult l JOIN scoring_result r ON r.sheet_id = l.sheet_id"
             " JOIN scoring_resultversion v ON v.id = r.version_id WHERE v.is_current"
             " ORDER BY l.id"
         ).fetchall()

@@ -70,8 +70,8 @@ def history_counts():
 
 def leaf_result(cycle, staff_no, code):
     return LeafResult.objects.get(
-        result__version=current_results(cycle),
-        result__participant__secretary__staff_no=staff_no,
+        sheet__results__version=current_results(cycle),
+        sheet__participant__secretary__staff_no=staff_no,
         leaf__code=code,
     )
 
@@ -483,9 +483,9 @@ def test_export_reads_back_as_the_stored_results(tmp_path, cycle):
     header, detail = read_sheet(path, "明细")
     assert header == DETAIL_COLUMNS
     leaves = {
-        (leaf.result.participant.secretary.staff_no, leaf.leaf.code): leaf
-        for leaf in LeafResult.objects.filter(result__in=results.values()).select_related(
-            "result__participant__secretary", "leaf"
+        (leaf.sheet.participant.secretary.staff_no, leaf.leaf.code): leaf
+        for leaf in LeafResult.objects.filter(sheet__results__in=results.values()).select_related(
+            "sheet__participant__secretary", "leaf"
         )
     }
     assert len(detail) == len(leaves) == 40 * 21

@@ -119,7 +119,7 @@ def table_counts():
 def result_rows(cycle_id):
     """The current results of a cycle, every stored figure, as plain tuples."""
     results = Result.objects.filter(version__cycle_id=cycle_id, version__is_current=True)
-    leaves = LeafResult.objects.filter(result__in=results)
+    leaves = LeafResult.objects.filter(sheet__results__in=results)
     return (
         sorted(
             results.values_list(
@@ -142,7 +142,7 @@ def result_rows(cycle_id):
         ),
         sorted(
             leaves.values_list(
-                "result_id", "leaf_id", "self_value", "target_value", "org_value", "basis"
+                "sheet__results__id", "leaf_id", "self_value", "target_value", "org_value", "basis"
             )
         ),
     )

@@ -178,7 +178,7 @@ def test_a_non_graded_participant_has_no_grade_to_override(world, cycle, a1):
 def test_a_vetoed_participant_stays_failed(world, cycle, a1, monkeypatch):
     """SPEC §3.3: vetoed → 不合格; an exemption, not an override, lifts a veto."""
     event = engine.Event(str(a1.pk), "WJXW", on=date(2026, 4, 1))
-    source = lambda cycle, cutoff: inputs.InputContribution(events=(event,))  # noqa: E731
+    source = lambda cycle, cutoff, only=None: inputs.InputContribution(events=(event,))  # noqa: E731
     monkeypatch.setattr(inputs, "INPUT_SOURCES", [source])
     cycles.mark_inputs_changed(cycle)
     compute_cycle(cycle.pk)

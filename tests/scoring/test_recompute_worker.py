@@ -39,4 +39,4 @@ def test_a_saved_score_is_recomputed_by_the_worker(world, worker):
 
     assert wait_until(recomputed), "the worker did not swap in the new results"
     row = Result.objects.get(version=current_results(cycle), participant=me)
-    assert LeafResult.objects.get(result=row, leaf=leaf).self_value == 2
+    assert LeafResult.objects.get(sheet=row.sheet_id, leaf=leaf).self_value == 2

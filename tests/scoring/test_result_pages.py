@@ -91,7 +91,7 @@ def give_scores(cycle, shares, rater):
 
 def with_events(monkeypatch, *events):
     """Verified events as the (later) evidence app would feed them to the engine."""
-    source = lambda cycle, cutoff: inputs.InputContribution(events=events)  # noqa: E731
+    source = lambda cycle, cutoff, only=None: inputs.InputContribution(events=events)  # noqa: E731
     monkeypatch.setattr(inputs, "INPUT_SOURCES", [source])
 
 
@@ -507,7 +507,7 @@ def test_each_automatic_leaf_shows_what_its_value_was_computed_from(
     )
     counts = (engine.SurveyCount(community, "居民代表", satisfied=2, basic=1),)
     events = (engine.Event(str(a1.pk), "ZJXF", on=date(2026, 3, 1)),)
-    source = lambda c, cutoff: inputs.InputContribution(  # noqa: E731
+    source = lambda c, cutoff, only=None: inputs.InputContribution(  # noqa: E731
         metrics=metrics, events=events, survey_counts=counts
     )
     monkeypatch.setattr(inputs, "INPUT_SOURCES", [source])

@@ -16,7 +16,15 @@ from core.bulk import copy_rows, reserve_ids
 from indicators.starter import install_starter_templates
 from scoring import engine, services
 from scoring.inputs import load_inputs
-from scoring.models import GradeOverride, LeafResult, Result, ResultVersion, ScoreEntry, Source
+from scoring.models import (
+    GradeOverride,
+    LeafResult,
+    Result,
+    ResultSheet,
+    ResultVersion,
+    ScoreEntry,
+    Source,
+)
 from scoring.services import compute_cycle, enter_score
 from tests.factories import (
     OrgUnitFactory,
@@ -82,7 +90,7 @@ def test_results_are_stored_as_the_engine_computes_them(world, cycle):
         )
         leaves = {
             lr.leaf.code: (lr.self_value, lr.target_value, lr.org_value)
-            for lr in LeafResult.objects.filter(result=row).select_related("leaf")
+            for lr in LeafResult.objects.filter(sheet=row.sheet_id).select_related("leaf")
         }
         assert leaves == {
             leaf.code: (leaf.self_value, leaf.target_value, leaf.org_value) for leaf in one.leaves
@@ -155,7 +163,7 @@ def test_every_score_marks_results_stale_and_recomputes_after_commit(
     version = services.current_results(cycle)
     assert not services.results_are_stale(fresh(cycle), version)
     row = Result.objects.get(version=version, participant=me)
-    assert LeafResult.objects.get(result=row, leaf=leaf).self_value == D(1)
+    assert LeafResult.objects.get(sheet=row.sheet_id, leaf=leaf).self_value == D(1)
 
 
 def test_settings_changes_mark_results_stale(world, cycle):
@@ -181,7 +189,8 @@ def test_old_versions_are_pruned_in_a_fixed_number_of_statements(
     assert ResultVersion.objects.filter(cycle=cycle).count() == 1 + services.KEEP_OLD_VERSIONS
     assert ResultVersion.objects.filter(cycle=cycle, is_current=True).count() == 1
     # Their leaf rows went with them (no database cascade keeps them in order).
-    assert not LeafResult.objects.exclude(result_id__in=Result.objects.values("pk")).exists()
+    assert not LeafResult.objects.exclude(sheet__in=Result.objects.values("sheet")).exists()
+    assert not ResultSheet.objects.exclude(pk__in=Result.objects.values("sheet")).exists()
 
 
 def test_text_and_lists_are_stored_as_they_are_whatever_characters_they_hold(world, cycle):
@@ -195,7 +204,9 @@ def test_text_and_lists_are_stored_as_they_are_whatever_characters_they_hold(wor
     Result.objects.filter(version=version, participant_id=int(one.participant_id)).delete()
     (result_id,) = reserve_ids(Result, 1)
     copy_rows(
-        Result, services.RESULT_COLUMNS, [services._result_row(cycle, version, result_id, one)]
+        Result,
+        services.RESULT_COLUMNS,
+        [services._result_row(cycle, version, result_id, result_id, one)],
     )
     stored = Result.objects.get(pk=result_id)
     assert stored.warnings == list(odd)

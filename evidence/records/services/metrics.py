@@ -131,7 +131,7 @@ def set_metric_value(
     current.value, current.source, current.note = checked, source, note.strip()
     current.entered_by = actor
     _stamp(current, actor).save()
-    mark_inputs_changed(cycle)
+    mark_inputs_changed(cycle, communities=[community.pk])
     return current
 
 
@@ -152,7 +152,7 @@ def clear_metric_value(*, actor, cycle, community, key, version):
     if current.version != version:
         raise StaleVersion(current)
     _stamp(current, actor).delete()
-    mark_inputs_changed(cycle)
+    mark_inputs_changed(cycle, communities=[community.pk])
 
 
 def _paste_rows(text):
@@ -238,7 +238,7 @@ def import_metric_values(*, actor, cycle, text):
             cycle=cycle, community__in=[c for c, _k, _v in parsed]
         )
     }
-    changed = 0
+    changed = set()
     for community, key, value in parsed:
         current = existing.get((community.pk, key))
         if current is None:
@@ -249,7 +249,7 @@ def import_metric_values(*, actor, cycle, text):
             current.version += 1
         current.value, current.source, current.entered_by = value, MetricValueSource.IMPORTED, actor
         _stamp(current, actor).save()
-        changed += 1
+        changed.add(community.pk)
     if changed:
-        mark_inputs_changed(cycle)
+        mark_inputs_changed(cycle, communities=changed)
     return len(parsed)

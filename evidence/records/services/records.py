@@ -71,7 +71,7 @@ def _records_changed(community, *dates):
                 % {"name": cycle.name}
             )
     for cycle in touched:
-        mark_inputs_changed(cycle)
+        mark_inputs_changed(cycle, communities=[community.pk])
 
 
 def _check_dates(**dates):

@@ -165,7 +165,7 @@ def participant_sheet(result, cycle, *, small=None):
     blocks = _blocks(nodes)
     values = {
         row["leaf_id"]: row
-        for row in LeafResult.objects.filter(result=result).values(
+        for row in LeafResult.objects.filter(sheet_id=result.sheet_id).values(
             "leaf_id", "self_value", "target_value", "org_value", "org_overridden", "basis"
         )
     }
@@ -234,7 +234,7 @@ def county_average(version, cycle, sheet):
     sums = defaultdict(lambda: ZERO)
     n = 0
     rows = (
-        LeafResult.objects.filter(result__version=version)
+        LeafResult.objects.filter(sheet__results__version=version)
         .values("leaf_id")
         .annotate(s=Sum("self_value"), t=Sum("target_value"), o=Sum("org_value"), n=Count("pk"))
         .order_by()
