@@ -279,6 +279,7 @@ class Participant(models.Model):
 
     history = audit_history()
     objects = ParticipantQuerySet.as_manager()
+    audit_name_related = ("secretary", "community")
 
     class Meta:
         verbose_name = _("参评书记")

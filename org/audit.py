@@ -249,7 +249,10 @@ class _RelatedNames:
     def resolve(self):
         found = {}
         for model, ids in self.wanted.items():
-            found[model] = {o.pk: str(o) for o in model._base_manager.filter(pk__in=ids)}
+            # A model whose name reads related rows says which (`audit_name_related`).
+            related = getattr(model, "audit_name_related", ())
+            rows = model._base_manager.filter(pk__in=ids).select_related(*related)
+            found[model] = {o.pk: str(o) for o in rows}
         for model, cell in self.cells:
             cell.text = found[model].get(cell.value, f"#{cell.value}")
 

@@ -11,7 +11,9 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from indicators.models import IndicatorNode
+from scoring import engine
 from scoring.models import (
+    Result,
     ResultVersion,
     ScoreEntry,
     SelfEvaluation,
@@ -34,11 +36,46 @@ def results_current(cycle):
     return []
 
 
-def missing_scores(cycle):
+REQUIRED = (Source.TARGET, Source.ORG)
+WARNED = {Source.TARGET: engine.MISSING_TARGET, Source.ORG: engine.MISSING_ORG}
+
+
+def missing_scores(cycle, listed=None):
     """Per participant, the `rating` leaves without a 目标量评 or 组织考评 value (SPEC §3.2:
-    they would count as 0). Returns [(participant, [(source, [leaf codes])])]."""
+    they would count as 0): `([(participant, [(source, [leaf codes])])], how many lack
+    any)`, the list cut to the first `listed` by community and staff number."""
     if cycle.frozen_template_id is None:
-        return []
+        return [], 0
+    gaps = _gaps(cycle)
+    order = cycle.participants.order_by("community__path", "secretary__staff_no").values_list(
+        "pk", flat=True
+    )
+    lacking = [pk for pk in order if pk in gaps]
+    shown = lacking if listed is None else lacking[:listed]
+    people = cycle.participants.select_related("secretary", "community").in_bulk(shown)
+    return [(people[pk], gaps[pk]) for pk in shown], len(lacking)
+
+
+def _gaps(cycle):
+    """{participant id: [(source, [leaf codes])]} of everyone lacking a required value.
+    Current results already say it (the engine warns of each participant's gaps, from
+    the same inputs): read from their rows. Stale ones do not: then counted in the
+    database (leaves with a value per participant and source), reading the entries of
+    the incomplete participants only."""
+    version = current_results(cycle)
+    if version is not None and not results_are_stale(cycle, version):
+        found = defaultdict(list)
+        rows = (
+            Result.objects.filter(version=version)
+            .order_by()
+            .values_list("participant_id", "warnings")
+        )
+        for pid, warnings in rows:
+            for warning in warnings:
+                for source, prefix in WARNED.items():
+                    if warning.startswith(prefix):
+                        found[pid].append((source, warning[len(prefix) :].split(", ")))
+        return found
     leaves = list(
         IndicatorNode.objects.filter(
             template_id=cycle.frozen_template_id, method="rating", children__isnull=True
@@ -47,25 +84,36 @@ def missing_scores(cycle):
         .values_list("pk", "code")
     )
     if not leaves:
-        return []
+        return {}
+    scored = {
+        (pid, source): n
+        for pid, source, n in ScoreEntry.objects.filter(
+            participant__cycle=cycle, source__in=REQUIRED, leaf_id__in=[pk for pk, _ in leaves]
+        )
+        .order_by()
+        .values("participant_id", "source")
+        .annotate(n=Count("leaf_id", distinct=True))
+        .values_list("participant_id", "source", "n")
+    }
+    lacking = [
+        pk
+        for pk in cycle.participants.values_list("pk", flat=True)
+        if any(scored.get((pk, source), 0) < len(leaves) for source in REQUIRED)
+    ]
     present = set(
-        ScoreEntry.objects.filter(
-            participant__cycle=cycle, source__in=(Source.TARGET, Source.ORG)
-        ).values_list("participant_id", "leaf_id", "source")
+        ScoreEntry.objects.filter(participant_id__in=lacking, source__in=REQUIRED).values_list(
+            "participant_id", "leaf_id", "source"
+        )
     )
-    missing = []
-    participants = cycle.participants.select_related("secretary", "community").order_by(
-        "community__path", "secretary__staff_no"
-    )
-    for participant in participants:
-        gaps = defaultdict(list)
-        for source in (Source.TARGET, Source.ORG):
-            for leaf_id, code in leaves:
-                if (participant.pk, leaf_id, source) not in present:
-                    gaps[source].append(code)
-        if gaps:
-            missing.append((participant, list(gaps.items())))
-    return missing
+    found = {}
+    for pk in lacking:
+        gaps = []
+        for source in REQUIRED:
+            codes = [code for leaf_id, code in leaves if (pk, leaf_id, source) not in present]
+            if codes:
+                gaps.append((source, codes))
+        found[pk] = gaps
+    return found
 
 
 def complete_participants(cycle, source, leaves, n_leaves):
@@ -83,11 +131,22 @@ def complete_participants(cycle, source, leaves, n_leaves):
 
 def count_missing_scores(cycle, reach):
     """How many participants still lack a value of a source on some `rating` leaf, where
-    `reach` maps each source to the participants (a queryset) whose gaps count for it.
-    Counted in the database in two queries, without reading the entries (the home
-    page's 待办 asks this for the sources and participants its reader enters)."""
+    `reach` maps each source to the participants (a queryset) whose gaps count for it
+    (the home page's 待办 asks this for the sources and participants its reader
+    enters). From current results' rows when there are, else counted in the database in
+    two queries, without reading the entries."""
     if cycle.frozen_template_id is None or not reach:
         return 0
+    version = current_results(cycle)
+    if version is not None and not results_are_stale(cycle, version):
+        warned = defaultdict(list)
+        for pid, gaps in _gaps(cycle).items():
+            for source, _codes in gaps:
+                warned[source].append(pid)
+        lacking = Q()
+        for source, participants in reach.items():
+            lacking |= Q(pk__in=participants.values("pk")) & Q(pk__in=warned[source])
+        return cycle.participants.filter(lacking).order_by().count()
     leaves = IndicatorNode.objects.filter(
         template_id=cycle.frozen_template_id, method="rating", children__isnull=True
     )
@@ -103,18 +162,18 @@ def count_missing_scores(cycle, reach):
 
 def required_scores_present(cycle):
     """Every participant has 目标量评 and 组织考评 values for every `rating` leaf."""
-    missing = missing_scores(cycle)
+    missing, lacking = missing_scores(cycle, listed=MISSING_LISTED)
     problems = []
-    for participant, gaps in missing[:MISSING_LISTED]:
+    for participant, gaps in missing:
         parts = "；".join(
             _("%(source)s缺 %(codes)s")
             % {"source": Source(source).label, "codes": "、".join(codes)}
             for source, codes in gaps
         )
         problems.append(_("%(who)s：%(parts)s。") % {"who": participant, "parts": parts})
-    if len(missing) > MISSING_LISTED:
+    if lacking > len(missing):
         problems.append(
-            _("另有 %(n)d 位书记的评分不完整，详见评分表。") % {"n": len(missing) - MISSING_LISTED}
+            _("另有 %(n)d 位书记的评分不完整，详见评分表。") % {"n": lacking - len(missing)}
         )
     return problems
 

@@ -8,13 +8,10 @@ from django.utils.translation import gettext as _
 from assessment.models import Cycle, CycleStatus
 from core.todo import Todo
 from org.scope import scope_of
-from surveys.tallies.selectors import (
-    categories_of,
-    small_samples,
-    staff_communities,
-    tally_groups,
-)
-from surveys.tallies.services import KEYER_ROLES, TallyStatus
+from surveys.inputs import paper_keyings
+from surveys.models import PaperTally
+from surveys.tallies.selectors import small_samples, staff_communities
+from surveys.tallies.services import KEYER_ROLES, TallyStatus, tally_state
 
 KEYING = (CycleStatus.OPEN, CycleStatus.SCORING)
 
@@ -26,9 +23,18 @@ def survey_todos(user):
     lines = []
     for cycle in Cycle.objects.for_user(user, KEYER_ROLES).filter(status__in=KEYING):
         communities = staff_communities(user, cycle)
-        groups = tally_groups(cycle, communities, categories_of(cycle))
-        conflicts = sum(g.status == TallyStatus.CONFLICT for g in groups)
-        second = sum(g.status == TallyStatus.PENDING and g.own(user) is None for g in groups)
+        # Only the keyings' states are counted: plain rows, no model built (a city keys
+        # tens of thousands).
+        keyings, double_entry = paper_keyings(
+            PaperTally.objects.filter(cycle=cycle, community__in=[c.id for c in communities]),
+            "community_id",
+            "category_id",
+        )
+        conflicts = second = 0
+        for rows in keyings.values():
+            status = tally_state(rows, double_entry)[0]
+            conflicts += status == TallyStatus.CONFLICT
+            second += status == TallyStatus.PENDING and all(k != user.pk for k, *_ in rows)
         url = reverse("paper-tallies", args=[cycle.pk])
         if conflicts:
             lines.append(Todo(_("纸质票录入不一致"), url, conflicts, cycle.name, tone="danger"))

@@ -24,6 +24,9 @@ from scoring.engine.types import (
     AUTOMATIC_METHODS,
     EXACT_CONTEXT,
     HUNDRED,
+    MISSING_ORG,
+    MISSING_SELF,
+    MISSING_TARGET,
     ZERO,
     CycleInputs,
     CycleResult,
@@ -133,11 +136,11 @@ def _score_participant(
         )
 
     if missing[Source.SELF]:
-        warnings.append("自评不完整: " + ", ".join(missing[Source.SELF]))
+        warnings.append(MISSING_SELF + ", ".join(missing[Source.SELF]))
     if missing[Source.TARGET]:
-        warnings.append("目标量评缺项: " + ", ".join(missing[Source.TARGET]))
+        warnings.append(MISSING_TARGET + ", ".join(missing[Source.TARGET]))
     if missing[Source.ORG]:
-        warnings.append("组织考评缺项: " + ", ".join(missing[Source.ORG]))
+        warnings.append(MISSING_ORG + ", ".join(missing[Source.ORG]))
 
     self_total = sum((v.self_value for v in values), ZERO)
     target_total = sum((v.target_value for v in values), ZERO)

@@ -18,6 +18,13 @@ CENT = Decimal("0.01")
 EXACT_CONTEXT = Context(prec=60)
 
 
+# A participant's warnings naming the leaves without a value of a source (SPEC §3.2:
+# they count as 0), each followed by the leaf codes joined with ", ".
+MISSING_SELF = "自评不完整: "
+MISSING_TARGET = "目标量评缺项: "
+MISSING_ORG = "组织考评缺项: "
+
+
 def round2(value: Decimal) -> Decimal:
     """SPEC §3: round to 2 decimals, half up."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)

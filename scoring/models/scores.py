@@ -80,6 +80,9 @@ class ScoreEntry(models.Model):
     def __str__(self):
         return f"{self.participant} · {self.leaf.code} · {self.get_source_display()} · {self.value}"
 
+    # The audit trail names an entry from batched lookups (`org.audit`), not row by row.
+    audit_repr_fields = ("participant", "leaf", "source", "value")
+
     def audit_scope_path(self):
         return self.participant.community.path
 

@@ -14,6 +14,7 @@ from evidence.filings import services as filings
 from reports.models import Job, JobKind, JobState
 from scoring.models import ScoreEntry, Source
 from scoring.selfeval import services as selfeval
+from scoring.services import compute_cycle
 from surveys.tallies import services as tallies
 from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
 
@@ -122,22 +123,34 @@ def give_scores(cycle, rater, source, participants):
     )
 
 
-def test_missing_scores_count_only_the_sources_the_reader_enters(world, cycle, login):
+def settle(cycle, computed):
+    """With `computed`, the results are current (their rows say who lacks what); else
+    stale (the gaps are counted from the entries)."""
+    cycles.mark_inputs_changed(cycle)
+    if computed:
+        compute_cycle(cycle.pk)
+
+
+@pytest.mark.parametrize("computed", [False, True])
+def test_missing_scores_count_only_the_sources_the_reader_enters(world, cycle, login, computed):
     """A town assessor entering 目标量评 (the cycle lets towns enter it) is told about
     their own town's 目标量评 gaps, not about 组织考评, which the county fills."""
     cycle = cycles.update_cycle(actor=None, cycle=cycle, version=cycle.version, target_entry="town")
     cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
+    settle(cycle, computed)
     town = cycle.participants.filter(community__parent=world.town_a)
     assert 0 < town.count() < cycle.participants.count()
     url = reverse("score-grid", args=[cycle.pk])
     assert todo(login(world.town_assessor_a))["评分未录完的书记"] == (town.count(), url)
     give_scores(cycle, world.town_assessor_a, Source.TARGET, town)
+    settle(cycle, computed)
     assert "评分未录完的书记" not in todo(login(world.town_assessor_a))
     response = login(world.county_assessor_a).get(reverse("home"))
     (line,) = [t for t in response.context["todos"] if t.label == "评分未录完的书记"]
     assert line.count == cycle.participants.count()
     assert line.detail == f"{cycle.name}：缺组织考评"
     give_scores(cycle, world.county_assessor_a, Source.ORG, cycle.participants.all())
+    settle(cycle, computed)
     assert "评分未录完的书记" not in todo(login(world.county_assessor_a))
 
 

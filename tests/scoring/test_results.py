@@ -279,6 +279,25 @@ def test_review_lists_the_missing_scores(world, cycle):
     assert shown == refused.value.messages
 
 
+def test_review_lists_the_first_incomplete_and_counts_the_rest(world, cycle, monkeypatch):
+    """Issue 4 at county size: the first `MISSING_LISTED` participants (by community and
+    staff number) are named, the rest counted; only their entries are read."""
+    from scoring import guards
+
+    cycle = to_scoring(complete_scoring(cycle, world.county_assessor_a))
+    leaf = rating_leaf(cycle)
+    ScoreEntry.objects.filter(participant__cycle=cycle, leaf=leaf, source=Source.TARGET).delete()
+    cycles.mark_inputs_changed(cycle)
+    monkeypatch.setattr(guards, "MISSING_LISTED", 1)
+    named = f"甲书记（城东社区）：目标量评缺 {leaf.code}。"
+    counted = "另有 2 位书记的评分不完整，详见评分表。"
+    # Stale results: counted from the entries.
+    assert {named, counted} <= set(cycles.blockers(fresh(cycle), "start_review"))
+    # Current results say the same from their rows (the engine's warnings).
+    compute_cycle(cycle.pk)
+    assert {named, counted} <= set(cycles.blockers(fresh(cycle), "start_review"))
+
+
 def test_publication_pins_the_results(world, cycle):
     cycle = to_scoring(complete_scoring(cycle, world.county_assessor_a))
     for name in ("start_review", "publish"):
