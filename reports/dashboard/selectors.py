@@ -23,9 +23,10 @@ from indicators.models import IndicatorNode, MetricDefinition
 from org.models import OrgUnit, OrgUnitKind
 from reports.bulletins.selectors import latest_issued
 from reports.models import Job, JobKind, JobState
+from scoring import engine
 from scoring.access import STAFF_ROLES, reads_whole_county
 from scoring.guards import complete_participants
-from scoring.models import SelfEvaluationStatus, Source
+from scoring.models import Result, SelfEvaluationStatus, Source
 from scoring.services import current_results, results_are_stale
 from surveys.tallies.selectors import return_rates, staff_communities
 
@@ -190,6 +191,18 @@ def _town(towns, pk, name, path):
 def _participant_counts(towns, cycle, participants, leaves):
     every, rating, n_every, n_rating = leaves
     statuses = SelfEvaluationStatus
+    version = current_results(cycle)
+    warned = version is not None and not results_are_stale(cycle, version)
+    completeness = {}
+    if not warned:
+        # Counted from the entries (every rater's values of every participant).
+        completeness = {
+            "self_complete": Count("pk", filter=_complete(cycle, every, n_every, Source.SELF)),
+            "target_complete": Count(
+                "pk", filter=_complete(cycle, rating, n_rating, Source.TARGET)
+            ),
+            "org_complete": Count("pk", filter=_complete(cycle, rating, n_rating, Source.ORG)),
+        }
     rows = (
         participants.order_by()
         .values("community__parent_id", "community__parent__name", "community__parent__path")
@@ -199,9 +212,7 @@ def _participant_counts(towns, cycle, participants, leaves):
             draft=Count("pk", filter=Q(self_evaluation__status=statuses.DRAFT)),
             returned=Count("pk", filter=Q(self_evaluation__status=statuses.RETURNED)),
             submitted=Count("pk", filter=Q(self_evaluation__status=statuses.SUBMITTED)),
-            self_complete=Count("pk", filter=_complete(cycle, every, n_every, Source.SELF)),
-            target_complete=Count("pk", filter=_complete(cycle, rating, n_rating, Source.TARGET)),
-            org_complete=Count("pk", filter=_complete(cycle, rating, n_rating, Source.ORG)),
+            **completeness,
         )
     )
     for row in rows:
@@ -213,8 +224,34 @@ def _participant_counts(towns, cycle, participants, leaves):
         )
         for name in ("participants", "not_started", "draft", "returned", "submitted"):
             setattr(town, name, row[name])
-        for name in COMPLETE.values():
+        for name in completeness:
             setattr(town, name, row[name])
+    if warned:
+        _complete_from_results(towns, version, participants)
+
+
+# The engine's warning of a participant's gaps in each source (SPEC §3.2).
+GAPS = {
+    "self_complete": engine.MISSING_SELF,
+    "target_complete": engine.MISSING_TARGET,
+    "org_complete": engine.MISSING_ORG,
+}
+
+
+def _complete_from_results(towns, version, participants):
+    """Complete participants per town and source from current results: each row warns
+    of its participant's gaps (the engine read the same inputs), so a row without the
+    warning is complete — one row per participant read, not every rater's entries."""
+    rows = (
+        Result.objects.filter(version=version, participant__in=participants.order_by())
+        .order_by()
+        .values_list("participant__community__parent_id", "warnings")
+    )
+    for town_id, warnings in rows:
+        town = towns[town_id]
+        for name, prefix in GAPS.items():
+            if not any(warning.startswith(prefix) for warning in warnings):
+                setattr(town, name, getattr(town, name) + 1)
 
 
 def _pending(towns, model, participants, status, attribute):

@@ -5,7 +5,7 @@ whole scope — in a fixed number of queries whatever the number of participants
 """
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,13 +17,14 @@ from assessment.models import Participant
 from indicators.models import BarsLevel, IndicatorNode
 from org.models import OrgUnit, OrgUnitKind
 from scoring.access import cycle_access, reads_whole_county
-from scoring.engine import Method
+from scoring.engine import MISSING_ORG, MISSING_TARGET, Method
 from scoring.grid.cells import COMPUTED, LEVEL, NUMBER, OVERRIDE, Cell, Column
 from scoring.grid.status import EntryStatus, default_source, entry_status
 from scoring.inputs import small_samples
 from scoring.models import (
     CriticalIncident,
     LeafResult,
+    Result,
     ResultVersion,
     ScoreEntry,
     SelfEvaluation,
@@ -34,8 +35,9 @@ from scoring.services import may_enter
 
 # The grid is for the assessors' two sources; 自评 is the secretary's own page.
 GRID_SOURCES = (Source.TARGET, Source.ORG)
-# 500 participants × a dimension's leaves stay quick to render and to tab through.
-ROWS_PER_PAGE = 100
+# A screenful or two of rows × a dimension's leaves: quick to render and to tab through
+# (a town filter narrows the list; the pager goes through the rest).
+ROWS_PER_PAGE = 50
 
 
 @dataclass
@@ -220,9 +222,12 @@ def load_grid(
         participants = list(ordered.filter(pk=participant_id))
         count = listed.count()
 
+    results = ResultVersion.objects.filter(cycle=cycle, is_current=True).first()
+    results_stale = results is None or results.inputs_version != cycle.inputs_version
     all_leaves = [leaf for dim in tree.dimensions for leaf in tree.leaves[dim.pk]]
     required_ids = {leaf.pk for leaf in all_leaves if not leaf.is_automatic}
-    filled = _filled_by_leaf(user, status.rater, listed, source, [n.pk for n in all_leaves])
+    current = None if results_stale else results
+    filled = _filled_by_leaf(user, status.rater, listed, source, all_leaves, current)
     for column in columns:
         column.filled = filled.get(column.leaf.pk, 0)
     tabs = [
@@ -240,14 +245,13 @@ def load_grid(
         counts = filled
         everyone = count
     else:
-        counts = _filled_by_leaf(user, status.rater, scoped, source, list(required_ids))
+        required = [leaf for leaf in all_leaves if leaf.pk in required_ids]
+        counts = _filled_by_leaf(user, status.rater, scoped, source, required, current)
         everyone = scoped.count()
     scope_progress = Progress(
         sum(n for pk, n in counts.items() if pk in required_ids), everyone * len(required_ids)
     )
 
-    results = ResultVersion.objects.filter(cycle=cycle, is_current=True).first()
-    results_stale = results is None or results.inputs_version != cycle.inputs_version
     rows = _rows(user, cycle, source, status, columns, participants, results, results_stale)
     return Grid(
         cycle=cycle,
@@ -266,16 +270,51 @@ def load_grid(
     )
 
 
-def _filled_by_leaf(user, rater, participants, source, leaf_ids):
-    """{leaf id: participants with a value} — the user's own values when they rate."""
+def _filled_by_leaf(user, rater, participants, source, leaves, results=None):
+    """{leaf id: participants with a value} — the user's own values when they rate.
+
+    A rater's own entries are one per participant and leaf: counted as rows. Everyone's
+    are counted per participant, which reads every rater's entries — unless `results`
+    (current) already say it: for a `rating` leaf, whoever their row does not warn of a
+    gap there (`engine.MISSING_TARGET`/`MISSING_ORG`); only the automatic leaves' few
+    entries (组织考评 overrides) are then counted."""
     entries = ScoreEntry.objects.filter(
-        participant__in=participants.order_by().values("pk"), source=source, leaf_id__in=leaf_ids
+        participant__in=participants.order_by().values("pk"), source=source
     )
     if rater:
-        entries = entries.filter(rater=user)
-    return dict(
-        entries.order_by().values_list("leaf_id").annotate(n=Count("participant_id", distinct=True))
-    )
+        entries = entries.filter(rater=user, leaf_id__in=[leaf.pk for leaf in leaves])
+        return dict(entries.order_by().values_list("leaf_id").annotate(n=Count("pk")))
+    rating = [leaf for leaf in leaves if not leaf.is_automatic]
+    if results is None or not rating:
+        entries = entries.filter(leaf_id__in=[leaf.pk for leaf in leaves])
+        return dict(
+            entries.order_by()
+            .values_list("leaf_id")
+            .annotate(n=Count("participant_id", distinct=True))
+        )
+    prefix = MISSING_WARNINGS[source]
+    gaps = Counter()
+    listed = 0
+    for (warnings,) in Result.objects.filter(
+        version=results, participant__in=participants.order_by().values("pk")
+    ).values_list("warnings"):
+        listed += 1
+        for warning in warnings:
+            if warning.startswith(prefix):
+                gaps.update(warning[len(prefix) :].split(", "))
+    filled = {leaf.pk: listed - gaps[leaf.code] for leaf in rating}
+    automatic = [leaf.pk for leaf in leaves if leaf.is_automatic]
+    if automatic:
+        filled.update(
+            entries.filter(leaf_id__in=automatic)
+            .order_by()
+            .values_list("leaf_id")
+            .annotate(n=Count("participant_id", distinct=True))
+        )
+    return filled
+
+
+MISSING_WARNINGS = {Source.TARGET: MISSING_TARGET, Source.ORG: MISSING_ORG}
 
 
 def _without_small_samples(user, cycle, columns, participants, computed):

@@ -23,6 +23,7 @@ from reports.bulletins.services import generate_bulletin, issue_bulletin
 from reports.models import Job, JobKind, JobState
 from scoring.models import ScoreEntry, SelfEvaluation, SelfEvaluationStatus, Source
 from scoring.selfeval import services as selfeval
+from scoring.services import compute_cycle
 from tests.factories import (
     MembershipFactory,
     UserFactory,
@@ -161,6 +162,27 @@ def test_the_county_sees_every_figure_of_the_county(world, scenario, login):
     assert b.total.metric_gaps == (3 if n_keys > 1 else 2)
     assert b.results == "none"
     assert b.jobs == []
+
+
+def test_current_results_give_the_same_completeness_as_the_entries(world, scenario, login):
+    """Issue 16: with current results the complete participants are counted from their
+    rows (each warns of its participant's gaps), not from every rater's entries: the
+    same figures, in total and per town."""
+
+    def completeness(b):
+        return [
+            (t.name, t.self_complete, t.target_complete, t.org_complete)
+            for t in (b.total, *b.towns)
+        ]
+
+    client = login(world.county_assessor_a)
+    cycles.mark_inputs_changed(scenario)
+    from_entries = board(client, scenario)
+    compute_cycle(scenario.pk)
+    from_results = board(client, scenario)
+    assert from_results.results == "current"
+    assert completeness(from_results) == completeness(from_entries)
+    assert figures(from_results) == figures(from_entries)
 
 
 def test_each_figure_links_to_the_page_where_the_work_is_done(world, scenario, login):

@@ -18,7 +18,7 @@ from assessment.models import Cycle
 from org.scope import Role
 from scoring import incidents
 from scoring.models import CriticalIncident, ScoreEntry, Source
-from scoring.services import enter_score
+from scoring.services import compute_cycle, enter_score
 from tests.conftest import person
 from tests.factories import SecretaryFactory, complete_scoring, fresh_cycle, open_seed_cycle
 
@@ -367,6 +367,17 @@ def test_counters_follow_the_raters_own_entries_and_the_others_are_summarised(wo
     url = grid_url(cycle, source="target", dimension=governance(cycle).pk)
     page = text_of(login(world.admin_a).get(url))
     assert re.search(rf'id="col-{direct.pk}"[^>]*>已评 3/3<', page)
+    stale = {n: re.search(rf'id="col-{n}"[^>]*>([^<]*)<', page)[1] for n in counted(cycle)}
+    # Current results say the same from their rows (each names its gaps).
+    compute_cycle(cycle.pk)
+    page = text_of(login(world.admin_a).get(url))
+    assert {n: re.search(rf'id="col-{n}"[^>]*>([^<]*)<', page)[1] for n in counted(cycle)} == stale
+    assert re.search(rf'id="col-{anchored.pk}"[^>]*>已评 1/3<', page)
+
+
+def counted(cycle):
+    """The leaves of the governance dimension (rating and automatic)."""
+    return list(governance(cycle).children.values_list("pk", flat=True))
 
 
 def test_the_town_filter_narrows_rows_and_counters(world, cycle, login):
