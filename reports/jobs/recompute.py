@@ -19,6 +19,10 @@ from reports.jobs import running
 from reports.models import Job, JobKind, JobState
 from scoring.services import compute_cycle
 
+# A recompute starts this long after the change that asked for it: changes made meanwhile
+# (a grid's autosaves, ballots being cast) share it — one recompute instead of one each.
+GATHER_SECONDS = 0.5
+
 
 def schedule_recompute(cycle_id):
     """Queue the cycle's recompute unless one already waits (listener of
@@ -34,6 +38,7 @@ def schedule_recompute(cycle_id):
                 county=cycle.county,
                 cycle=cycle,
                 options={"inputs_version": cycle.inputs_version},
+                countdown=GATHER_SECONDS,
             )
     except IntegrityError:
         return None  # the waiting one will read this change too

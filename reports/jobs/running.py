@@ -65,9 +65,9 @@ def register_work(kind, run, **messages):
     return WORK[kind]
 
 
-def start_job(*, kind, requested_by, county, cycle=None, options=None, **fields):
+def start_job(*, kind, requested_by, county, cycle=None, options=None, countdown=None, **fields):
     """Record a job of `kind` and hand it to a worker once the caller's transaction
-    commits (in-process without a broker)."""
+    commits (in-process without a broker), to start `countdown` seconds later if given."""
     job = Job.objects.create(
         kind=kind,
         requested_by=requested_by,
@@ -77,11 +77,11 @@ def start_job(*, kind, requested_by, county, cycle=None, options=None, **fields)
         message=_("排队中"),
         **fields,
     )
-    transaction.on_commit(lambda: enqueue(job.pk))
+    transaction.on_commit(lambda: enqueue(job.pk, countdown))
     return job
 
 
-def enqueue(job_id):
+def enqueue(job_id, countdown=None):
     """Hand the job to a worker; call once the job's row is committed. Without a broker
     (the demo) it runs here and now. When the broker cannot be reached the job stays
     queued and the sweeper hands it over later (the request that asked for it does not
@@ -90,7 +90,7 @@ def enqueue(job_id):
         run_job(job_id)
         return
     try:
-        current_app.send_task(RUN_TASK, args=[job_id])
+        current_app.send_task(RUN_TASK, args=[job_id], countdown=countdown)
     except Exception:
         logger.warning("Job %s stays queued: the broker cannot be reached", job_id, exc_info=True)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from assessment import services as cycles
 from assessment.models import Cycle, CycleStatus
-from reports.jobs import running, sweeper
+from reports.jobs import recompute, running, sweeper
 from reports.models import Job, JobKind, JobState
 from scoring.services import compute_cycle, current_results, results_are_stale
 from tests.factories import fresh_cycle, open_seed_cycle
@@ -68,7 +68,10 @@ def test_a_change_queues_one_recompute_and_changes_while_it_waits_share_it(
     (job,) = recomputes(cycle)
     assert job.state == JobState.QUEUED and job.requested_by is None
     assert job.county == cycle.county
-    broker.assert_called_once_with(running.RUN_TASK, args=[job.pk])
+    # It starts a moment later, so that changes made meanwhile share it too.
+    broker.assert_called_once_with(
+        running.RUN_TASK, args=[job.pk], countdown=recompute.GATHER_SECONDS
+    )
 
 
 def test_the_recompute_makes_the_results_current_and_says_so(
