@@ -98,12 +98,8 @@ def _score_participant(
         method = leaf.method
         assert method is not None
         found = scores.get(leaf.code, NOBODY)
-        means = {
-            Source.SELF: _source_mean(found.self, found, leaf, s.trim_min_raters),
-            Source.TARGET: _source_mean(found.target, found, leaf, s.trim_min_raters),
-            Source.ORG: _source_mean(found.org, found, leaf, s.trim_min_raters),
-        }
-        self_mean = means[Source.SELF]
+        self_mean = _source_mean(found.self, found, leaf, s.trim_min_raters)
+        org_mean = _source_mean(found.org, found, leaf, s.trim_min_raters)
         if self_mean is None:
             missing[Source.SELF].append(leaf.code)
         self_value = round2(self_mean if self_mean is not None else ZERO)
@@ -111,7 +107,8 @@ def _score_participant(
         overridden = False
         basis = None
         if method is Method.RATING:
-            t_mean, o_mean = means[Source.TARGET], means[Source.ORG]
+            t_mean = _source_mean(found.target, found, leaf, s.trim_min_raters)
+            o_mean = org_mean
             if t_mean is None:
                 missing[Source.TARGET].append(leaf.code)
             if o_mean is None:
@@ -126,7 +123,8 @@ def _score_participant(
             if method is Method.DEDUCTION:
                 # SPEC §3.5: points actually taken, after type caps and the floor at 0.
                 taken += leaf.points - t_value
-            override = means[Source.ORG]
+            # An automatic leaf's 目标量评 is computed (entered ones were set aside).
+            override = org_mean
             overridden = override is not None
             o_value = round2(override) if override is not None else t_value
         values.append(
