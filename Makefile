@@ -7,7 +7,7 @@ PORT ?= 8000
 # pytest-xdist worker has its own database and Redis databases.
 PYTEST_ARGS ?= -n auto --dist loadfile --durations=30
 
-.PHONY: run test lint format messages bench fonts
+.PHONY: bench-scaleout run test lint format messages bench fonts
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,11 @@ else
 	bench/services.sh
 	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(BIN)/python -m bench.harness $(SCALE)
 endif
+
+# `make bench-scaleout SCALE=province WORKERS=1,2,3,4`: recompute throughput against the
+# number of Celery workers, jobs partitioned by county (bench/scaleout.py).
+WORKERS ?= 1,2,3,4
+
+bench-scaleout: $(VENV)/.installed-dev
+	bench/services.sh
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)_scaleout}" $(BIN)/python -m bench.scaleout $(or $(SCALE),province) --workers $(WORKERS)

@@ -103,6 +103,12 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Web processes behind pgbouncer in transaction mode: no server-side cursors (a cursor
+# outlives the pooled connection's transaction). Workers connect to PostgreSQL itself:
+# a job run holds a session advisory lock (docs/performance.md "Scale-out").
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DB_TRANSACTION_POOLING", default=False
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite waits instead of failing when the in-process worker writes concurrently.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -277,6 +283,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Jobs on one queue (""), a queue per kind ("kind") or per kind and county shard
+# ("kind:N"): reports/jobs/queues.py, docs/performance.md "Scale-out".
+JOB_QUEUES = env("JOB_QUEUES", default="")
+CELERY_TASK_DEFAULT_QUEUE = "celery"
 
 # The cache is shared by the web and worker processes (recompute de-duplication), so it
 # lives in Redis whenever there is one; the demo without a broker keeps it in memory.

@@ -30,6 +30,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from reports import notices
+from reports.jobs import queues
 from reports.models import Job, JobState
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,11 @@ def enqueue(job_id, countdown=None):
         run_job(job_id)
         return
     try:
-        current_app.send_task(RUN_TASK, args=[job_id], countdown=countdown)
+        route = {}
+        if settings.JOB_QUEUES:
+            kind, county_id = Job.objects.values_list("kind", "county_id").get(pk=job_id)
+            route["queue"] = queues.queue_for(kind, county_id)
+        current_app.send_task(RUN_TASK, args=[job_id], countdown=countdown, **route)
     except Exception:
         logger.warning("Job %s stays queued: the broker cannot be reached", job_id, exc_info=True)
 

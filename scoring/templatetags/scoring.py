@@ -1,6 +1,7 @@
 from django import template
 
 from scoring.access import cycle_access
+from scoring.grid import html
 
 register = template.Library()
 
@@ -14,3 +15,9 @@ def scoring_access(context, cycle):
     if cycle.pk not in cache:
         cache[cycle.pk] = cycle_access(request.user, cycle)
     return cache[cycle.pk]
+
+
+@register.simple_tag
+def grid_cell(row, cell):
+    """`{% grid_cell row cell %}`: one score-grid cell (`scoring.grid.html`)."""
+    return html.grid_cell(row, cell)

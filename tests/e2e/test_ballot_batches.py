@@ -27,7 +27,7 @@ def test_an_assessor_confirms_a_batch_follows_its_slips_and_downloads_them_once(
     settings.MEDIA_ROOT = tmp_path / "media"
     # A broker would queue the job for a worker: here the test is the worker.
     queued = []
-    monkeypatch.setattr(running, "enqueue", queued.append)
+    monkeypatch.setattr(running, "enqueue", lambda job_id, countdown=None: queued.append(job_id))
     page = watched_page
     cycle = Cycle.objects.get(name=DEMO_CYCLE)
     before = BallotBatch.objects.aggregate(last=Max("pk"))["last"] or 0

@@ -476,7 +476,8 @@ def test_journey_4_the_admin_creates_an_account_and_reads_a_score_change(
     latest = table.locator("tbody tr").first
     expect(latest).to_contain_text("修改")
     expect(latest).to_contain_text("周县考")
-    expect(latest).to_contain_text(f"· 1.1 · 目标量评 · {changed.value}")
+    # The entry named by participant, leaf (code and name), source and value.
+    expect(latest).to_contain_text(f"· 1.1 {changed.leaf.name} · 目标量评 · {changed.value}")
     expect(latest.locator("del").first).to_contain_text(f"{entry.value}")
     expect(latest.locator("ins").first).to_contain_text(f"{changed.value}")
     expect(latest).to_contain_text("复核台账后调整")

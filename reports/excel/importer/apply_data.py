@@ -21,7 +21,7 @@ from evidence.models import (
 from indicators.models import BarsLevel, EventType, IndicatorNode, SurveyCategory
 from org.models import OrgUnit, User
 from reports.excel.errors import CellError, ImportRejected
-from reports.excel.importer.writes import Batch, differences, save_one
+from reports.excel.importer.writes import Batch, differences
 from scoring.models import ScoreEntry
 from surveys.models import PaperTally, SurveySettings
 
@@ -65,6 +65,8 @@ def write_events(rows, index, actor, changes):
         key = (event.participant_id, event.event_type.code, event.occurred_on, event.description)
         existing[key].append(event)
     filings = {}
+    # In bulk, with their audit rows: a city's workbook holds tens of thousands.
+    batch = Batch(Event, actor, changes)
     for row in rows:
         participant = index.participants[row.staff_no]
         key = (participant.pk, row.type_code, row.on, row.description)
@@ -75,16 +77,17 @@ def write_events(rows, index, actor, changes):
                 participant, actor, filings, now
             ).pk
         if event is None:
-            event = Event(
-                participant=participant,
-                event_type=index.event_types[row.type_code],
-                occurred_on=row.on,
-                description=row.description,
-                origin=EventOrigin.IMPORTED,
-                reported_by=actor,
+            values = {
+                "participant": participant,
+                "event_type": index.event_types[row.type_code],
+                "occurred_on": row.on,
+                "description": row.description,
+                "origin": EventOrigin.IMPORTED,
+                "reported_by": actor,
                 **values,
-            )
-        save_one(event, actor, changes, values)
+            }
+        batch.put(event, values, participant.community.path)
+    batch.flush()
     for leftovers in existing.values():
         for event in leftovers:
             if event.attachments.exists():

@@ -19,7 +19,7 @@ from indicators.services import DEFAULT_SURVEY_CATEGORIES, freeze_template
 from org.models import OrgUnit, Secretary
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer.outcome import SheetChanges
-from reports.excel.importer.writes import save_one
+from reports.excel.importer.writes import Batch, save_one
 from surveys.models import Ballot, BallotBatch, PaperTally, SurveySettings
 
 NOT_GRADED_REASON = "导入：不参加评定"
@@ -37,19 +37,33 @@ def write_units(plan, actor, changes: SheetChanges):
     placed = {**parents, **existing}
     pending = list(plan.units)
     while pending:
+        # A level of the tree at a time, in bulk: its parents are written (and have
+        # their ids) before it.
+        batch = Batch(OrgUnit, actor, changes, touch=("updated_at",))
+        written = set(placed)
         later = []
         for row in pending:
-            if row.parent_code and row.parent_code not in placed:
+            if row.parent_code and row.parent_code not in written:
                 later.append(row)
                 continue
             unit = existing.get(row.code)
             if unit is None:
                 parent = placed.get(row.parent_code)
-                unit = OrgUnit(code=row.code, name=row.name, kind=row.kind, parent=parent)
-                unit.path = f"{parent.path if parent else '/'}{row.code}/"
-                unit.depth = unit.path.count("/") - 2
-            save_one(unit, actor, changes, {"name": row.name})
-            placed[row.code] = unit
+                path = f"{parent.path if parent else '/'}{row.code}/"
+                values = {
+                    "code": row.code,
+                    "name": row.name,
+                    "kind": row.kind,
+                    "parent": parent,
+                    "path": path,
+                    "depth": path.count("/") - 2,
+                }
+                placed[row.code] = batch.put(None, values, path)
+            else:
+                placed[row.code] = batch.put(unit, {"name": row.name}, unit.path)
+        batch.flush()
+        if len(later) == len(pending):
+            break  # parents missing from the file and the database: checked before
         pending = later
     return placed
 
