@@ -66,10 +66,11 @@ else
 	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)}" $(BIN)/python -m bench.harness $(SCALE)
 endif
 
-# `make bench-scaleout SCALE=province WORKERS=1,2,3,4`: recompute throughput against the
-# number of Celery workers, jobs partitioned by county (bench/scaleout.py).
+# `make bench-scaleout SCALE=province WORKERS=1,2,3,4 LAYOUTS=kind,kind:4`: recompute
+# throughput against the number of Celery workers, per queue layout (bench/scaleout.py).
 WORKERS ?= 1,2,3,4
+LAYOUTS ?= kind,kind:4
 
 bench-scaleout: $(VENV)/.installed-dev
 	bench/services.sh
-	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)_scaleout}" $(BIN)/python -m bench.scaleout $(or $(SCALE),province) --workers $(WORKERS)
+	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)_scaleout}" $(BIN)/python -m bench.scaleout $(or $(SCALE),province) --workers $(WORKERS) --layouts $(LAYOUTS)

@@ -4,11 +4,11 @@ Celery workers, the jobs partitioned by county (reports/jobs/queues.py).
     make bench-scaleout SCALE=province WORKERS=1,2,3,4
 
 Builds the scale's synthetic world (`bench.data`: a province is 8 counties of 2,500) in
-its own throw-away database, computes every cycle once, then for each N: makes every
-cycle's results stale, starts N `celery worker` processes (one task at a time each) that
-share the counties' queues between them (`JOB_QUEUES=kind:<counties>`, worker i taking
-the shards i, i + N, …), queues one recompute per cycle and times until every cycle's
-results are current. Throughput is participants recomputed per second. One machine here,
+its own throw-away database, computes every cycle once, then for each queue layout and
+each N: makes every cycle's results stale, starts N `celery worker` processes (one task
+at a time each) — under `kind` all taking the one recompute queue, under `kind:S` each
+taking some of the S county shards (worker i the shards i, i + N, …) — queues one
+recompute per cycle and times until every cycle's results are current. Throughput is participants recomputed per second. One machine here,
 so N beyond its cores shows where one machine saturates; docs/performance.md turns the
 figures into a prediction for k machines.
 
@@ -53,10 +53,13 @@ def _url():
 
 
 def _start_workers(n, shards, env):
-    """N worker processes; worker i consumes the recompute shards i, i + n, …"""
+    """N worker processes: all on the recompute queue, or (`shards`) worker i on the
+    shards i, i + n, …"""
     workers = []
     for i in range(n):
         queues = ",".join(f"jobs.recompute.{s}" for s in range(shards) if s % n == i)
+        if not shards:
+            queues = "jobs.recompute"
         workers.append(
             subprocess.Popen(
                 [
@@ -102,18 +105,24 @@ def _stop(workers):
             worker.kill()
 
 
-def run_one(n, cycle_ids, participants, env):
+def run_one(layout, n, cycle_ids, participants, env):
     """Seconds for N workers to bring every cycle's results current."""
     import redis
+    from django.conf import settings
     from django.db.models import F
 
     from assessment.models import Cycle
     from config.celery import app
+    from reports.jobs import queues
     from reports.jobs.recompute import schedule_recompute
     from scoring.services import results_are_stale
 
+    settings.JOB_QUEUES = layout
+    shards = queues.layout(layout)[1]
+    if shards and n > shards:
+        return None  # more workers than shards: the extra ones would have nothing
     redis.Redis.from_url(_broker()).flushdb()
-    workers = _start_workers(n, len(cycle_ids), env)
+    workers = _start_workers(n, shards, env)
     try:
         _wait_ready(app, n)
         # Stale without a change record: a full recompute of each cycle.
@@ -130,6 +139,7 @@ def run_one(n, cycle_ids, participants, env):
     finally:
         _stop(workers)
     return {
+        "layout": layout,
         "workers": n,
         "seconds": round(seconds, 2),
         "participants_per_s": round(participants / seconds, 1),
@@ -141,8 +151,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("scale")
     parser.add_argument("--workers", default="1,2,3,4")
+    parser.add_argument("--layouts", default="kind,kind:4")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.workers.split(",")]
+    layouts = args.layouts.split(",")
 
     url = _url()
     broker = _broker()
@@ -162,10 +174,6 @@ def main(argv=None):
         from scoring.services import compute_cycle
 
         scale = SCALES[args.scale]
-        os.environ["JOB_QUEUES"] = f"kind:{scale.counties}"
-        from django.conf import settings
-
-        settings.JOB_QUEUES = os.environ["JOB_QUEUES"]
         say(f"building {scale.name}: {scale.participants} participants, {scale.counties} counties")
         world = build(scale, 0)
         cycle_ids = [county.cycle.pk for county in world.counties]
@@ -174,10 +182,13 @@ def main(argv=None):
         connections.close_all()
         env = dict(os.environ)
         runs = []
-        for n in counts:
-            say(f"{n} worker(s)")
-            runs.append(run_one(n, cycle_ids, scale.participants, env))
-            say(json.dumps(runs[-1]))
+        for layout in layouts:
+            for n in counts:
+                say(f"JOB_QUEUES={layout}: {n} worker(s)")
+                run = run_one(layout, n, cycle_ids, scale.participants, env)
+                if run is not None:
+                    runs.append(run)
+                    say(json.dumps(runs[-1]))
         host = machine.describe()
     finally:
         connections.close_all()

@@ -7,13 +7,18 @@
   `jobs.reports` (bulletins, pay-band sheets, large exports), `jobs.slips`,
   `jobs.maintenance` (backups) — so slow imports never hold up recomputes and each group
   gets the workers it needs;
-- `"kind:N"`: each group split further into N shards by county (`jobs.recompute.3`): a
-  county's jobs always go to the same shard, so a province's counties spread over the
-  worker machines and adding machines adds throughput.
+- `"kind:N"`: each group split further into N shards by county (`jobs.recompute.3`, a
+  hash of the county's id): a county's jobs always go to the same shard, so a
+  province's counties are spread over worker machines that each take some shards.
+
+Workers sharing one queue take its jobs as they come (the fairest spread); shards pin
+counties to machines.
 
 A worker consumes the queues `job_queues` names (`manage.py job_queues` prints them for
 `celery worker -Q`, whole or for one group).
 """
+
+import zlib
 
 from django.conf import settings
 
@@ -49,8 +54,15 @@ def queue_for(kind, county_id, value=None):
         return None
     name = f"jobs.{GROUPS[JobKind(kind)]}"
     if shards:
-        name = f"{name}.{(county_id or 0) % shards}"
+        name = f"{name}.{shard_of(county_id, shards)}"
     return name
+
+
+def shard_of(county_id, shards):
+    """The county's shard: a hash of its id, not the id itself — ids of counties made
+    together step evenly (one county's towns and communities come between them), so
+    `id mod N` can put every county on the same few shards."""
+    return zlib.crc32(str(county_id or 0).encode()) % shards
 
 
 def job_queues(group=None, value=None):

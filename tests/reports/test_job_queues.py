@@ -42,9 +42,20 @@ def test_by_kind_each_group_has_its_queue():
 
 
 def test_by_kind_and_shard_a_county_always_goes_to_the_same_shard():
-    assert queues.queue_for(JobKind.RECOMPUTE, 7, "kind:4") == "jobs.recompute.3"
-    assert queues.queue_for(JobKind.RECOMPUTE, 8, "kind:4") == "jobs.recompute.0"
-    assert queues.queue_for(JobKind.BACKUP, None, "kind:4") == "jobs.maintenance.0"
+    shard = queues.shard_of(7, 4)
+    assert queues.queue_for(JobKind.RECOMPUTE, 7, "kind:4") == f"jobs.recompute.{shard}"
+    assert queues.queue_for(JobKind.BULLETIN, 7, "kind:4") == f"jobs.reports.{shard}"
+    assert queues.queue_for(JobKind.BACKUP, None, "kind:4").startswith("jobs.maintenance.")
+
+
+def test_counties_made_together_spread_over_the_shards():
+    """County ids step evenly (each county's units come between them): a hash, not the
+    id modulo N, spreads them — 8 counties 10,026 ids apart reach at least 3 of 4
+    shards and 5 of 8 (id mod 4 would put them all on 2)."""
+    counties = [1 + 10026 * n for n in range(8)]
+    assert len({county % 4 for county in counties}) == 2
+    assert len({queues.shard_of(county, 4) for county in counties}) >= 3
+    assert len({queues.shard_of(county, 8) for county in counties}) >= 5
     assert queues.job_queues("recompute", value="kind:2") == [
         "jobs.recompute.0",
         "jobs.recompute.1",
@@ -77,7 +88,7 @@ def test_a_job_is_sent_to_its_countys_shard(world, settings):
         running.RUN_TASK,
         args=[job.pk],
         countdown=None,
-        queue=f"jobs.recompute.{world.county_a.pk % 3}",
+        queue=f"jobs.recompute.{queues.shard_of(world.county_a.pk, 3)}",
     )
 
 
