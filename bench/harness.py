@@ -127,12 +127,17 @@ def main(argv=None):
         "details": details,
         "machine": host,
     }
+    say(f"written to {write_record(scale.name, record)}")
+    print(json.dumps(headline, ensure_ascii=False), flush=True)
+
+
+def write_record(stem, record):
+    """`record` as bench/results/<stem>-<date>.json (BENCH_RESULTS_DIR); its path."""
     folder = Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "bench" / "results")
     folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{scale.name}-{time.strftime('%Y-%m-%d')}.json"
+    out = folder / f"{stem}-{time.strftime('%Y-%m-%d')}.json"
     out.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str) + "\n")
-    say(f"written to {out}")
-    print(json.dumps(headline, ensure_ascii=False), flush=True)
+    return out
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ import django
 from django.db import connections
 
 from bench import database
+from bench.harness import write_record
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTED = time.monotonic()
@@ -202,11 +203,7 @@ def main(argv=None):
         "runs": runs,
         "machine": host,
     }
-    folder = Path(os.environ.get("BENCH_RESULTS_DIR") or ROOT / "bench" / "results")
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"scaleout-{scale.name}-{time.strftime('%Y-%m-%d')}.json"
-    out.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str) + "\n")
-    say(f"written to {out}")
+    say(f"written to {write_record(f'scaleout-{scale.name}', record)}")
     print(json.dumps({"scale": scale.name, "runs": runs}, ensure_ascii=False), flush=True)
 
 

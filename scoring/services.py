@@ -298,19 +298,7 @@ def _stored_scores(version, enrolled):
     rows = (
         Result.objects.filter(version=version)
         .order_by()
-        .values_list(
-            "participant_id",
-            "sheet_id",
-            "self_total",
-            "target_total",
-            "org_total",
-            "composite",
-            "bonus",
-            "final",
-            "taken",
-            "veto_reasons",
-            "warnings",
-        )
+        .values_list("participant_id", "sheet_id", *TOTALS, "veto_reasons", "warnings")
     )
     stored = {}
     for pid, sheet, s, t, o, composite, bonus, final, taken, vetoes, warnings in rows:
@@ -441,6 +429,8 @@ LEAF_COLUMNS = (
     "basis",
 )
 BASIS_PLACES = Decimal("0.0001")
+# A participant's scores before ranking, as `engine.Scored` holds them (SPEC §3.2–§3.5).
+TOTALS = ("self_total", "target_total", "org_total", "composite", "bonus", "final", "taken")
 RESULT_COLUMNS = (
     "id",
     "version_id",
@@ -448,13 +438,7 @@ RESULT_COLUMNS = (
     "sheet_id",
     "group",
     "graded",
-    "self_total",
-    "target_total",
-    "org_total",
-    "composite",
-    "bonus",
-    "final",
-    "taken",
+    *TOTALS,
     "veto",
     "veto_reasons",
     "rank",

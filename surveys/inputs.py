@@ -13,12 +13,12 @@ double entry, both agreeing keyings must lie on or before the cut-off.
 
 from collections import defaultdict
 
-from django.db.models import Count
+from django.db.models import Count, Max, Min
 
 from scoring import engine
 from scoring.inputs import InputContribution, register_input_source
 from surveys.models import Ballot, Choice, PaperTally
-from surveys.tallies.services import tally_state
+from surveys.tallies.services import TallyStatus, tally_state
 
 CHOICE_FIELDS = {
     Choice.SATISFIED: "satisfied",
@@ -48,9 +48,8 @@ def survey_counts(cycle, cutoff=None, communities=None):
         .values_list("community__code", "category__name", "choice", "n")
     ):
         totals[community, category][fields.index(CHOICE_FIELDS[choice])] += n
-    keyings, double_entry = paper_keyings(tallies, "community__code", "category__name")
-    for group, rows in keyings.items():
-        counted = tally_state(rows, double_entry)[1]
+    states = paper_states(tallies, "community__code", "category__name")
+    for group, (_status, counted) in states.items():
         if counted is not None:
             totals[group] = [a + b for a, b in zip(totals[group], counted, strict=True)]
     return totals
@@ -76,6 +75,42 @@ def paper_keyings(tallies, community_field, category_field):
         keyings[community, category].append((keyer, tuple(counts), at))
         double_entry = setting is not False
     return keyings, double_entry
+
+
+COUNTS = ("satisfied", "basic", "unsatisfied", "unknown")
+
+
+def paper_states(tallies, community_field, category_field):
+    """{(community, category): (status, counted counts or None)} of the keyings in
+    `tallies`, grouped by the two fields named, as `tally_state` decides. Under double
+    entry (the default) decided in the database — one row per group: one keying waits,
+    two or more agree when every count's lowest equals its highest — instead of every
+    keying coming to Python (a city keys tens of thousands)."""
+    double_entry = (
+        tallies.values_list("cycle__survey_settings__double_entry", flat=True).first() is not False
+    )
+    if not double_entry:
+        keyings, _double = paper_keyings(tallies, community_field, category_field)
+        return {group: tally_state(rows, False) for group, rows in keyings.items()}
+    bounds = {}
+    for name in COUNTS:
+        bounds[f"{name}_low"], bounds[f"{name}_high"] = Min(name), Max(name)
+    rows = (
+        tallies.order_by()
+        .values(community_field, category_field)
+        .annotate(n=Count("pk"), **bounds)
+        .values_list(community_field, category_field, "n", *bounds)
+    )
+    states = {}
+    for community, category, n, *found in rows:
+        low, high = tuple(found[0::2]), tuple(found[1::2])
+        if n == 1:
+            states[community, category] = (TallyStatus.PENDING, None)
+        elif low == high:
+            states[community, category] = (TallyStatus.AGREED, low)
+        else:
+            states[community, category] = (TallyStatus.CONFLICT, None)
+    return states
 
 
 def as_engine_counts(totals):

@@ -2,16 +2,17 @@
 counts: counts that disagree, counts waiting for the user's second keying, and
 communities whose 民主评议 has fewer than K counted ballots (they block 公示)."""
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from assessment.models import Cycle, CycleStatus
 from core.todo import Todo
 from org.scope import scope_of
-from surveys.inputs import paper_keyings
+from surveys.inputs import paper_states
 from surveys.models import PaperTally
 from surveys.tallies.selectors import small_samples, staff_communities
-from surveys.tallies.services import KEYER_ROLES, TallyStatus, tally_state
+from surveys.tallies.services import KEYER_ROLES, TallyStatus
 
 KEYING = (CycleStatus.OPEN, CycleStatus.SCORING)
 
@@ -25,16 +26,19 @@ def survey_todos(user):
         communities = staff_communities(user, cycle)
         # Only the keyings' states are counted: plain rows, no model built (a city keys
         # tens of thousands).
-        keyings, double_entry = paper_keyings(
-            PaperTally.objects.filter(cycle=cycle, community__in=[c.id for c in communities]),
-            "community_id",
-            "category_id",
+        tallies = PaperTally.objects.filter(cycle=cycle, community__in=[c.id for c in communities])
+        states = paper_states(tallies, "community_id", "category_id")
+        conflicts = sum(status == TallyStatus.CONFLICT for status, _counted in states.values())
+        # Waiting for a second person: one keying so far, not the user's.
+        second = (
+            tallies.order_by()
+            .values("community_id", "category_id")
+            .annotate(n=Count("pk"), mine=Count("pk", filter=Q(keyed_by=user)))
+            .filter(n=1, mine=0)
+            .count()
+            if any(status == TallyStatus.PENDING for status, _counted in states.values())
+            else 0
         )
-        conflicts = second = 0
-        for rows in keyings.values():
-            status = tally_state(rows, double_entry)[0]
-            conflicts += status == TallyStatus.CONFLICT
-            second += status == TallyStatus.PENDING and all(k != user.pk for k, *_ in rows)
         url = reverse("paper-tallies", args=[cycle.pk])
         if conflicts:
             lines.append(Todo(_("纸质票录入不一致"), url, conflicts, cycle.name, tone="danger"))

@@ -22,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
@@ -32,7 +33,7 @@ from scoring import engine
 from scoring.access import STAFF_ROLES, cycle_access
 from scoring.inputs import SmallSample, cycle_settings
 from scoring.models import VISIBLE_TO_SECRETARY
-from surveys.inputs import paper_keyings, survey_counts
+from surveys.inputs import paper_states, survey_counts
 from surveys.models import Ballot, BallotToken, PaperTally
 from surveys.tallies.services import TallyStatus, settings_of, tally_state
 
@@ -183,9 +184,11 @@ def return_rates(cycle, communities):
         .values_list("batch__community_id", "batch__category_id", "n_issued", "n_used")
     ):
         issued[c, k], used[c, k] = n_issued, n_used
-    groups = {
-        (g.community.id, g.category.pk): g for g in tally_groups(cycle, communities, categories)
-    }
+    # Only each group's state and counted ballots: the keyings as plain rows (a city's
+    # are tens of thousands; `tally_groups` builds a model for each).
+    states = paper_states(
+        PaperTally.objects.filter(cycle=cycle, community__in=ids), "community_id", "category_id"
+    )
     per_community, towns = [], {}
     county = ReturnRate(cycle.county.name)
     for community in communities:
@@ -193,13 +196,13 @@ def return_rates(cycle, communities):
         rows = []
         for category in categories:
             key = community.id, category.pk
-            group = groups[key]
+            status, counted = states.get(key, (TallyStatus.MISSING, None))
             row = ReturnRate(
                 category.name,
                 issued=issued.get(key, 0),
                 used=used.get(key, 0),
-                paper=sum(group.counted) if group.counted else 0,
-                status=group.status,
+                paper=sum(counted) if counted else 0,
+                status=status,
             )
             rows.append(row)
             total.add(row)
@@ -340,16 +343,34 @@ def small_samples(cycle, communities=None):
     ).exists():
         return {}
     k = settings_of(cycle).min_group_size
-    units = cycle.participants.order_by().values_list("community_id", "community__code")
+    counted = counted_ballots(cycle)
     if communities is not None:
-        units = units.filter(community_id__in=communities)
-    codes = dict(units)
-    counted = defaultdict(int)
-    for (code, _category), (satisfied, basic, unsatisfied, _unknown) in survey_counts(
-        cycle, communities=list(codes)
-    ).items():
-        counted[code] += satisfied + basic + unsatisfied
-    return {pk: SmallSample(counted[code], k) for pk, code in codes.items() if counted[code] < k}
+        wanted = set(communities)
+        counted = {pk: n for pk, n in counted.items() if pk in wanted}
+    return {pk: SmallSample(n, k) for pk, n in counted.items() if n < k}
+
+
+def counted_ballots(cycle):
+    """{community id: counted ballots (online + paper, 不了解 not counted)} of every
+    participating community. Kept in the cache for the cycle's `inputs_version`: every
+    ballot cast and every paper count that changes what counts bumps it, and the cycle
+    page, the home page's to-dos and the dashboard all ask (a city reads 9,000 groups of
+    paper counts and its ballots to answer)."""
+    key = f"surveys:counted-ballots:{cycle.pk}:{cycle.inputs_version}"
+    found = cache.get(key)
+    if found is None:
+        codes = dict(cycle.participants.order_by().values_list("community__code", "community_id"))
+        found = dict.fromkeys(codes.values(), 0)
+        for (code, _category), (satisfied, basic, unsatisfied, _unknown) in survey_counts(
+            cycle
+        ).items():
+            if code in codes:
+                found[codes[code]] += satisfied + basic + unsatisfied
+        cache.set(key, found, COUNTED_SECONDS)
+    return found
+
+
+COUNTED_SECONDS = 60 * 60
 
 
 def small_sample_problems(cycle):
@@ -381,10 +402,12 @@ def paper_count_note(cycle, transition_name):
     keyings that disagree — neither counts in the satisfaction rate."""
     if transition_name not in ("start_scoring", "start_review", "publish"):
         return []
-    keyings, double_entry = paper_keyings(
-        PaperTally.objects.filter(cycle=cycle), "community_id", "category_id"
-    )
-    states = [tally_state(rows, double_entry)[0] for rows in keyings.values()]
+    states = [
+        status
+        for status, _counted in paper_states(
+            PaperTally.objects.filter(cycle=cycle), "community_id", "category_id"
+        ).values()
+    ]
     notes = []
     pending = states.count(TallyStatus.PENDING)
     conflicts = states.count(TallyStatus.CONFLICT)
