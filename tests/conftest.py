@@ -181,3 +181,18 @@ def login(client):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
+
+
+@pytest.fixture
+def installed_schedules(db):
+    """The periodic tasks the migrations install (django-celery-beat), as a fresh
+    database holds them. A transactional test run earlier in the same process empties
+    the tables the migrations filled, so the migrations' own installers run again here
+    (they are idempotent); that `migrate` runs them is tests/platform/
+    test_migrate_forward.py's concern."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for name in ("0002_bulletins", "0004_job_sweeper", "0007_backup_schedule"):
+        import_module(f"reports.migrations.{name}").install_schedule(apps, None)

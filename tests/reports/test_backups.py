@@ -262,7 +262,7 @@ def test_the_nightly_task_starts_a_backup_of_nobodys(places, django_capture_on_c
     assert job.requested_by is None and job.county is None
 
 
-def test_the_backup_runs_daily_at_half_past_two_from_a_fresh_database():
+def test_the_backup_runs_daily_at_half_past_two_from_a_fresh_database(installed_schedules):
     task = PeriodicTask.objects.select_related("crontab").get(task="reports.tasks.backup")
     crontab = task.crontab
     assert task.enabled

@@ -226,7 +226,7 @@ def test_the_schedule_makes_a_draft_the_morning_after_a_quarter_ends(
     assert (bulletin.quarter, bulletin.state, bulletin.generated_by) == (3, "draft", None)
 
 
-def test_a_fresh_database_has_the_schedule_installed():
+def test_a_fresh_database_has_the_schedule_installed(installed_schedules):
     task = PeriodicTask.objects.get(task="reports.bulletins.tasks.generate_due_bulletins")
     assert task.enabled and task.crontab.hour == "6"
     assert str(task.crontab.timezone) == "Asia/Shanghai"

@@ -111,9 +111,6 @@ def test_a_broker_out_of_reach_leaves_the_job_queued_and_the_request_whole(world
     assert Job.objects.get(pk=job.pk).state == JobState.QUEUED
 
 
-# A database test (run before the suite's transactional tests empty the tables that the
-# migrations filled).
-@pytest.mark.django_db
-def test_the_sweeper_runs_every_five_minutes_from_a_fresh_database():
+def test_the_sweeper_runs_every_five_minutes_from_a_fresh_database(installed_schedules):
     task = PeriodicTask.objects.get(task="reports.tasks.sweep")
     assert task.enabled and (task.interval.every, task.interval.period) == (5, "minutes")
