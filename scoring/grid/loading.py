@@ -17,9 +17,10 @@ from assessment.models import Participant
 from indicators.models import BarsLevel, IndicatorNode
 from org.models import OrgUnit, OrgUnitKind
 from scoring.access import cycle_access, reads_whole_county
-from scoring.engine import MISSING_ORG, MISSING_TARGET, Method
+from scoring.engine import Method
 from scoring.grid.cells import COMPUTED, LEVEL, NUMBER, OVERRIDE, Cell, Column
 from scoring.grid.status import EntryStatus, default_source, entry_status
+from scoring.guards import WARNED
 from scoring.inputs import small_samples
 from scoring.models import (
     CriticalIncident,
@@ -276,7 +277,7 @@ def _filled_by_leaf(user, rater, participants, source, leaves, results=None):
     A rater's own entries are one per participant and leaf: counted as rows. Everyone's
     are counted per participant, which reads every rater's entries — unless `results`
     (current) already say it: for a `rating` leaf, whoever their row does not warn of a
-    gap there (`engine.MISSING_TARGET`/`MISSING_ORG`); only the automatic leaves' few
+    gap there (`scoring.guards.WARNED`); only the automatic leaves' few
     entries (组织考评 overrides) are then counted."""
     entries = ScoreEntry.objects.filter(
         participant__in=participants.order_by().values("pk"), source=source
@@ -292,7 +293,7 @@ def _filled_by_leaf(user, rater, participants, source, leaves, results=None):
             .values_list("leaf_id")
             .annotate(n=Count("participant_id", distinct=True))
         )
-    prefix = MISSING_WARNINGS[source]
+    prefix = WARNED[source]
     gaps = Counter()
     listed = 0
     for (warnings,) in Result.objects.filter(
@@ -312,9 +313,6 @@ def _filled_by_leaf(user, rater, participants, source, leaves, results=None):
             .annotate(n=Count("participant_id", distinct=True))
         )
     return filled
-
-
-MISSING_WARNINGS = {Source.TARGET: MISSING_TARGET, Source.ORG: MISSING_ORG}
 
 
 def _without_small_samples(user, cycle, columns, participants, computed):
