@@ -7,11 +7,13 @@ names a value.
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from assessment.models import Participant
+from core.i18n import per_language
 from core.numbers import plain_number
 from indicators.labels import node_label
 from indicators.models import BarsLevel, IndicatorNode
@@ -210,33 +212,46 @@ class Cell:
     def hint(self):
         """Read-only context for the information bar: the secretary's self-evaluation and
         note, the other raters, the computed value."""
+        t = _hint_texts()
         parts = []
         if self.self_value is None:
-            parts.append(_("自评：未填"))
+            parts.append(t.no_self)
         elif self.self_submitted:
-            parts.append(_("自评：%(value)s") % {"value": plain(self.self_value)})
+            parts.append(t.self % {"value": plain(self.self_value)})
         else:
-            parts.append(_("自评：%(value)s（草稿，未提交）") % {"value": plain(self.self_value)})
+            parts.append(t.self_draft % {"value": plain(self.self_value)})
         if self.self_note:
-            parts.append(_("书记说明：%(note)s") % {"note": self.self_note})
+            parts.append(t.self_note % {"note": self.self_note})
         if self.show_others and self.others:
-            template = (
-                _("另有 %(n)d 位评分人，平均 %(mean)s")
-                if self.rater
-                else _("%(n)d 位评分人，平均 %(mean)s")
-            )
+            template = t.other_raters if self.rater else t.raters
             parts.append(template % {"n": len(self.others), "mean": plain(self.others_mean)})
         if self.leaf.is_automatic:
             if self.computed is None:
-                parts.append(_("系统计算值：尚未计算"))
+                parts.append(t.not_computed)
             else:
-                text = _("系统计算值：%(value)s") % {"value": plain(self.computed)}
+                text = t.computed % {"value": plain(self.computed)}
                 if self.results_stale:
-                    text += _("（待更新）")
+                    text += t.stale
                 parts.append(text)
         if self.own_note and self.kind != OVERRIDE:
-            parts.append(_("我的备注：%(note)s") % {"note": self.own_note})
+            parts.append(t.own_note % {"note": self.own_note})
         return "；".join(parts)
+
+
+@per_language
+def _hint_texts():
+    return SimpleNamespace(
+        no_self=_("自评：未填"),
+        self=_("自评：%(value)s"),
+        self_draft=_("自评：%(value)s（草稿，未提交）"),
+        self_note=_("书记说明：%(note)s"),
+        other_raters=_("另有 %(n)d 位评分人，平均 %(mean)s"),
+        raters=_("%(n)d 位评分人，平均 %(mean)s"),
+        not_computed=_("系统计算值：尚未计算"),
+        computed=_("系统计算值：%(value)s"),
+        stale=_("（待更新）"),
+        own_note=_("我的备注：%(note)s"),
+    )
 
 
 # ------------------------------------------------------------- what a cell posts

@@ -1,17 +1,55 @@
-"""A grid cell's HTML (`{% grid_cell %}`), built in Python: a page holds a few hundred to a
-thousand cells, and rendering each through a template was most of the page's time. It
-writes the ids, `data-testid`s, htmx attributes and texts the grid's script and tests
-read; every text is escaped (`format_html`) and translated."""
+"""The grid's rows and cells as HTML (`{% grid_row %}`, `{% grid_cell %}` and the small
+counters an autosave swaps out of band), built in Python: a page holds a few hundred to a
+thousand cells, and rendering them through templates — or through `format_html`, which
+escapes through lazy wrappers — was most of the page's time.
+
+It writes the ids, `data-testid`s, htmx attributes and texts the grid's script and tests
+read. Every value is escaped (`esc`: the same entities as Django's `escape`); the fixed
+texts are translated once per language (`texts`)."""
 
 from decimal import Decimal
+from functools import cache
+from html import escape
+from types import SimpleNamespace
 
-from django.utils.html import format_html, format_html_join
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.i18n import per_language
 from core.numbers import plain_number
 from scoring.grid.cells import COMPUTED, LEVEL, OVERRIDE
+
+
+def esc(value):
+    """`value` as HTML text: &, <, >, " and ' escaped, as Django's `escape` does."""
+    return escape(str(value))
+
+
+@per_language
+def texts():
+    """The fixed texts of rows and cells in the active language."""
+    return SimpleNamespace(
+        overridden=_("已改分"),
+        others=_("另 %(n)s 人 · 均 %(mean)s"),
+        computed=_("计算 %(v)s"),
+        note_placeholder=_("改分理由（必填）"),
+        note_label=_("%(who)s %(code)s 改分理由"),
+        system=_("系统计算"),
+        not_graded=_("不定等次"),
+        incidents=_("关键事件"),
+        incidents_of=_("%(name)s 的关键事件"),
+        automatic=_("自动"),
+    )
+
+
+@cache
+def _raters_in(language, n):
+    with translation.override(language):
+        return ngettext("%(n)s 人评", "%(n)s 人评", n) % {"n": n}
 
 
 def _plain(value):
@@ -19,175 +57,200 @@ def _plain(value):
     return "" if value is None or value == "" else plain_number(Decimal(value))
 
 
+def grid_row(row):
+    """One participant's `<tr>`: name and community, the incidents button, the cells,
+    the subtotal and the row's completeness."""
+    t = texts()
+    p = row.participant
+    pk = p.pk
+    name = esc(p.secretary.name)
+    badge = (
+        ""
+        if p.is_graded
+        else f' <span class="badge text-bg-light border fw-normal"'
+        f' title="{esc(p.not_graded_reason)}">{esc(t.not_graded)}</span>'
+    )
+    community = p.community
+    where = (
+        f"{esc(community.parent.name)} · {esc(community.name)}"
+        if community.parent
+        else esc(community.name)
+    )
+    cells = "".join(_cell(row, cell, t) for cell in row.cells)
+    return mark_safe(
+        f'\n<tr id="row-{pk}" data-participant="{pk}" data-testid="row-{esc(p.secretary.staff_no)}">\n'
+        '  <th scope="row" class="position-sticky start-0 z-1 fw-normal text-nowrap">\n'
+        '    <div class="d-flex align-items-center gap-2">\n'
+        "      <div>\n"
+        f'        <div class="fw-semibold">{name}{badge}</div>\n'
+        f'        <div class="small text-secondary">{where}</div>\n'
+        "      </div>\n"
+        '      <button type="button" class="btn btn-sm btn-outline-secondary ms-auto text-nowrap"'
+        ' data-bs-toggle="offcanvas" data-bs-target="#incident-panel"\n'
+        f'        hx-get="{reverse("incident-list", args=[pk])}" hx-target="#incident-panel-body"'
+        ' hx-swap="innerHTML"\n'
+        f'        title="{esc(t.incidents)}"'
+        f' aria-label="{esc(t.incidents_of % {"name": p.secretary.name})}"'
+        f' data-testid="incidents-{pk}"><i class="bi bi-journal-text"></i>'
+        f" {incident_count(pk, row.incidents)}</button>\n"
+        "    </div>\n"
+        "  </th>\n"
+        f"  {cells}\n"
+        f'  <td class="text-end fw-semibold text-nowrap">{subtotal(row)}</td>\n'
+        f'  <td class="text-center">{row_done(row)}</td>\n'
+        "</tr>\n"
+    )
+
+
+def incident_count(participant_id, count, oob=False):
+    """The incidents button's count (swapped out of band when the panel changes it)."""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return mark_safe(
+        f'<span id="inc-{participant_id}" data-testid="incident-count-{participant_id}"{swap}>'
+        f"{count}</span>\n"
+    )
+
+
+def subtotal(row, oob=False):
+    pk = row.participant.pk
+    swap = ' hx-swap-oob="true"' if oob else ""
+    return mark_safe(
+        f'<span id="subtotal-{pk}" data-testid="subtotal-{pk}"{swap}>'
+        f"{floatformat(row.subtotal, 2)}</span>\n"
+    )
+
+
+def row_done(row, oob=False):
+    pk = row.participant.pk
+    swap = ' hx-swap-oob="true"' if oob else ""
+    state = "text-bg-success" if row.complete else "text-bg-light border"
+    shown = f"{row.filled}/{row.required}" if row.required else esc(texts().automatic)
+    return mark_safe(
+        f'<span id="done-{pk}" data-testid="done-{pk}" class="badge {state}"{swap}>{shown}</span>\n'
+    )
+
+
 def grid_cell(row, cell):
+    """One cell's `<td>` (the answer to its autosave, too)."""
+    return mark_safe(_cell(row, cell, texts()))
+
+
+def _cell(row, cell, t):
     leaf = cell.leaf
+    kind = cell.kind
+    editable = cell.editable
     who = row.participant.secretary.name
     classes = " ".join(
         name
         for name, on in (
-            ("bg-body-secondary text-secondary", cell.shows_computed and not cell.editable),
+            ("bg-body-secondary text-secondary", not editable and cell.shows_computed),
             ("table-success", cell.saved_now),
             ("table-warning", cell.conflict),
         )
         if on
     )
-    attributes = []
-    if cell.kind == OVERRIDE and cell.editable:
-        attributes.append(" data-override")
+    attributes = ""
+    if kind == OVERRIDE and editable:
+        attributes += " data-override"
     if cell.saved_now:
-        attributes.append(" data-saved-now")
-    if cell.editable:
-        trigger = "grid-save" if cell.kind == OVERRIDE else "change"
-        attributes.append(
-            format_html(
-                ' hx-post="{}" hx-trigger="{}" hx-include="this" hx-target="this"'
-                ' hx-swap="outerHTML"',
-                row.cell_url,
-                trigger,
-            )
+        attributes += " data-saved-now"
+    if editable:
+        trigger = "grid-save" if kind == OVERRIDE else "change"
+        attributes += (
+            f' hx-post="{esc(row.cell_url)}" hx-trigger="{trigger}" hx-include="this"'
+            ' hx-target="this" hx-swap="outerHTML"'
         )
+    dom_id = cell.dom_id
     parts = [
-        format_html(
-            '<td id="c-{}" data-leaf="{}" data-who="{}" title="{}" data-testid="cell-{}-{}"'
-            ' class="{}"{}>',
-            cell.dom_id,
-            leaf.pk,
-            who,
-            cell.hint,
-            row.participant.pk,
-            leaf.code,
-            classes,
-            mark_safe("".join(attributes)),  # built by format_html above
-        )
+        f'<td id="c-{dom_id}" data-leaf="{leaf.pk}" data-who="{esc(who)}" title="{esc(cell.hint)}"'
+        f' data-testid="cell-{row.participant.pk}-{esc(leaf.code)}" class="{classes}"{attributes}>',
+        _editor(cell, who, t) if editable else _reading(cell, t),
     ]
-    parts.append(_editor(cell, who) if cell.editable else _reading(cell))
-    if cell.kind == OVERRIDE and not cell.shows_computed:
+    if kind == OVERRIDE and not cell.shows_computed:
         parts.append(
-            format_html(
-                '<div class="text-end"><span class="badge text-bg-warning fw-normal">{}</span>'
-                "</div>",
-                _("已改分"),
-            )
+            '<div class="text-end"><span class="badge text-bg-warning fw-normal">'
+            f"{esc(t.overridden)}</span></div>"
         )
     if cell.rater and cell.show_others and cell.others:
+        others = t.others % {"n": cell.others_count, "mean": _plain(cell.others_mean)}
         parts.append(
-            format_html(
-                '<div class="small text-secondary text-end text-nowrap" data-testid="others">'
-                "{}</div>",
-                _("另 %(n)s 人 · 均 %(mean)s")
-                % {"n": cell.others_count, "mean": _plain(cell.others_mean)},
-            )
+            '<div class="small text-secondary text-end text-nowrap" data-testid="others">'
+            f"{esc(others)}</div>"
         )
     if cell.error:
         parts.append(
-            format_html(
-                '<div class="invalid-feedback d-block" role="alert" data-testid="cell-error">'
-                "{}</div>",
-                cell.error,
-            )
+            '<div class="invalid-feedback d-block" role="alert" data-testid="cell-error">'
+            f"{esc(cell.error)}</div>"
         )
     if cell.conflict:
         parts.append(
-            format_html(
-                '<div class="small text-warning-emphasis" role="alert"'
-                ' data-testid="cell-conflict">{}</div>',
-                cell.conflict,
-            )
+            '<div class="small text-warning-emphasis" role="alert" data-testid="cell-conflict">'
+            f"{esc(cell.conflict)}</div>"
         )
-    parts.append(mark_safe("</td>"))
-    return mark_safe("".join(parts))
+    parts.append("</td>")
+    return "".join(parts)
 
 
-def _editor(cell, who):
+def _editor(cell, who, t):
     leaf = cell.leaf
-    label = f"{who} {leaf.code} {leaf.name}"
+    kind = cell.kind
+    dom_id = cell.dom_id
+    label = esc(f"{who} {leaf.code} {leaf.name}")
     invalid = " is-invalid" if cell.error else ""
-    parts = [
-        format_html(
-            '<input type="hidden" name="leaf" value="{}">'
-            '<input type="hidden" name="version" value="{}">',
-            leaf.pk,
-            "" if cell.version is None else cell.version,
-        )
-    ]
-    if cell.kind == LEVEL:
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{} {} {}</option>',
-            (
-                (
-                    level.pk,
-                    mark_safe(" selected") if level.pk == cell.selected_level_id else "",
-                    number,
-                    level.label,
-                    _plain(level.value),
-                )
-                for number, level in enumerate(cell.column.levels, start=1)
-            ),
-        )
-        parts.append(
-            format_html(
-                '<select class="form-select form-select-sm{}" id="l-{}" name="level" data-cell'
-                ' data-saved="{}" aria-label="{}"><option value="">—</option>{}</select>',
-                invalid,
-                cell.dom_id,
-                cell.saved_value,
-                label,
-                options,
-            )
-        )
-        return mark_safe("".join(parts))
-    placeholder = ""
-    if cell.kind == OVERRIDE and cell.computed is not None:
-        placeholder = _("计算 %(v)s") % {"v": _plain(cell.computed)}
-    parts.append(
-        format_html(
-            '<input class="form-control form-control-sm text-end{}" id="v-{}" name="value"'
-            ' type="text" inputmode="decimal" autocomplete="off" value="{}" data-cell'
-            ' data-saved="{}" data-max="{}"{} aria-label="{}">',
-            invalid,
-            cell.dom_id,
-            cell.input_value,
-            cell.saved_value,
-            _plain(leaf.points),
-            format_html(' placeholder="{}"', placeholder) if cell.kind == OVERRIDE else "",
-            label,
-        )
+    version = "" if cell.version is None else cell.version
+    hidden = (
+        f'<input type="hidden" name="leaf" value="{leaf.pk}">'
+        f'<input type="hidden" name="version" value="{version}">'
     )
-    if cell.kind == OVERRIDE:
-        parts.append(
-            format_html(
-                '<div class="mt-1{}" data-note-box><input class="form-control form-control-sm{}"'
-                ' id="n-{}" name="note" type="text" autocomplete="off" maxlength="500"'
-                ' value="{}" data-note data-saved="{}" placeholder="{}" aria-label="{}"></div>',
-                "" if cell.shows_note_box else " d-none",
-                invalid,
-                cell.dom_id,
-                cell.note_value,
-                cell.own_note,
-                _("改分理由（必填）"),
-                _("%(who)s %(code)s 改分理由") % {"who": who, "code": leaf.code},
-            )
+    if kind == LEVEL:
+        selected = cell.selected_level_id
+        options = "".join(
+            f'<option value="{level.pk}"{" selected" if level.pk == selected else ""}>'
+            f"{number} {esc(level.label)} {_plain(level.value)}</option>"
+            for number, level in enumerate(cell.column.levels, start=1)
         )
-    return mark_safe("".join(parts))
-
-
-def _reading(cell):
+        return (
+            f'{hidden}<select class="form-select form-select-sm{invalid}" id="l-{dom_id}"'
+            f' name="level" data-cell data-saved="{esc(cell.saved_value)}" aria-label="{label}">'
+            f'<option value="">—</option>{options}</select>'
+        )
+    placeholder = ""
+    if kind == OVERRIDE:
+        shown = "" if cell.computed is None else t.computed % {"v": _plain(cell.computed)}
+        placeholder = f' placeholder="{esc(shown)}"'
     parts = [
-        format_html(
-            '<div class="text-end text-nowrap">{}<span data-testid="value">{}</span></div>',
-            format_html('<i class="bi bi-calculator small" title="{}"></i> ', _("系统计算"))
-            if cell.kind == COMPUTED
-            else "",
-            cell.display,
-        )
+        hidden,
+        f'<input class="form-control form-control-sm text-end{invalid}" id="v-{dom_id}"'
+        ' name="value" type="text" inputmode="decimal" autocomplete="off"'
+        f' value="{esc(cell.input_value)}" data-cell data-saved="{esc(cell.saved_value)}"'
+        f' data-max="{_plain(leaf.points)}"{placeholder} aria-label="{label}">',
     ]
-    if not cell.rater and cell.others and cell.kind != OVERRIDE:
-        n = cell.others_count
+    if kind == OVERRIDE:
+        hidden_box = "" if cell.shows_note_box else " d-none"
+        note_label = esc(t.note_label % {"who": who, "code": leaf.code})
         parts.append(
-            format_html(
-                '<div class="small text-secondary text-end text-nowrap">{}</div>',
-                ngettext("%(n)s 人评", "%(n)s 人评", n) % {"n": n},
-            )
+            f'<div class="mt-1{hidden_box}" data-note-box><input class="form-control'
+            f' form-control-sm{invalid}" id="n-{dom_id}" name="note" type="text"'
+            f' autocomplete="off" maxlength="500" value="{esc(cell.note_value)}" data-note'
+            f' data-saved="{esc(cell.own_note)}" placeholder="{esc(t.note_placeholder)}"'
+            f' aria-label="{note_label}"></div>'
         )
-    return mark_safe("".join(parts))
+    return "".join(parts)
+
+
+def _reading(cell, t):
+    icon = (
+        f'<i class="bi bi-calculator small" title="{esc(t.system)}"></i> '
+        if cell.kind == COMPUTED
+        else ""
+    )
+    shown = (
+        f'<div class="text-end text-nowrap">{icon}<span data-testid="value">'
+        f"{esc(cell.display)}</span></div>"
+    )
+    if not cell.rater and cell.others and cell.kind != OVERRIDE:
+        shown += (
+            '<div class="small text-secondary text-end text-nowrap">'
+            f"{esc(_raters_in(translation.get_language(), cell.others_count))}</div>"
+        )
+    return shown

@@ -18,6 +18,31 @@ def scoring_access(context, cycle):
 
 
 @register.simple_tag
+def grid_row(row):
+    """`{% grid_row row %}`: one participant's row of the score grid (`scoring.grid.html`)."""
+    return html.grid_row(row)
+
+
+@register.simple_tag
 def grid_cell(row, cell):
     """`{% grid_cell row cell %}`: one score-grid cell (`scoring.grid.html`)."""
     return html.grid_cell(row, cell)
+
+
+@register.simple_tag
+def grid_subtotal(row, oob=False):
+    """`{% grid_subtotal row oob=True %}`: a grid row's subtotal."""
+    return html.subtotal(row, oob)
+
+
+@register.simple_tag
+def grid_row_done(row, oob=False):
+    """`{% grid_row_done row oob=True %}`: a grid row's completeness badge."""
+    return html.row_done(row, oob)
+
+
+@register.simple_tag
+def incident_count(participant, count, oob=False):
+    """`{% incident_count participant count oob=True %}`: the count on a row's incidents
+    button."""
+    return html.incident_count(participant.pk, count, oob)
