@@ -22,6 +22,7 @@ import math
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -370,7 +371,7 @@ def summary(tally, seconds):
     }
 
 
-async def _crowd(users, seconds):
+async def _crowd(users, seconds, meter):
     """Everyone logs in (arriving a tenth of a second apart), then works for `seconds`:
     the figures cover that window only. Returns its length (the last requests may end
     after the deadline)."""
@@ -380,10 +381,54 @@ async def _crowd(users, seconds):
         await user.login()
 
     await asyncio.gather(*(arrive(n, user) for n, user in enumerate(users)))
+    meter.start()
     started = time.monotonic()
     deadline = started + seconds
     await asyncio.gather(*(user.run(n, deadline) for n, user in enumerate(users)))
+    meter.stop()
     return time.monotonic() - started
+
+
+class CpuMeter:
+    """CPU seconds each part of the system used over the working window, read from
+    /proc: the web server's and the worker's process groups, PostgreSQL's processes,
+    this client, and the whole machine (busy = neither idle nor waiting for disk). On a
+    2-core machine the sum says how close to saturation the load ran."""
+
+    def __init__(self, groups):
+        self.groups = groups  # {name: process group id}
+        self.before = self.used = None
+
+    def _read(self):
+        tick = os.sysconf("SC_CLK_TCK")
+        found = dict.fromkeys(self.groups, 0.0) | {"postgres": 0.0}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            command = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            seconds = (int(fields[11]) + int(fields[12])) / tick
+            for name, group in self.groups.items():
+                if int(fields[2]) == group:
+                    found[name] += seconds
+            if command == "postgres":
+                found["postgres"] += seconds
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        found["client"] = usage.ru_utime + usage.ru_stime
+        counters = [int(n) for n in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        found["machine_busy"] = (sum(counters) - counters[3] - counters[4]) / tick
+        return found
+
+    def start(self):
+        self.before = self._read()
+
+    def stop(self):
+        after = self._read()
+        self.used = {name: round(after[name] - self.before[name], 2) for name in after}
 
 
 # ------------------------------------------------------------------- the servers
@@ -509,7 +554,10 @@ def run(world, env, options, folder):
             User(username, plan, port, tally, tokens, options.seed + n)
             for n, (username, plan) in enumerate(people)
         ]
-        elapsed = asyncio.run(_crowd(users, options.seconds))
+        meter = CpuMeter(
+            {"web": web.pid} | ({"worker": processes[1].pid} if options.celery_worker else {})
+        )
+        elapsed = asyncio.run(_crowd(users, options.seconds, meter))
     finally:
         for process in reversed(processes):
             _stop(process)
@@ -518,6 +566,7 @@ def run(world, env, options, folder):
     found = summary(tally, elapsed)
     found.update(
         seconds=elapsed,
+        cpu_seconds=meter.used,
         users=len(users),
         gunicorn_workers=options.gunicorn_workers,
         celery_worker=options.celery_worker,

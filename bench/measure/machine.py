@@ -2,6 +2,8 @@
 
 import os
 import platform
+import statistics
+import time
 from pathlib import Path
 
 from django.db import connection
@@ -46,6 +48,20 @@ def _commit():
     return None
 
 
+def cpu_probe_s():
+    """Seconds this machine takes for a fixed piece of pure Python (median of 3): the same
+    2-core machine has measured 1.1 s one day and 1.8 s another, and every figure of a
+    run moves with it — compare runs only beside this."""
+    samples = []
+    for _n in range(3):
+        started = time.perf_counter()
+        total = 0
+        for number in range(5_000_000):
+            total += number
+        samples.append(time.perf_counter() - started)
+    return round(statistics.median(samples), 3)
+
+
 def describe():
     memory = _first("/proc/meminfo", "MemTotal")
     with connection.cursor() as cursor:
@@ -58,6 +74,7 @@ def describe():
         "cores": os.cpu_count(),
         "ram_gb": round(int(memory.split()[0]) / 1024 / 1024, 1) if memory else None,
         "load_average": os.getloadavg(),
+        "cpu_probe_s": cpu_probe_s(),
         "python": platform.python_version(),
         "postgresql": postgres,
         "commit": _commit(),
