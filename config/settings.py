@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Renews a signed-in session's idle clock once a minute (core/sessions.py).
+    "core.sessions.SessionRenewalMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,9 +141,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Idle sessions end after SESSION_IDLE_MINUTES; every request renews the clock.
+# Idle sessions end after SESSION_IDLE_MINUTES; requests renew the clock, at most once a
+# minute (core.sessions.SessionRenewalMiddleware) rather than a write per request.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=120) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

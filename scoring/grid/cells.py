@@ -108,7 +108,7 @@ class Cell:
 
     @property
     def dom_id(self):
-        return f"{self.participant.pk}-{self.leaf.pk}"
+        return f"{self.participant.id}-{self.leaf.id}"
 
     @property
     def own_value(self):

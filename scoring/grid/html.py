@@ -162,8 +162,8 @@ def _cell(row, cell, t):
         )
     dom_id = cell.dom_id
     parts = [
-        f'<td id="c-{dom_id}" data-leaf="{leaf.pk}" data-who="{esc(who)}" title="{esc(cell.hint)}"'
-        f' data-testid="cell-{row.participant.pk}-{esc(leaf.code)}" class="{classes}"{attributes}>',
+        f'<td id="c-{dom_id}" data-leaf="{leaf.id}" data-who="{esc(who)}" title="{esc(cell.hint)}"'
+        f' data-testid="cell-{row.participant.id}-{esc(leaf.code)}" class="{classes}"{attributes}>',
         _editor(cell, who, t) if editable else _reading(cell, t),
     ]
     if kind == OVERRIDE and not cell.shows_computed:
@@ -199,7 +199,7 @@ def _editor(cell, who, t):
     invalid = " is-invalid" if cell.error else ""
     version = "" if cell.version is None else cell.version
     hidden = (
-        f'<input type="hidden" name="leaf" value="{leaf.pk}">'
+        f'<input type="hidden" name="leaf" value="{leaf.id}">'
         f'<input type="hidden" name="version" value="{version}">'
     )
     if kind == LEVEL:

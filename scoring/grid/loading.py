@@ -334,6 +334,8 @@ def _rows(user, cycle, source, status, columns, participants, results, results_s
     ids = [p.pk for p in participants]
     leaf_ids = [column.leaf.pk for column in columns]
     own, others = {}, defaultdict(list)
+    # Read once: `user` is the request's lazy object, slow to ask thousands of times.
+    mine = user.pk if status.rater else None
     for pid, leaf, rater, value, level, note, version in (
         ScoreEntry.objects.filter(participant_id__in=ids, leaf_id__in=leaf_ids, source=source)
         .order_by()
@@ -341,7 +343,7 @@ def _rows(user, cycle, source, status, columns, participants, results, results_s
             "participant_id", "leaf_id", "rater_id", "value", "level_id", "note", "version"
         )
     ):
-        if status.rater and rater == user.pk:
+        if rater == mine:
             own[pid, leaf] = (value, level, note, version)
         else:
             others[pid, leaf].append(value)
@@ -385,8 +387,9 @@ def _rows(user, cycle, source, status, columns, participants, results, results_s
         participant.cycle = cycle
         editable = status.editable and may_enter(user, participant, source)
         cells = []
+        pid = participant.id
         for column in columns:
-            key = (participant.pk, column.leaf.pk)
+            key = (pid, column.leaf.id)
             self_value, self_note = own_self.get(key, (None, ""))
             target, org, overridden = computed.get(key, (None, None, False))
             cells.append(
@@ -404,15 +407,15 @@ def _rows(user, cycle, source, status, columns, participants, results, results_s
                     results_stale=results_stale,
                     self_value=self_value,
                     self_note=self_note,
-                    self_submitted=participant.pk in submitted,
+                    self_submitted=pid in submitted,
                 )
             )
         rows.append(
             Row(
                 participant=participant,
                 cells=cells,
-                incidents=incidents.get(participant.pk, 0),
-                cell_url=reverse("score-cell", args=[participant.pk]),
+                incidents=incidents.get(pid, 0),
+                cell_url=reverse("score-cell", args=[pid]),
             )
         )
     return rows

@@ -7,9 +7,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core.sessions import RENEW_SECONDS, RENEWED
 from tests.factories import TEST_PASSWORD, logs_in
 
 # One world for the module; each test runs in a savepoint inside it.
@@ -83,7 +86,7 @@ def test_password_change_applies_the_validators_in_chinese(world, login):
 def test_sessions_end_when_idle_and_with_the_browser(world, client):
     assert logs_in(client, "town_a", TEST_PASSWORD)
     assert client.session.get_expiry_age() == settings.SESSION_COOKIE_AGE <= 8 * 3600
-    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
 
@@ -96,6 +99,46 @@ def test_an_idle_session_ends(world, client):
     )
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def _expiry(client):
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_a_busy_session_is_renewed_once_a_minute_not_on_every_request(world, client):
+    """The idle clock restarts at most once a minute (core.sessions): requests within the
+    minute write nothing; once it has run, the next request moves the end forward."""
+    assert logs_in(client, "town_a", TEST_PASSWORD)
+    assert client.get(reverse("home")).status_code == 200
+    first = _expiry(client)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    assert not [
+        q for q in queries.captured_queries if "UPDATE" in q["sql"] and "session" in q["sql"]
+    ]
+    assert _expiry(client) == first
+    session = client.session
+    session[RENEWED] -= RENEW_SECONDS
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=first - timedelta(seconds=RENEW_SECONDS)
+    )
+    assert client.get(reverse("home")).status_code == 200
+    assert _expiry(client) > first - timedelta(seconds=RENEW_SECONDS)
+    assert _expiry(client) >= timezone.now() + timedelta(
+        seconds=settings.SESSION_COOKIE_AGE - RENEW_SECONDS
+    )
+
+
+def test_a_made_up_session_cookie_stores_nothing(world, client):
+    """Strangers create no session rows (issue 17): a made-up cookie on a page, the
+    health check and the public ballot page leaves the table as it was."""
+    before = Session.objects.count()
+    for n in range(5):
+        client.cookies[settings.SESSION_COOKIE_NAME] = f"madeup{n:026d}"
+        client.get(reverse("login"))
+        client.get("/healthz")
+    assert Session.objects.count() == before
 
 
 def test_forms_refuse_posts_without_the_csrf_token(world, client):

@@ -554,6 +554,35 @@ def test_the_radar_compares_dimension_rates_with_the_county_average(world, craft
     assert json.loads(embedded) == radar
 
 
+def test_the_county_average_reads_each_version_once(world, crafted, login):
+    """The per-leaf sums of a stored version are kept in the cache under its id: a second
+    participant page of the same version does not sum the leaf rows again, and a new
+    version is summed afresh."""
+    cycle = crafted["cycle"]
+    first, second = crafted["order"][:2]
+    client = login(world.county_assessor_a)
+
+    def summed(participant):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("result-detail", args=[participant.pk]))
+        assert response.status_code == 200
+        return response.context["radar"]["series"][1], sum(
+            "SUM(" in query["sql"] and "scoring_leafresult" in query["sql"]
+            for query in queries.captured_queries
+        )
+
+    average, sums = summed(first)
+    assert sums == 1
+    assert summed(second) == (average, 0)
+    before = current_results(cycle)
+    cycles.mark_inputs_changed(fresh(cycle))
+    compute_cycle(cycle.pk)
+    assert current_results(cycle).pk != before.pk
+    again, sums = summed(second)
+    assert sums == 1
+    assert again == average  # the same inputs: the same average, read again
+
+
 def test_the_participant_page_reads_in_a_fixed_number_of_queries(
     world, cycle, login, django_assert_max_num_queries
 ):

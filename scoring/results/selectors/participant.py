@@ -7,6 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Count, Sum
 from django.utils.translation import gettext as _
 
@@ -230,24 +231,39 @@ def participant_sheet(result, cycle, *, small=None):
 
 def county_average(version, cycle, sheet):
     """Per dimension of `sheet`, the mean over every participant of the version of the
-    weighted composite as a share of the dimension's points (one query), and n."""
+    weighted composite as a share of the dimension's points, and n."""
     sums = defaultdict(lambda: ZERO)
     n = 0
-    rows = (
-        LeafResult.objects.filter(sheet__results__version=version)
-        .values("leaf_id")
-        .annotate(s=Sum("self_value"), t=Sum("target_value"), o=Sum("org_value"), n=Count("pk"))
-        .order_by()
-    )
-    for row in rows:
-        dimension = sheet.dimension_of_leaf.get(row["leaf_id"])
-        sums[dimension] += weighted(cycle, row["s"], row["t"], row["o"])
-        n = max(n, row["n"])
+    for leaf_id, (s, t, o, count) in leaf_sums(version).items():
+        dimension = sheet.dimension_of_leaf.get(leaf_id)
+        sums[dimension] += weighted(cycle, s, t, o)
+        n = max(n, count)
     averages = {}
     for block in sheet.dimensions:
         mean = sums[block.code] / n if n else ZERO
         averages[block.code] = round2(mean * HUNDRED / block.points) if block.points else ZERO
     return averages, n
+
+
+def leaf_sums(version):
+    """{leaf id: (Σ self, Σ target, Σ org, n)} over every participant of the version (one
+    query). A stored version never changes, so the sums are kept in the cache under its
+    id: every participant page of the version reads them."""
+    key = f"scoring:leaf-sums:{version.pk}"
+    found = cache.get(key)
+    if found is None:
+        found = {
+            row["leaf_id"]: (row["s"], row["t"], row["o"], row["n"])
+            for row in LeafResult.objects.filter(sheet__results__version=version)
+            .values("leaf_id")
+            .annotate(s=Sum("self_value"), t=Sum("target_value"), o=Sum("org_value"), n=Count("pk"))
+            .order_by()
+        }
+        cache.set(key, found, LEAF_SUMS_SECONDS)
+    return found
+
+
+LEAF_SUMS_SECONDS = 60 * 60
 
 
 def radar_data(participant_name, sheet, averages, n):
