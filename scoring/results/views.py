@@ -226,8 +226,13 @@ class RankingView(LoginRequiredMixin, BreadcrumbsMixin, TemplateView):
             grades=selectors.grade_order(cycle),
         )
         sort = self.request.GET.get("sort", "rank")
+        filters = form.filters()
+        counts = selectors.ranking_summary(user, cycle, version) if access.sees_others else None
         page = paginate(
-            self.request, selectors.ranking_rows(user, cycle, version, form.filters(), sort)
+            self.request,
+            selectors.ranking_rows(user, cycle, version, filters, sort),
+            # Unfiltered, the table holds everyone the summary counted.
+            count=counts.total if counts is not None and filters == selectors.NO_FILTERS else None,
         )
         rows = selectors.decorate_rows(page.object_list, cycle)
         # SPEC §3.4 Validity: scores containing a rate from fewer than K ballots are for
@@ -246,7 +251,7 @@ class RankingView(LoginRequiredMixin, BreadcrumbsMixin, TemplateView):
             headers=sort_headers(self.request, sort),
             filtered=any(self.request.GET.get(name) for name in form.fields),
             summary=selectors.warning_summary(user, version) if access.sees_others else None,
-            counts=selectors.ranking_summary(user, cycle, version) if access.sees_others else None,
+            counts=counts,
         )
         return context
 

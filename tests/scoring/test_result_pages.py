@@ -3,6 +3,7 @@ quota and pay-tier preview; who sees what (SPEC §1, DESIGN §4); the pages' num
 the stored results' (SPEC §3.2–§3.5)."""
 
 import json
+from collections import Counter
 from datetime import date
 from decimal import Decimal as D
 
@@ -250,6 +251,19 @@ def test_the_ranking_counts_grades_and_tiers_of_everyone_the_reader_sees(world, 
     assert login(world.secretary_a1).get(ranking_url(cycle)).context.get("counts") is None
 
 
+def test_the_unfiltered_ranking_takes_its_count_from_the_summary(world, crafted, login):
+    """Unfiltered, the table holds everyone the summary counted: the pager uses that
+    number instead of counting again; a filter counts its own rows."""
+    client = login(world.county_assessor_a)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(ranking_url(crafted["cycle"]))
+    counted = [q for q in queries.captured_queries if 'COUNT(*) AS "__count"' in q["sql"]]
+    assert not [q for q in counted if "scoring_result" in q["sql"]]
+    assert response.context["page_obj"].paginator.count == response.context["counts"].total == 11
+    filtered = client.get(ranking_url(crafted["cycle"], town=world.town_a.pk))
+    assert filtered.context["page_obj"].paginator.count == 9
+
+
 def test_a_town_outside_the_readers_scope_shows_no_rows(world, crafted, login):
     """SPEC §1: a filter narrows what one sees, never widens it."""
     client = login(world.town_assessor_a)
@@ -269,6 +283,25 @@ def test_the_ranking_warns_of_the_quota_overflow_and_of_missing_data(world, craf
     assert kinds["缺少指标数据"] == 11  # no metrics are entered in this test world
     assert "无有效测评票" in kinds
     assert "缺少指标数据" in html  # a badge on the rows
+
+
+def test_warnings_are_counted_per_kind_in_the_database_as_in_python(world, crafted):
+    """The warning panel counts, per kind, the participants with at least one warning of
+    that kind: the database's count (PostgreSQL) equals the rule read in Python
+    (`split_warning`) — several warnings of one kind on a participant count once, the
+    kind is trimmed, a warning without a colon is its own kind."""
+    version = current_results(crafted["cycle"])
+    results = list(Result.objects.filter(version=version).order_by("pk"))
+    results[0].warnings = [*results[0].warnings, " 手工: 一", "手工 :二", "无冒号的提醒"]
+    results[1].warnings = [*results[1].warnings, "手工: 三"]
+    Result.objects.bulk_update(results[:2], ["warnings"])
+    rows = Result.objects.filter(version=version)
+    by_hand = Counter()
+    for warnings in rows.values_list("warnings", flat=True):
+        by_hand.update({selectors.split_warning(text)[0] for text in warnings})
+    found = selectors.warnings_per_kind(rows)
+    assert found == dict(by_hand)
+    assert found["手工"] == 2 and found["无冒号的提醒"] == 1
 
 
 def test_self_evaluation_gaps_show_as_a_warning(world, cycle, login):

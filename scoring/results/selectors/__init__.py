@@ -57,6 +57,7 @@ from scoring.results.selectors.ranking import (
     ranking_summary,
     town_choices,
     warning_summary,
+    warnings_per_kind,
 )
 from scoring.results.selectors.scorecard import (
     Step,
@@ -113,6 +114,7 @@ __all__ = [
     "town_choices",
     "visible_results",
     "warning_summary",
+    "warnings_per_kind",
     "waterfall_data",
     "weighted",
 ]
