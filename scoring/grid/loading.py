@@ -207,8 +207,11 @@ def load_grid(
         Column(leaf, levels[leaf.pk], _kind(leaf, levels[leaf.pk], source)) for leaf in leaves
     ]
 
-    towns = grid_towns(user, cycle)
-    town = next((t for t in towns if t.pk == town_id), None)
+    if participant_id is not None and town_id is None:
+        towns, town = [], None  # one cell's answer: no filter to offer, none applied
+    else:
+        towns = grid_towns(user, cycle)
+        town = next((t for t in towns if t.pk == town_id), None)
     scoped = Participant.objects.for_user(user).filter(cycle=cycle)
     listed = scoped.filter(community__path__startswith=town.path) if town else scoped
     ordered = listed.select_related("secretary", "community__parent").order_by(
