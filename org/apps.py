@@ -13,9 +13,10 @@ class OrgConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from org import audit  # noqa: F401  (connects the audit signal)
-        from org.audit import protect_history_tables
+        from org.audit import index_predecessors, protect_history_tables
 
         post_migrate.connect(protect_history_tables, dispatch_uid="protect_history_tables")
+        post_migrate.connect(index_predecessors, dispatch_uid="index_predecessors")
         # Django saves the whole user on login to set last_login, which would write an
         # empty "changed" audit record per login; set the column alone instead.
         user_logged_in.disconnect(dispatch_uid="update_last_login")

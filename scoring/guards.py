@@ -10,6 +10,7 @@ from collections import defaultdict
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
+from assessment.services import changed_participants
 from indicators.models import IndicatorNode
 from scoring import engine
 from scoring.models import (
@@ -37,7 +38,27 @@ def results_current(cycle):
 
 
 REQUIRED = (Source.TARGET, Source.ORG)
-WARNED = {Source.TARGET: engine.MISSING_TARGET, Source.ORG: engine.MISSING_ORG}
+# The engine's warning of a participant's gaps in each source (SPEC §3.2), by prefix.
+GAP_WARNINGS = {
+    Source.SELF: engine.MISSING_SELF,
+    Source.TARGET: engine.MISSING_TARGET,
+    Source.ORG: engine.MISSING_ORG,
+}
+WARNED = {source: GAP_WARNINGS[source] for source in REQUIRED}
+
+
+def warned_gaps(warnings, sources=REQUIRED):
+    """A result row's gap warnings as [(source, [leaf codes])]: the `rating` leaves its
+    participant lacks a value of, per source of `sources` — the one way the pages read
+    them (the cycle page's blockers, the home page's to-dos, the grid's counters, the
+    dashboard)."""
+    found = []
+    for warning in warnings:
+        for source in sources:
+            prefix = GAP_WARNINGS[source]
+            if warning.startswith(prefix):
+                found.append((source, warning[len(prefix) :].split(", ")))
+    return found
 
 
 def missing_scores(cycle, listed=None):
@@ -57,25 +78,44 @@ def missing_scores(cycle, listed=None):
 
 
 def _gaps(cycle):
-    """{participant id: [(source, [leaf codes])]} of everyone lacking a required value.
-    Current results already say it (the engine warns of each participant's gaps, from
-    the same inputs): read from their rows. Stale ones do not: then counted in the
-    database (leaves with a value per participant and source), reading the entries of
-    the incomplete participants only."""
+    """{participant id: [(source, [leaf codes])]} of everyone lacking a required value."""
+    found = _known_gaps(cycle)
+    return found if found is not None else _counted_gaps(cycle)
+
+
+def _known_gaps(cycle):
+    """The gaps as the current results' rows say them (the engine warns of each
+    participant's gaps, from the same inputs) — while stale, for the participants whose
+    inputs changed since (`changed_participants`) counted in the database instead; None
+    when only counting everyone can tell (no results, or a change of unknown reach)."""
     version = current_results(cycle)
-    if version is not None and not results_are_stale(cycle, version):
-        found = defaultdict(list)
-        rows = (
-            Result.objects.filter(version=version)
-            .order_by()
-            .values_list("participant_id", "warnings")
-        )
-        for pid, warnings in rows:
-            for warning in warnings:
-                for source, prefix in WARNED.items():
-                    if warning.startswith(prefix):
-                        found[pid].append((source, warning[len(prefix) :].split(", ")))
-        return found
+    if version is None:
+        return None
+    changed = set()
+    if results_are_stale(cycle, version):
+        changed = changed_participants(cycle.pk, version.inputs_version, cycle.inputs_version)
+        if changed is None:
+            return None
+    found = defaultdict(list)
+    rows = (
+        Result.objects.filter(version=version)
+        .exclude(participant_id__in=changed)
+        .order_by()
+        .values_list("participant_id", "warnings")
+    )
+    for pid, warnings in rows:
+        gaps = warned_gaps(warnings)
+        if gaps:
+            found[pid] = gaps
+    if changed:
+        found.update(_counted_gaps(cycle, only=changed))
+    return found
+
+
+def _counted_gaps(cycle, only=None):
+    """The gaps counted in the database (leaves with a value per participant and source),
+    reading the entries of the incomplete participants only; `only`: of these
+    participants."""
     leaves = list(
         IndicatorNode.objects.filter(
             template_id=cycle.frozen_template_id, method="rating", children__isnull=True
@@ -85,19 +125,23 @@ def _gaps(cycle):
     )
     if not leaves:
         return {}
+    participants = cycle.participants.all()
+    entries = ScoreEntry.objects.filter(
+        participant__cycle=cycle, source__in=REQUIRED, leaf_id__in=[pk for pk, _ in leaves]
+    )
+    if only is not None:
+        participants = participants.filter(pk__in=only)
+        entries = entries.filter(participant_id__in=only)
     scored = {
         (pid, source): n
-        for pid, source, n in ScoreEntry.objects.filter(
-            participant__cycle=cycle, source__in=REQUIRED, leaf_id__in=[pk for pk, _ in leaves]
-        )
-        .order_by()
+        for pid, source, n in entries.order_by()
         .values("participant_id", "source")
         .annotate(n=Count("leaf_id", distinct=True))
         .values_list("participant_id", "source", "n")
     }
     lacking = [
         pk
-        for pk in cycle.participants.values_list("pk", flat=True)
+        for pk in participants.values_list("pk", flat=True)
         if any(scored.get((pk, source), 0) < len(leaves) for source in REQUIRED)
     ]
     present = set(
@@ -137,10 +181,10 @@ def count_missing_scores(cycle, reach):
     two queries, without reading the entries."""
     if cycle.frozen_template_id is None or not reach:
         return 0
-    version = current_results(cycle)
-    if version is not None and not results_are_stale(cycle, version):
+    known = _known_gaps(cycle)
+    if known is not None:
         warned = defaultdict(list)
-        for pid, gaps in _gaps(cycle).items():
+        for pid, gaps in known.items():
             for source, _codes in gaps:
                 warned[source].append(pid)
         lacking = Q()

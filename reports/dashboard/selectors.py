@@ -23,9 +23,8 @@ from indicators.models import IndicatorNode, MetricDefinition
 from org.models import OrgUnit, OrgUnitKind
 from reports.bulletins.selectors import latest_issued
 from reports.models import Job, JobKind, JobState
-from scoring import engine
 from scoring.access import STAFF_ROLES, reads_whole_county
-from scoring.guards import complete_participants
+from scoring.guards import complete_participants, warned_gaps
 from scoring.models import Result, SelfEvaluationStatus, Source
 from scoring.services import current_results, results_are_stale
 from surveys.tallies.selectors import return_rates, staff_communities
@@ -230,11 +229,11 @@ def _participant_counts(towns, cycle, participants, leaves):
         _complete_from_results(towns, version, participants)
 
 
-# The engine's warning of a participant's gaps in each source (SPEC §3.2).
+# Each town's count of participants without a gap in a source (SPEC §3.2).
 GAPS = {
-    "self_complete": engine.MISSING_SELF,
-    "target_complete": engine.MISSING_TARGET,
-    "org_complete": engine.MISSING_ORG,
+    "self_complete": Source.SELF,
+    "target_complete": Source.TARGET,
+    "org_complete": Source.ORG,
 }
 
 
@@ -249,8 +248,9 @@ def _complete_from_results(towns, version, participants):
     )
     for town_id, warnings in rows:
         town = towns[town_id]
-        for name, prefix in GAPS.items():
-            if not any(warning.startswith(prefix) for warning in warnings):
+        lacking = {source for source, _codes in warned_gaps(warnings, GAPS.values())}
+        for name, source in GAPS.items():
+            if source not in lacking:
                 setattr(town, name, getattr(town, name) + 1)
 
 

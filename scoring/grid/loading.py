@@ -20,7 +20,7 @@ from scoring.access import cycle_access, reads_whole_county
 from scoring.engine import Method
 from scoring.grid.cells import COMPUTED, LEVEL, NUMBER, OVERRIDE, Cell, Column
 from scoring.grid.status import EntryStatus, default_source, entry_status
-from scoring.guards import WARNED
+from scoring.guards import warned_gaps
 from scoring.inputs import small_samples
 from scoring.models import (
     CriticalIncident,
@@ -280,7 +280,7 @@ def _filled_by_leaf(user, rater, participants, source, leaves, results=None):
     A rater's own entries are one per participant and leaf: counted as rows. Everyone's
     are counted per participant, which reads every rater's entries — unless `results`
     (current) already say it: for a `rating` leaf, whoever their row does not warn of a
-    gap there (`scoring.guards.WARNED`); only the automatic leaves' few
+    gap there (`scoring.guards.warned_gaps`); only the automatic leaves' few
     entries (组织考评 overrides) are then counted."""
     entries = ScoreEntry.objects.filter(
         participant__in=participants.order_by().values("pk"), source=source
@@ -296,16 +296,14 @@ def _filled_by_leaf(user, rater, participants, source, leaves, results=None):
             .values_list("leaf_id")
             .annotate(n=Count("participant_id", distinct=True))
         )
-    prefix = WARNED[source]
     gaps = Counter()
     listed = 0
     for (warnings,) in Result.objects.filter(
         version=results, participant__in=participants.order_by().values("pk")
     ).values_list("warnings"):
         listed += 1
-        for warning in warnings:
-            if warning.startswith(prefix):
-                gaps.update(warning[len(prefix) :].split(", "))
+        for _source, codes in warned_gaps(warnings, [source]):
+            gaps.update(codes)
     filled = {leaf.pk: listed - gaps[leaf.code] for leaf in rating}
     automatic = [leaf.pk for leaf in leaves if leaf.is_automatic]
     if automatic:

@@ -147,6 +147,22 @@ def test_the_database_refuses_to_change_or_delete_a_snapshot(world):
     assert history.objects.filter(code="QA1", name="城关镇").exists()
 
 
+def test_every_history_table_has_its_predecessor_index():
+    """`hydrate` finds a snapshot's predecessor by (object id, history id): without this
+    index PostgreSQL read the whole table for every first snapshot (the home page's recent
+    changes took half a second at county size)."""
+    with connection.cursor() as cursor:
+        for history_model in audit.audited_history_models():
+            table = history_model._meta.db_table
+            constraints = connection.introspection.get_constraints(cursor, table)
+            found = constraints.get(audit.predecessor_index(table))
+            column = history_model._meta.get_field(
+                history_model.instance_type._meta.pk.attname
+            ).column
+            assert found and found["index"], table
+            assert found["columns"] == [column, "history_id"], table
+
+
 def test_several_changes_of_one_object_on_one_page_each_show_their_own_before(world, login):
     for name in ("一", "二", "三"):
         unit = OrgUnit.objects.get(pk=world.town_a.pk)

@@ -185,9 +185,9 @@ def test_the_home_page_does_not_read_more_as_the_county_fills_in(world, cycle, l
     after = queries()
     # The admin's page also lists the last 8 audit entries, whose cost depends on how
     # many kinds of object they name (bounded by the page, not by the county).
-    assert {k: v for k, v in after.items() if k != "admin_a"} == {
-        k: v for k, v in before.items() if k != "admin_a"
-    }
+    # The others read no more: the count of missing scores takes the same few queries
+    # (fewer, once results exist and only the changed participants are counted again).
+    assert all(after[k] <= before[k] for k in readers if k != "admin_a"), (before, after)
     # A bound per reader, so a new line that reads per row shows up here.
     assert after["secretary_a1"] <= 20 and max(before.values()) <= 50, before
     assert max(after.values()) <= 60, after

@@ -298,6 +298,32 @@ def test_review_lists_the_first_incomplete_and_counts_the_rest(world, cycle, mon
     assert {named, counted} <= set(cycles.blockers(fresh(cycle), "start_review"))
 
 
+def test_stale_results_count_only_the_changed_participants_again(world, cycle):
+    """While results are stale, the gaps of the participants whose inputs did not change
+    are read from the stale rows and only the changed ones are counted from their entries
+    — the same as counting everyone; a change of unknown reach counts everyone."""
+    from scoring import guards
+
+    cycle = to_scoring(complete_scoring(cycle, world.county_assessor_a))
+    compute_cycle(cycle.pk)
+    me = cycle.participants.get(secretary=world.secretaries["a1"])
+    leaf = rating_leaf(cycle)
+    ScoreEntry.objects.filter(participant=me, leaf=leaf, source=Source.ORG).delete()
+    cycles.mark_inputs_changed(cycle, participants=[me])
+    cycle = fresh(cycle)
+    assert services.results_are_stale(cycle)
+    with CaptureQueriesContext(connection) as queries:
+        found = guards._gaps(cycle)
+    assert found == guards._counted_gaps(cycle)
+    assert found[me.pk] == [(Source.ORG, [leaf.code])]
+    entries = [q["sql"] for q in queries.captured_queries if "scoring_scoreentry" in q["sql"]]
+    assert entries and all(f"IN ({me.pk})" in sql for sql in entries)
+    assert guards.count_missing_scores(cycle, {Source.ORG: cycle.participants.all()}) == 1
+    cycles.mark_inputs_changed(cycle)
+    assert guards._known_gaps(fresh(cycle)) is None
+    assert guards._gaps(fresh(cycle)) == found
+
+
 def test_publication_pins_the_results(world, cycle):
     cycle = to_scoring(complete_scoring(cycle, world.county_assessor_a))
     for name in ("start_review", "publish"):
