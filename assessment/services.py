@@ -89,6 +89,8 @@ def mark_inputs_changed(cycle, *, participants=None, communities=None):
     bumped.update(inputs_version=F("inputs_version") + 1)
     # The update holds the cycle's row until commit: the version read is this write's.
     version = bumped.values_list("inputs_version", flat=True).get()
+    # The caller's instance too: saved later, it must not write the old number back.
+    cycle.inputs_version = version
     touched = None
     if participants is not None or communities is not None:
         touched = {int(getattr(p, "pk", p)) for p in participants or ()}

@@ -160,12 +160,15 @@ def _counted_gaps(cycle, only=None):
     return found
 
 
-def complete_participants(cycle, source, leaves, n_leaves):
-    """A subquery of the ids of the cycle's participants holding a value of `source` on
-    each of `leaves` (a queryset of `n_leaves` leaves): counted in the database."""
+def complete_participants(cycle, source, leaves, n_leaves, only=None):
+    """A subquery of the ids of the cycle's participants (`only`: of these) holding a
+    value of `source` on each of `leaves` (a queryset of `n_leaves` leaves): counted in
+    the database."""
+    entries = ScoreEntry.objects.filter(participant__cycle=cycle, source=source, leaf__in=leaves)
+    if only is not None:
+        entries = entries.filter(participant_id__in=only)
     return (
-        ScoreEntry.objects.filter(participant__cycle=cycle, source=source, leaf__in=leaves)
-        .order_by()
+        entries.order_by()
         .values("participant_id")
         .annotate(leaves=Count("leaf_id", distinct=True))
         .filter(leaves=n_leaves)

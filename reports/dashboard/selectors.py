@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from assessment.models import Cycle, CycleStatus
+from assessment.services import changed_participants
 from evidence.models import Event, EventStatus, FilingStatus, MetricValue, ReformFiling
 from evidence.records.selectors import metric_definitions
 from indicators.models import IndicatorNode, MetricDefinition
@@ -158,14 +159,27 @@ class Dashboard:
         return sum(n for _label, n, _url in self.jobs or ())
 
 
-def _complete(cycle, leaves, n_leaves, source):
-    """Q: participants with a value of `source` on every one of `leaves` (SPEC §3.2: a
-    missing one counts 0 and is flagged). Counted in the database as a subquery."""
+def _complete(cycle, leaves, n_leaves, source, only=None):
+    """Q: participants (`only`: of these) with a value of `source` on every one of
+    `leaves` (SPEC §3.2: a missing one counts 0 and is flagged). Counted in the database
+    as a subquery."""
     if cycle.frozen_template_id is None:
         return Q(pk__in=[])
     if not n_leaves:
         return Q(pk__isnull=False)
-    return Q(pk__in=complete_participants(cycle, source, leaves, n_leaves))
+    return Q(pk__in=complete_participants(cycle, source, leaves, n_leaves, only))
+
+
+def _completeness(cycle, leaves, only=None):
+    """The per-source counts of complete participants, as `annotate` arguments."""
+    every, rating, n_every, n_rating = leaves
+    return {
+        "self_complete": Count("pk", filter=_complete(cycle, every, n_every, Source.SELF, only)),
+        "target_complete": Count(
+            "pk", filter=_complete(cycle, rating, n_rating, Source.TARGET, only)
+        ),
+        "org_complete": Count("pk", filter=_complete(cycle, rating, n_rating, Source.ORG, only)),
+    }
 
 
 def _leaves(cycle):
@@ -188,23 +202,23 @@ def _town(towns, pk, name, path):
 
 
 def _participant_counts(towns, cycle, participants, leaves):
-    every, rating, n_every, n_rating = leaves
+    """Per town: participants, self-evaluation states and, per source, the participants
+    without a gap. The gaps come from the current results' rows (the engine warns of
+    them); while those are stale, from their rows for everyone whose inputs did not
+    change since and counted from the entries for the others (`changed_participants`);
+    counted for everyone when no results exist or a change's reach is unknown."""
     statuses = SelfEvaluationStatus
     version = current_results(cycle)
-    warned = version is not None and not results_are_stale(cycle, version)
-    completeness = {}
-    if not warned:
-        # Counted from the entries (every rater's values of every participant).
-        completeness = {
-            "self_complete": Count("pk", filter=_complete(cycle, every, n_every, Source.SELF)),
-            "target_complete": Count(
-                "pk", filter=_complete(cycle, rating, n_rating, Source.TARGET)
-            ),
-            "org_complete": Count("pk", filter=_complete(cycle, rating, n_rating, Source.ORG)),
-        }
+    changed = set()
+    if version is not None and results_are_stale(cycle, version):
+        changed = changed_participants(cycle.pk, version.inputs_version, cycle.inputs_version)
+    warned = version is not None and changed is not None
+    # Counted from the entries (every rater's values of every participant).
+    completeness = {} if warned else _completeness(cycle, leaves)
+    town = ("community__parent_id", "community__parent__name", "community__parent__path")
     rows = (
         participants.order_by()
-        .values("community__parent_id", "community__parent__name", "community__parent__path")
+        .values(*town)
         .annotate(
             participants=Count("pk"),
             not_started=Count("pk", filter=Q(self_evaluation__isnull=True)),
@@ -215,18 +229,25 @@ def _participant_counts(towns, cycle, participants, leaves):
         )
     )
     for row in rows:
-        town = _town(
-            towns,
-            row["community__parent_id"],
-            row["community__parent__name"],
-            row["community__parent__path"],
-        )
+        found = _town(towns, *(row[name] for name in town))
         for name in ("participants", "not_started", "draft", "returned", "submitted"):
-            setattr(town, name, row[name])
+            setattr(found, name, row[name])
         for name in completeness:
-            setattr(town, name, row[name])
-    if warned:
-        _complete_from_results(towns, version, participants)
+            setattr(found, name, row[name])
+    if not warned:
+        return
+    _complete_from_results(towns, version, participants.exclude(pk__in=changed))
+    if changed:
+        counted = (
+            participants.filter(pk__in=changed)
+            .order_by()
+            .values(*town)
+            .annotate(**_completeness(cycle, leaves, only=changed))
+        )
+        for row in counted:
+            found = _town(towns, *(row[name] for name in town))
+            for name in GAPS:
+                setattr(found, name, getattr(found, name) + row[name])
 
 
 # Each town's count of participants without a gap in a source (SPEC §3.2).

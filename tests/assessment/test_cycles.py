@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from assessment import services as cycles
-from assessment.models import Cycle, CycleStatus, CycleTransition, Participant
+from assessment.models import Cycle, CycleStatus, CycleTransition, InputChange, Participant
 from indicators import services as template_services
 from indicators.starter import SEED_TEMPLATE, install_starter_templates
 from org import services
@@ -192,6 +192,21 @@ def test_opening_freezes_the_template_and_later_edits_never_change_it(world, cyc
         template_services.update_node(
             actor=None, node=frozen.nodes.get(code="1.1"), version=1, name="改冻结副本"
         )
+
+
+def test_opening_keeps_the_inputs_version_it_recorded(world, cycle):
+    """Opening freezes the template and marks the inputs changed: the cycle saved after
+    it keeps the new inputs version (it wrote the old number back, so the next change
+    reused a recorded version and results could look current when they were not)."""
+    cycles.enrol_county(actor=world.county_assessor_a, cycle=cycle)
+    before = Cycle.objects.get(pk=cycle.pk).inputs_version
+    opened = walk_to(cycle, world.county_assessor_a, "open")
+    stored = Cycle.objects.get(pk=cycle.pk).inputs_version
+    assert stored > before and opened.inputs_version == stored
+    recorded = list(
+        InputChange.objects.filter(cycle=cycle).values_list("inputs_version", flat=True)
+    )
+    assert len(recorded) == len(set(recorded)) and max(recorded) == stored
 
 
 def test_the_whole_lifecycle_is_recorded_with_who_and_when(world, cycle):

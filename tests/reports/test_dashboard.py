@@ -185,6 +185,34 @@ def test_current_results_give_the_same_completeness_as_the_entries(world, scenar
     assert figures(from_results) == figures(from_entries)
 
 
+def test_stale_results_count_only_the_changed_participants_from_the_entries(world, scenario, login):
+    """While results are stale after a change to one participant, everyone else's gaps
+    still come from the rows and only that participant is counted from the entries: the
+    same figures as counting everyone from the entries."""
+
+    def completeness(b):
+        return [
+            (t.name, t.self_complete, t.target_complete, t.org_complete)
+            for t in (b.total, *b.towns)
+        ]
+
+    client = login(world.county_assessor_a)
+    compute_cycle(scenario.pk)
+    a2 = participant(scenario, world, "a2")
+    give_scores(scenario, world.county_assessor_a, Source.ORG, [a2], method="rating")
+    cycles.mark_inputs_changed(scenario, participants=[a2])
+    with CaptureQueriesContext(connection) as queries:
+        incremental = board(client, scenario)
+    assert incremental.results == "stale"
+    entries = [q["sql"] for q in queries.captured_queries if "scoring_scoreentry" in q["sql"]]
+    assert entries and all(f"IN ({a2.pk})" in sql for sql in entries)
+    cycles.mark_inputs_changed(scenario)  # reach unknown: everyone counted from the entries
+    counted = board(client, scenario)
+    assert completeness(incremental) == completeness(counted)
+    assert figures(incremental) == figures(counted)
+    assert incremental.total.org_complete == 2  # 甲 and now 乙
+
+
 def test_each_figure_links_to_the_page_where_the_work_is_done(world, scenario, login):
     cycle = scenario
     response = login(world.county_assessor_a).get(reverse("cycle-dashboard", args=[cycle.pk]))
