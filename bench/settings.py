@@ -9,14 +9,16 @@ What differs from a deployment, and why:
   whole cycle, or at city scale as many towns as fit in Excel's 1,048,576 rows) imports
   as one file; production refuses more than 300,000 rows a sheet ("a city imports county
   by county"), which would cut the import figure at county size;
-- `testserver` allowed, for the page timings taken with Django's test client.
+- `testserver` allowed, for the page timings taken with Django's test client;
+- outermost, `bench.cpu.RequestCpuMiddleware`: with `BENCH_CPU_LOG` set (the HTTP load
+  sets it), each request's CPU is logged per route; otherwise it does nothing.
 Celery, the cache and the database come from the environment as in production; the
 harness points the web and worker processes at Redis databases of its own and leaves the
 broker unset in its own process, where jobs then run in-process (as in the demo).
 """
 
 from config.settings import *  # noqa: F403
-from config.settings import ALLOWED_HOSTS, STORAGES
+from config.settings import ALLOWED_HOSTS, MIDDLEWARE, STORAGES
 
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
@@ -39,3 +41,5 @@ EXCEL_LIMITS = {
     "max_uncompressed": 16 * GIB,
     "max_rows": 1_048_576,
 }
+
+MIDDLEWARE = ["bench.cpu.RequestCpuMiddleware", *MIDDLEWARE]

@@ -86,9 +86,9 @@ def paper_states(tallies, community_field, category_field):
     entry (the default) decided in the database — one row per group: one keying waits,
     two or more agree when every count's lowest equals its highest — instead of every
     keying coming to Python (a city keys tens of thousands)."""
-    double_entry = (
-        tallies.values_list("cycle__survey_settings__double_entry", flat=True).first() is not False
-    )
+    # Any keying's cycle says it (no ORDER BY: the first row found will do).
+    setting = tallies.order_by().values_list("cycle__survey_settings__double_entry", flat=True)
+    double_entry = next(iter(setting[:1]), None) is not False
     if not double_entry:
         keyings, _double = paper_keyings(tallies, community_field, category_field)
         return {group: tally_state(rows, False) for group, rows in keyings.items()}

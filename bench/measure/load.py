@@ -39,6 +39,7 @@ import redis
 from django.urls import reverse
 
 from assessment.models import Participant
+from bench import cpu
 from bench.data import shape
 from indicators.models import IndicatorNode
 from reports.models import Job, JobKind, JobState
@@ -397,7 +398,7 @@ class CpuMeter:
 
     def __init__(self, groups):
         self.groups = groups  # {name: process group id}
-        self.before = self.used = None
+        self.before = self.used = self.started_at = self.stopped_at = None
 
     def _read(self):
         tick = os.sysconf("SC_CLK_TCK")
@@ -424,9 +425,11 @@ class CpuMeter:
         return found
 
     def start(self):
+        self.started_at = time.time()
         self.before = self._read()
 
     def stop(self):
+        self.stopped_at = time.time()
         after = self._read()
         self.used = {name: round(after[name] - self.before[name], 2) for name in after}
 
@@ -488,7 +491,13 @@ def run(world, env, options, folder):
     `options.seconds`; returns the summary (see `summary`) with what the load did."""
     for url in (options.broker_url, options.cache_url):
         redis.Redis.from_url(url).flushdb()
-    env = {**env, "CELERY_BROKER_URL": options.broker_url, "CACHE_URL": options.cache_url}
+    cpu_log = str(Path(folder) / "cpu")
+    env = {
+        **env,
+        "CELERY_BROKER_URL": options.broker_url,
+        "CACHE_URL": options.cache_url,
+        "BENCH_CPU_LOG": cpu_log,
+    }
     port = free_port()
     web_log = Path(folder) / "gunicorn.log"
     worker_log = Path(folder) / "celery.log"
@@ -567,6 +576,8 @@ def run(world, env, options, folder):
     found.update(
         seconds=elapsed,
         cpu_seconds=meter.used,
+        # What each route cost the web processes (bench/cpu.py), costliest first.
+        cpu_per_route=cpu.per_route(cpu_log, meter.started_at, meter.stopped_at),
         users=len(users),
         gunicorn_workers=options.gunicorn_workers,
         celery_worker=options.celery_worker,
