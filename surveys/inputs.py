@@ -18,7 +18,7 @@ from django.db.models import Count, Max, Min
 from scoring import engine
 from scoring.inputs import InputContribution, register_input_source
 from surveys.models import Ballot, Choice, PaperTally
-from surveys.tallies.services import TallyStatus, tally_state
+from surveys.tallies.services import TallyStatus, settings_of, tally_state
 
 CHOICE_FIELDS = {
     Choice.SATISFIED: "satisfied",
@@ -48,7 +48,7 @@ def survey_counts(cycle, cutoff=None, communities=None):
         .values_list("community__code", "category__name", "choice", "n")
     ):
         totals[community, category][fields.index(CHOICE_FIELDS[choice])] += n
-    states = paper_states(tallies, "community__code", "category__name")
+    states = paper_states(cycle, tallies, "community__code", "category__name")
     for group, (_status, counted) in states.items():
         if counted is not None:
             totals[group] = [a + b for a, b in zip(totals[group], counted, strict=True)]
@@ -80,15 +80,13 @@ def paper_keyings(tallies, community_field, category_field):
 COUNTS = ("satisfied", "basic", "unsatisfied", "unknown")
 
 
-def paper_states(tallies, community_field, category_field):
+def paper_states(cycle, tallies, community_field, category_field):
     """{(community, category): (status, counted counts or None)} of the keyings in
-    `tallies`, grouped by the two fields named, as `tally_state` decides. Under double
-    entry (the default) decided in the database — one row per group: one keying waits,
-    two or more agree when every count's lowest equals its highest — instead of every
-    keying coming to Python (a city keys tens of thousands)."""
-    # Any keying's cycle says it (no ORDER BY: the first row found will do).
-    setting = tallies.order_by().values_list("cycle__survey_settings__double_entry", flat=True)
-    double_entry = next(iter(setting[:1]), None) is not False
+    `tallies` (of `cycle`), grouped by the two fields named, as `tally_state` decides.
+    Under double entry (the default) decided in the database — one row per group: one
+    keying waits, two or more agree when every count's lowest equals its highest —
+    instead of every keying coming to Python (a city keys tens of thousands)."""
+    double_entry = settings_of(cycle).double_entry
     if not double_entry:
         keyings, _double = paper_keyings(tallies, community_field, category_field)
         return {group: tally_state(rows, False) for group, rows in keyings.items()}

@@ -27,7 +27,7 @@ def survey_todos(user):
         # Only the keyings' states are counted: plain rows, no model built (a city keys
         # tens of thousands).
         tallies = PaperTally.objects.filter(cycle=cycle, community__in=[c.id for c in communities])
-        states = paper_states(tallies, "community_id", "category_id")
+        states = paper_states(cycle, tallies, "community_id", "category_id")
         conflicts = sum(status == TallyStatus.CONFLICT for status, _counted in states.values())
         # Waiting for a second person: one keying so far, not the user's.
         second = (

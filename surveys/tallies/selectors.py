@@ -187,7 +187,10 @@ def return_rates(cycle, communities):
     # Only each group's state and counted ballots: the keyings as plain rows (a city's
     # are tens of thousands; `tally_groups` builds a model for each).
     states = paper_states(
-        PaperTally.objects.filter(cycle=cycle, community__in=ids), "community_id", "category_id"
+        cycle,
+        PaperTally.objects.filter(cycle=cycle, community__in=ids),
+        "community_id",
+        "category_id",
     )
     per_community, towns = [], {}
     county = ReturnRate(cycle.county.name)
@@ -405,7 +408,7 @@ def paper_count_note(cycle, transition_name):
     states = [
         status
         for status, _counted in paper_states(
-            PaperTally.objects.filter(cycle=cycle), "community_id", "category_id"
+            cycle, PaperTally.objects.filter(cycle=cycle), "community_id", "category_id"
         ).values()
     ]
     notes = []
