@@ -2,17 +2,17 @@
 counts: counts that disagree, counts waiting for the user's second keying, and
 communities whose 民主评议 has fewer than K counted ballots (they block 公示)."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Min, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from assessment.models import Cycle, CycleStatus
 from core.todo import Todo
 from org.scope import scope_of
-from surveys.inputs import paper_states
+from surveys.inputs import COUNTS
 from surveys.models import PaperTally
 from surveys.tallies.selectors import small_samples, staff_communities
-from surveys.tallies.services import KEYER_ROLES, TallyStatus
+from surveys.tallies.services import KEYER_ROLES, settings_of
 
 KEYING = (CycleStatus.OPEN, CycleStatus.SCORING)
 
@@ -24,21 +24,8 @@ def survey_todos(user):
     lines = []
     for cycle in Cycle.objects.for_user(user, KEYER_ROLES).filter(status__in=KEYING):
         communities = staff_communities(user, cycle)
-        # Only the keyings' states are counted: plain rows, no model built (a city keys
-        # tens of thousands).
         tallies = PaperTally.objects.filter(cycle=cycle, community__in=[c.id for c in communities])
-        states = paper_states(cycle, tallies, "community_id", "category_id")
-        conflicts = sum(status == TallyStatus.CONFLICT for status, _counted in states.values())
-        # Waiting for a second person: one keying so far, not the user's.
-        second = (
-            tallies.order_by()
-            .values("community_id", "category_id")
-            .annotate(n=Count("pk"), mine=Count("pk", filter=Q(keyed_by=user)))
-            .filter(n=1, mine=0)
-            .count()
-            if any(status == TallyStatus.PENDING for status, _counted in states.values())
-            else 0
-        )
+        conflicts, second = _keying_counts(cycle, tallies, user)
         url = reverse("paper-tallies", args=[cycle.pk])
         if conflicts:
             lines.append(Todo(_("纸质票录入不一致"), url, conflicts, cycle.name, tone="danger"))
@@ -57,3 +44,25 @@ def survey_todos(user):
                     )
                 )
     return lines
+
+
+def _keying_counts(cycle, tallies, user):
+    """(groups whose keyings disagree, groups keyed once by someone else) — the states
+    `tally_state` gives under double entry, counted in one query over the groups (a city
+    has 9,000); none under single entry, where every keying counts at once."""
+    if not settings_of(cycle).double_entry:
+        return 0, 0
+    spreads = {f"{name}_spread": Max(name) - Min(name) for name in COUNTS}
+    disagree = Q()
+    for name in spreads:
+        disagree |= Q(**{f"{name}__gt": 0})
+    counts = (
+        tallies.order_by()
+        .values("community_id", "category_id")
+        .annotate(n=Count("pk"), mine=Count("pk", filter=Q(keyed_by=user)), **spreads)
+        .aggregate(
+            conflicts=Count("community_id", filter=Q(n__gte=2) & disagree),
+            second=Count("community_id", filter=Q(n=1, mine=0)),
+        )
+    )
+    return counts["conflicts"], counts["second"]

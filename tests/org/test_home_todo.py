@@ -107,6 +107,32 @@ def test_assessors_are_led_to_events_filings_and_paper_counts(world, cycle, logi
     assert "待核实的事项" not in todo(login(world.observer_a))  # observers do not decide
 
 
+def test_paper_counts_waiting_for_a_second_keying_are_shown_to_the_others(world, cycle, login):
+    """Double entry: a count keyed once waits for someone else (not its keyer); two equal
+    keyings count and ask nothing; two different ones disagree."""
+    residents = cycle.frozen_template.survey_categories.get(name="居民代表")
+
+    def key(person, community, n):
+        tallies.key_tally(
+            actor=person,
+            cycle=cycle,
+            community=community,
+            category=residents,
+            counts={"satisfied": n, "basic": 1, "unsatisfied": 0, "unknown": 0},
+        )
+
+    key(world.county_assessor_a, world.community_a2, 4)  # once: waits
+    key(world.county_assessor_a, world.community_a1, 7)  # twice, equal: counted
+    key(world.admin_a, world.community_a1, 7)
+    town = todo(login(world.town_assessor_a))
+    assert town["纸质票等待第二人录入"] == (1, reverse("paper-tallies", args=[cycle.pk]))
+    assert "纸质票录入不一致" not in town
+    keyer = todo(login(world.county_assessor_a))
+    assert "纸质票等待第二人录入" not in keyer  # their own keying waits for someone else
+    key(world.town_assessor_a, world.community_a2, 5)  # a second, different keying
+    assert todo(login(world.admin_a))["纸质票录入不一致"][0] == 1
+
+
 def test_scoring_shows_who_still_misses_scores(world, cycle, login):
     cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
     line = todo(login(world.county_assessor_a))["评分未录完的书记"]
