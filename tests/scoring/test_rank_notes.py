@@ -146,3 +146,18 @@ def test_a_secretary_learns_the_rule_but_not_the_peers_name_or_scores(world, tie
     assert "与另一位书记相比，目标量评不及" in html
     note = html.split('data-testid="rank-note"')[1].split("</div></div>")[0]
     assert "乙书记" not in note and selectors.number(r2.target_total) not in note, note
+
+
+def test_one_results_note_reads_only_its_tie_group_and_says_the_same(world, cycle):
+    """A participant page asks for one note (`only`): read from that result's tie group
+    alone, it is the note the whole ranking gives — for tied and untied results alike."""
+    a1 = cycle.participants.get(secretary=world.secretaries["a1"])
+    a2 = cycle.participants.get(secretary=world.secretaries["a2"])
+    version = score(cycle, {a1: (D(".8"), D(".8")), a2: (D(".8"), D(".8"))}, world.admin_a)
+    cycle = Cycle.objects.get(pk=cycle.pk)
+    everyone = selectors.rank_notes(version, cycle)
+    assert len(everyone) >= 3
+    for pk, note in everyone.items():
+        assert selectors.rank_notes(version, cycle, only={pk}) == {pk: note}
+    r1 = Result.objects.get(version=version, participant=a1)
+    assert "名次并列" in everyone[r1.pk].tie

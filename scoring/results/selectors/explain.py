@@ -10,6 +10,7 @@ which criterion separated them (so that the earlier criteria were equal), no mor
 
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -67,10 +68,17 @@ def rank_notes(version, cycle, *, only=None, visible=None):
     """{result pk: RankNote} for the graded results of `version` (those in `only`, a set
     of result pks, if given). `visible` is the reader's results (`visible_results`): a
     peer outside them is named by rank only; None means the reader sees all. Two queries
-    whatever the size of the cycle."""
-    rows = list(
-        Result.objects.filter(version=version, graded=True).values(*_FIELDS).order_by("rank")
-    )
+    whatever the size of the cycle (three with `only`, which then reads only the rows of
+    the wanted results' tie groups)."""
+    graded = Result.objects.filter(version=version, graded=True)
+    if only is not None:
+        # Only the tie groups of the wanted results: a place shared in a group is shared
+        # by equal finals, so their rows say every tie and size these notes need.
+        ties = Q()
+        for group, veto, final in graded.filter(pk__in=only).values_list("group", "veto", "final"):
+            ties |= Q(group=group, veto=veto, final=final)
+        graded = graded.filter(ties) if ties else graded.none()
+    rows = list(graded.values(*_FIELDS).order_by("rank"))
     groups = {}
     for row in rows:
         groups.setdefault((row["group"], row["veto"], row["final"]), []).append(row)
