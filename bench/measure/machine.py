@@ -16,6 +16,7 @@ POSTGRES_SETTINGS = (
     "fsync",
     "synchronous_commit",
     "full_page_writes",
+    "autovacuum",
 )
 
 
