@@ -104,29 +104,26 @@ def grid_row(row):
 
 def incident_count(participant_id, count, oob=False):
     """The incidents button's count (swapped out of band when the panel changes it)."""
-    swap = ' hx-swap-oob="true"' if oob else ""
-    return mark_safe(
-        f'<span id="inc-{participant_id}" data-testid="incident-count-{participant_id}"{swap}>'
-        f"{count}</span>\n"
-    )
+    return _counter("inc", "incident-count", participant_id, count, oob)
 
 
 def subtotal(row, oob=False):
-    pk = row.participant.pk
-    swap = ' hx-swap-oob="true"' if oob else ""
-    return mark_safe(
-        f'<span id="subtotal-{pk}" data-testid="subtotal-{pk}"{swap}>'
-        f"{floatformat(row.subtotal, 2)}</span>\n"
-    )
+    return _counter("subtotal", "subtotal", row.participant.pk, floatformat(row.subtotal, 2), oob)
 
 
 def row_done(row, oob=False):
-    pk = row.participant.pk
-    swap = ' hx-swap-oob="true"' if oob else ""
     state = "text-bg-success" if row.complete else "text-bg-light border"
     shown = f"{row.filled}/{row.required}" if row.required else esc(texts().automatic)
+    return _counter("done", "done", row.participant.pk, shown, oob, f"badge {state}")
+
+
+def _counter(name, testid, pk, shown, oob, css=None):
+    """A row's small counter `<span>`, with `hx-swap-oob` when an autosave's answer
+    swaps it out of band; `shown` is HTML already."""
+    css = "" if css is None else f' class="{css}"'
+    swap = ' hx-swap-oob="true"' if oob else ""
     return mark_safe(
-        f'<span id="done-{pk}" data-testid="done-{pk}" class="badge {state}"{swap}>{shown}</span>\n'
+        f'<span id="{name}-{pk}" data-testid="{testid}-{pk}"{css}{swap}>{shown}</span>\n'
     )
 
 
