@@ -44,7 +44,6 @@ GAP_WARNINGS = {
     Source.TARGET: engine.MISSING_TARGET,
     Source.ORG: engine.MISSING_ORG,
 }
-WARNED = {source: GAP_WARNINGS[source] for source in REQUIRED}
 
 
 def warned_gaps(warnings, sources=REQUIRED):
