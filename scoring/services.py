@@ -500,29 +500,38 @@ def _drop_old_versions(cycle):
     old = list(old)
     if not old:
         return
-    # In plain DELETEs (none loaded into Python, no deletion collector): first the
-    # sheets (with their leaves) that only these versions use, then the versions.
+    # In plain DELETEs (no deletion collector): first the sheets (with their leaves)
+    # that only these versions use — found from the results alone, so the leaves are
+    # reached through their sheet index rather than by scanning every leaf row — then
+    # the versions.
     ids = ", ".join(["%s"] * len(old))
     result, leaf, sheet = (
         Result._meta.db_table,
         LeafResult._meta.db_table,
         ResultSheet._meta.db_table,
     )
-    unused = (
-        f"IN (SELECT sheet_id FROM {result} WHERE version_id IN ({ids}))"
-        f" AND NOT EXISTS (SELECT 1 FROM {result} k WHERE k.sheet_id = {{column}}"
-        f" AND k.version_id NOT IN ({ids}))"
-    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {leaf} WHERE sheet_id " + unused.format(column=f"{leaf}.sheet_id"),
+            f"SELECT DISTINCT r.sheet_id FROM {result} r WHERE r.version_id IN ({ids})"
+            f" AND NOT EXISTS (SELECT 1 FROM {result} k WHERE k.sheet_id = r.sheet_id"
+            f" AND k.version_id NOT IN ({ids}))",
             old + old,
         )
-        cursor.execute(
-            f"DELETE FROM {sheet} WHERE id " + unused.format(column=f"{sheet}.id"), old + old
-        )
+        unused = [row[0] for row in cursor.fetchall()]
+        for chunk in range(0, len(unused), DELETE_CHUNK):
+            sheets = unused[chunk : chunk + DELETE_CHUNK]
+            marks = ", ".join(["%s"] * len(sheets))
+            cursor.execute(f"DELETE FROM {leaf} WHERE sheet_id IN ({marks})", sheets)
         cursor.execute(f"DELETE FROM {result} WHERE version_id IN ({ids})", old)
+        for chunk in range(0, len(unused), DELETE_CHUNK):
+            sheets = unused[chunk : chunk + DELETE_CHUNK]
+            marks = ", ".join(["%s"] * len(sheets))
+            cursor.execute(f"DELETE FROM {sheet} WHERE id IN ({marks})", sheets)
         cursor.execute(f"DELETE FROM {ResultVersion._meta.db_table} WHERE id IN ({ids})", old)
+
+
+# Sheet ids per DELETE statement (a full recompute frees a whole cycle's sheets).
+DELETE_CHUNK = 5000
 
 
 def current_results(cycle):

@@ -393,8 +393,13 @@ async def _crowd(users, seconds, meter):
 class CpuMeter:
     """CPU seconds each part of the system used over the working window, read from
     /proc: the web server's and the worker's process groups, PostgreSQL's processes,
-    this client, and the whole machine (busy = neither idle nor waiting for disk). On a
-    2-core machine the sum says how close to saturation the load ran."""
+    this client, every other process by name (`other`, the largest few), and the whole
+    machine (busy = neither idle nor waiting for disk). On a 2-core machine the sum says
+    how close to saturation the load ran.
+
+    A process's figure includes its children that exited and were waited for: a
+    PostgreSQL parallel worker or a backend that ends within the window counts under
+    `postgres` through the postmaster, a forked job under its worker."""
 
     def __init__(self, groups):
         self.groups = groups  # {name: process group id}
@@ -403,8 +408,10 @@ class CpuMeter:
     def _read(self):
         tick = os.sysconf("SC_CLK_TCK")
         found = dict.fromkeys(self.groups, 0.0) | {"postgres": 0.0}
+        other = {}
+        me = os.getpid()
         for entry in os.listdir("/proc"):
-            if not entry.isdigit():
+            if not entry.isdigit() or int(entry) == me:
                 continue
             try:
                 stat = Path(f"/proc/{entry}/stat").read_text()
@@ -412,17 +419,21 @@ class CpuMeter:
                 continue
             command = stat[stat.index("(") + 1 : stat.rindex(")")]
             fields = stat[stat.rindex(")") + 2 :].split()
-            seconds = (int(fields[11]) + int(fields[12])) / tick
-            for name, group in self.groups.items():
-                if int(fields[2]) == group:
-                    found[name] += seconds
-            if command == "postgres":
-                found["postgres"] += seconds
+            # utime, stime, then the waited-for children's cutime and cstime.
+            seconds = sum(int(n) for n in fields[11:15]) / tick
+            group = int(fields[2])
+            name = next((n for n, g in self.groups.items() if g == group), None)
+            if name is None and command == "postgres":
+                name = "postgres"
+            if name is None:
+                other[command] = other.get(command, 0.0) + seconds
+            else:
+                found[name] += seconds
         usage = resource.getrusage(resource.RUSAGE_SELF)
         found["client"] = usage.ru_utime + usage.ru_stime
         counters = [int(n) for n in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
         found["machine_busy"] = (sum(counters) - counters[3] - counters[4]) / tick
-        return found
+        return found, other
 
     def start(self):
         self.started_at = time.time()
@@ -430,8 +441,15 @@ class CpuMeter:
 
     def stop(self):
         self.stopped_at = time.time()
-        after = self._read()
-        self.used = {name: round(after[name] - self.before[name], 2) for name in after}
+        (after, other_after), (before, other_before) = self._read(), self.before
+        self.used = {name: round(after[name] - before[name], 2) for name in after}
+        spent = {
+            name: round(seconds - other_before.get(name, 0.0), 2)
+            for name, seconds in other_after.items()
+        }
+        self.used["other"] = dict(
+            sorted(((n, s) for n, s in spent.items() if s >= 0.1), key=lambda x: -x[1])[:8]
+        )
 
 
 # ------------------------------------------------------------------- the servers

@@ -367,8 +367,12 @@ def _rows(user, cycle, source, status, columns, participants, results, results_s
         computed = {
             (pid, leaf): (target, org, overridden)
             for pid, leaf, target, org, overridden in LeafResult.objects.filter(
-                sheet__results__version=results,
-                sheet__participant_id__in=ids,
+                # Through the results' (version, participant) index: filtering on the
+                # version alone, the planner expects a new version to hold one row
+                # (its statistics predate it) and walks all of them.
+                sheet_id__in=Result.objects.filter(
+                    version=results, participant_id__in=ids
+                ).values("sheet_id"),
                 leaf_id__in=automatic,
             )
             .order_by()

@@ -184,8 +184,12 @@ def test_old_versions_are_pruned_in_a_fixed_number_of_statements(
         compute_cycle(cycle.pk)
     monkeypatch.undo()
     assert ResultVersion.objects.filter(cycle=cycle).count() == 5
+    kept = ResultVersion.objects.filter(cycle=cycle).order_by("-pk")[: 1 + services.KEEP_OLD_VERSIONS]
+    leaves_kept = LeafResult.objects.filter(sheet__results__version__in=list(kept)).count()
     with django_assert_max_num_queries(8):
         services._drop_old_versions(cycle)
+    # Sheets a kept version still uses (with their leaves) stay.
+    assert LeafResult.objects.filter(sheet__results__version__in=list(kept)).count() == leaves_kept
     assert ResultVersion.objects.filter(cycle=cycle).count() == 1 + services.KEEP_OLD_VERSIONS
     assert ResultVersion.objects.filter(cycle=cycle, is_current=True).count() == 1
     # Their leaf rows went with them (no database cascade keeps them in order).
