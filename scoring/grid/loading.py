@@ -370,9 +370,9 @@ def _rows(user, cycle, source, status, columns, participants, results, results_s
                 # Through the results' (version, participant) index: filtering on the
                 # version alone, the planner expects a new version to hold one row
                 # (its statistics predate it) and walks all of them.
-                sheet_id__in=Result.objects.filter(
-                    version=results, participant_id__in=ids
-                ).values("sheet_id"),
+                sheet_id__in=Result.objects.filter(version=results, participant_id__in=ids).values(
+                    "sheet_id"
+                ),
                 leaf_id__in=automatic,
             )
             .order_by()

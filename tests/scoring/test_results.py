@@ -184,7 +184,9 @@ def test_old_versions_are_pruned_in_a_fixed_number_of_statements(
         compute_cycle(cycle.pk)
     monkeypatch.undo()
     assert ResultVersion.objects.filter(cycle=cycle).count() == 5
-    kept = ResultVersion.objects.filter(cycle=cycle).order_by("-pk")[: 1 + services.KEEP_OLD_VERSIONS]
+    kept = ResultVersion.objects.filter(cycle=cycle).order_by("-pk")[
+        : 1 + services.KEEP_OLD_VERSIONS
+    ]
     leaves_kept = LeafResult.objects.filter(sheet__results__version__in=list(kept)).count()
     with django_assert_max_num_queries(8):
         services._drop_old_versions(cycle)
