@@ -76,7 +76,8 @@ def grid_row(row):
         if community.parent
         else esc(community.name)
     )
-    cells = "".join(_cell(row, cell, t) for cell in row.cells)
+    mine = _RowParts(row)
+    cells = "".join(_cell(mine, cell, t) for cell in row.cells)
     return mark_safe(
         f'\n<tr id="row-{pk}" data-participant="{pk}" data-testid="row-{esc(p.secretary.staff_no)}">\n'
         '  <th scope="row" class="position-sticky start-0 z-1 fw-normal text-nowrap">\n'
@@ -100,6 +101,53 @@ def grid_row(row):
         f'  <td class="text-center">{row_done(row)}</td>\n'
         "</tr>\n"
     )
+
+
+class _RowParts:
+    """What every cell of a row repeats, escaped once: the participant's id and name and
+    the autosave address."""
+
+    __slots__ = ("pk", "who", "who_text", "url")
+
+    def __init__(self, row):
+        participant = row.participant
+        self.pk = participant.id
+        self.who_text = participant.secretary.name
+        self.who = esc(self.who_text)
+        self.url = esc(row.cell_url)
+
+
+class _ColumnParts:
+    """What every cell of a column repeats, written once per column (kept on the column):
+    its leaf's id, code, label and maximum, and a level select's options."""
+
+    __slots__ = ("leaf_id", "code", "label", "max", "options")
+
+    def __init__(self, column):
+        leaf = column.leaf
+        self.leaf_id = leaf.id
+        self.code = esc(leaf.code)
+        self.label = esc(f"{leaf.code} {leaf.name}")
+        self.max = _plain(leaf.points)
+        # (level id, the option without and with `selected`)
+        self.options = [
+            (
+                level.pk,
+                f'<option value="{level.pk}">{text}</option>',
+                f'<option value="{level.pk}" selected>{text}</option>',
+            )
+            for level, text in (
+                (level, f"{number} {esc(level.label)} {_plain(level.value)}")
+                for number, level in enumerate(column.levels, start=1)
+            )
+        ]
+
+    @staticmethod
+    def of(column):
+        parts = column.__dict__.get("_html")
+        if parts is None:
+            parts = column.__dict__["_html"] = _ColumnParts(column)
+        return parts
 
 
 def incident_count(participant_id, count, oob=False):
@@ -129,23 +177,20 @@ def _counter(name, testid, pk, shown, oob, css=None):
 
 def grid_cell(row, cell):
     """One cell's `<td>` (the answer to its autosave, too)."""
-    return mark_safe(_cell(row, cell, texts()))
+    return mark_safe(_cell(_RowParts(row), cell, texts()))
 
 
 def _cell(row, cell, t):
-    leaf = cell.leaf
+    column = _ColumnParts.of(cell.column)
     kind = cell.kind
     editable = cell.editable
-    who = row.participant.secretary.name
-    classes = " ".join(
-        name
-        for name, on in (
-            ("bg-body-secondary text-secondary", not editable and cell.shows_computed),
-            ("table-success", cell.saved_now),
-            ("table-warning", cell.conflict),
-        )
-        if on
-    )
+    classes = []
+    if not editable and cell.shows_computed:
+        classes.append("bg-body-secondary text-secondary")
+    if cell.saved_now:
+        classes.append("table-success")
+    if cell.conflict:
+        classes.append("table-warning")
     attributes = ""
     if kind == OVERRIDE and editable:
         attributes += " data-override"
@@ -154,14 +199,15 @@ def _cell(row, cell, t):
     if editable:
         trigger = "grid-save" if kind == OVERRIDE else "change"
         attributes += (
-            f' hx-post="{esc(row.cell_url)}" hx-trigger="{trigger}" hx-include="this"'
+            f' hx-post="{row.url}" hx-trigger="{trigger}" hx-include="this"'
             ' hx-target="this" hx-swap="outerHTML"'
         )
-    dom_id = cell.dom_id
+    dom_id = f"{row.pk}-{column.leaf_id}"
     parts = [
-        f'<td id="c-{dom_id}" data-leaf="{leaf.id}" data-who="{esc(who)}" title="{esc(cell.hint)}"'
-        f' data-testid="cell-{row.participant.id}-{esc(leaf.code)}" class="{classes}"{attributes}>',
-        _editor(cell, who, t) if editable else _reading(cell, t),
+        f'<td id="c-{dom_id}" data-leaf="{column.leaf_id}" data-who="{row.who}"'
+        f' title="{esc(cell.hint)}" data-testid="cell-{row.pk}-{column.code}"'
+        f' class="{" ".join(classes)}"{attributes}>',
+        _editor(cell, row, column, dom_id, t) if editable else _reading(cell, t),
     ]
     if kind == OVERRIDE and not cell.shows_computed:
         parts.append(
@@ -188,23 +234,19 @@ def _cell(row, cell, t):
     return "".join(parts)
 
 
-def _editor(cell, who, t):
-    leaf = cell.leaf
+def _editor(cell, row, column, dom_id, t):
     kind = cell.kind
-    dom_id = cell.dom_id
-    label = esc(f"{who} {leaf.code} {leaf.name}")
+    label = f"{row.who} {column.label}"
     invalid = " is-invalid" if cell.error else ""
     version = "" if cell.version is None else cell.version
     hidden = (
-        f'<input type="hidden" name="leaf" value="{leaf.id}">'
+        f'<input type="hidden" name="leaf" value="{column.leaf_id}">'
         f'<input type="hidden" name="version" value="{version}">'
     )
     if kind == LEVEL:
         selected = cell.selected_level_id
         options = "".join(
-            f'<option value="{level.pk}"{" selected" if level.pk == selected else ""}>'
-            f"{number} {esc(level.label)} {_plain(level.value)}</option>"
-            for number, level in enumerate(cell.column.levels, start=1)
+            chosen if pk == selected else plain for pk, plain, chosen in column.options
         )
         return (
             f'{hidden}<select class="form-select form-select-sm{invalid}" id="l-{dom_id}"'
@@ -215,16 +257,18 @@ def _editor(cell, who, t):
     if kind == OVERRIDE:
         shown = "" if cell.computed is None else t.computed % {"v": _plain(cell.computed)}
         placeholder = f' placeholder="{esc(shown)}"'
+    saved = esc(cell.saved_value)
+    typed = saved if cell.typed is None else esc(cell.input_value)
     parts = [
         hidden,
         f'<input class="form-control form-control-sm text-end{invalid}" id="v-{dom_id}"'
         ' name="value" type="text" inputmode="decimal" autocomplete="off"'
-        f' value="{esc(cell.input_value)}" data-cell data-saved="{esc(cell.saved_value)}"'
-        f' data-max="{_plain(leaf.points)}"{placeholder} aria-label="{label}">',
+        f' value="{typed}" data-cell data-saved="{saved}"'
+        f' data-max="{column.max}"{placeholder} aria-label="{label}">',
     ]
     if kind == OVERRIDE:
         hidden_box = "" if cell.shows_note_box else " d-none"
-        note_label = esc(t.note_label % {"who": who, "code": leaf.code})
+        note_label = esc(t.note_label % {"who": row.who_text, "code": cell.leaf.code})
         parts.append(
             f'<div class="mt-1{hidden_box}" data-note-box><input class="form-control'
             f' form-control-sm{invalid}" id="n-{dom_id}" name="note" type="text"'
