@@ -2,6 +2,7 @@ from django import template
 
 from scoring.access import cycle_access
 from scoring.grid import html
+from scoring.results import leaf_table
 
 register = template.Library()
 
@@ -46,3 +47,10 @@ def incident_count(participant, count, oob=False):
     """`{% incident_count participant count oob=True %}`: the count on a row's incidents
     button."""
     return html.incident_count(participant.pk, count, oob)
+
+
+@register.simple_tag
+def leaf_rows(block):
+    """`{% leaf_rows d %}`: the participant page's rows of one dimension's leaves
+    (`scoring.results.leaf_table`)."""
+    return leaf_table.leaf_rows(block)
