@@ -33,20 +33,24 @@ def reserve_ids(model, count):
     return list(range(start, start + count))
 
 
-def copy_rows(model, columns, rows):
+def copy_rows(model, columns, rows, line=None):
     """Insert `rows` (tuples of values in `columns` order, column names as in the
-    table; JSON fields as Python lists/dicts) into `model`'s table."""
+    table; JSON fields as Python lists/dicts) into `model`'s table.
+
+    `line`, for a hot table whose values are all numbers and booleans: a function
+    writing one row as a COPY text line (tab-separated, "\\N" for NULL, ending in a
+    newline), quicker than converting every value by its type."""
     if connection.vendor != "postgresql":
         names = [model._meta.get_field(_field_name(model, column)).attname for column in columns]
         model.objects.bulk_create(
             (model(**dict(zip(names, row, strict=True))) for row in rows), batch_size=BATCH
         )
         return
-    buffer = io.StringIO()
-    for row in rows:
-        buffer.write("\t".join(map(_copy_text, row)))
-        buffer.write("\n")
-    buffer.seek(0)
+    if line is None:
+        text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+    else:
+        text = "".join(map(line, rows))
+    buffer = io.StringIO(text)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
             f"COPY {quote(model._meta.db_table)} ({', '.join(map(quote, columns))}) FROM STDIN",

@@ -405,6 +405,7 @@ def _store(cycle, read_version, outcome, started, base, sheets):
             for one in scored
             for leaf in one.leaves
         ),
+        line=_leaf_line,
     )
     locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
     if locked.inputs_version != read_version or locked.is_locked:
@@ -429,6 +430,19 @@ LEAF_COLUMNS = (
     "basis",
 )
 BASIS_PLACES = Decimal("0.0001")
+NULL = "\\N"
+
+
+def _leaf_line(row):
+    """One `LeafResult` row (`LEAF_COLUMNS`: ids, Decimals, a boolean, the basis or
+    None) as a COPY text line."""
+    sheet, leaf, s, t, o, overridden, basis = row
+    return (
+        f"{sheet}\t{leaf}\t{s}\t{t}\t{o}\t{'t' if overridden else 'f'}"
+        f"\t{NULL if basis is None else basis}\n"
+    )
+
+
 # A participant's scores before ranking, as `engine.Scored` holds them (SPEC §3.2–§3.5).
 TOTALS = ("self_total", "target_total", "org_total", "composite", "bonus", "final", "taken")
 RESULT_COLUMNS = (
