@@ -113,8 +113,9 @@ def withdraw_score(*, actor, participant, leaf, source, version):
     same who/when rules as entering, the version read, audited; results go stale."""
     participant, cycle = _writable(actor, participant, leaf, source)
     entry = (
-        ScoreEntry.objects.select_for_update()
+        ScoreEntry.objects.select_for_update(of=("self",))
         .filter(participant=participant, leaf=leaf, source=source, rater=actor)
+        .order_by("pk")
         .first()
     )
     if entry is None:
@@ -135,8 +136,9 @@ def enter_score(*, actor, participant, leaf, source, value=None, level=None, not
     participant, cycle = _writable(actor, participant, leaf, source)
     value = checked_value(leaf, source, value, level, note)
     entry = (
-        ScoreEntry.objects.select_for_update()
+        ScoreEntry.objects.select_for_update(of=("self",))
         .filter(participant=participant, leaf=leaf, source=source, rater=actor)
+        .order_by("pk")
         .first()
     )
     if entry is None:

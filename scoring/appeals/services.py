@@ -163,7 +163,11 @@ def correct_score(
     if not note.strip():
         raise ValidationError({"note": _("请写明改分理由。")})
     if entry is not None:
-        entry = ScoreEntry.objects.select_for_update().select_related("leaf").get(pk=entry.pk)
+        entry = (
+            ScoreEntry.objects.select_for_update(of=("self",))
+            .select_related("leaf")
+            .get(pk=entry.pk)
+        )
         if entry.participant_id != appeal.participant_id:
             raise PermissionDenied
         if version is None or entry.version != version:

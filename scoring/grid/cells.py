@@ -291,6 +291,7 @@ def current_note(user, participant, leaf, source):
     """The note already on the user's entry: cells that post no note keep it."""
     return (
         ScoreEntry.objects.filter(participant=participant, leaf=leaf, source=source, rater=user)
+        .order_by("pk")
         .values_list("note", flat=True)
         .first()
         or ""

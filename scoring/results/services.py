@@ -85,7 +85,12 @@ def override_grade(*, actor, participant, grade, reason, version=None):
                 % {"who": who, "failed": cycle.label_failed}
             }
         )
-    override = GradeOverride.objects.select_for_update().filter(participant=participant).first()
+    override = (
+        GradeOverride.objects.select_for_update(of=("self",))
+        .filter(participant=participant)
+        .order_by("pk")
+        .first()
+    )
     if override is None:
         override = GradeOverride(participant=participant)
     else:
@@ -111,7 +116,12 @@ def clear_override(*, actor, participant, version):
     """Remove the participant's override: the rule grade applies again (audited)."""
     participant, cycle = _lock(participant)
     _check_cycle(actor, cycle, _("撤销等次调整"))
-    override = GradeOverride.objects.select_for_update().filter(participant=participant).first()
+    override = (
+        GradeOverride.objects.select_for_update(of=("self",))
+        .filter(participant=participant)
+        .order_by("pk")
+        .first()
+    )
     if override is None:
         raise ValidationError(
             _("%(who)s 的等次没有调整，无需撤销。") % {"who": participant.secretary.name}

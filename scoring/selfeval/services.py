@@ -105,7 +105,12 @@ def shown_time(moment):
 
 
 def _locked_evaluation(participant):
-    return SelfEvaluation.objects.select_for_update().filter(participant=participant).first()
+    return (
+        SelfEvaluation.objects.select_for_update(of=("self",))
+        .filter(participant=participant)
+        .order_by("pk")
+        .first()
+    )
 
 
 def _submitted_refusal(evaluation):
@@ -178,7 +183,7 @@ def save_self_evaluation(*, actor, participant, items, summary, version):
     participant, evaluation = lock_for_editing(actor, participant)
     existing = {
         entry.leaf_id: entry
-        for entry in ScoreEntry.objects.select_for_update().filter(
+        for entry in ScoreEntry.objects.select_for_update(of=("self",)).filter(
             participant=participant, source=Source.SELF, rater=actor
         )
     }

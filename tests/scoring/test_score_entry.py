@@ -217,3 +217,48 @@ def test_entries_are_scoped_and_audited(world, cycle):
     assert entry in ScoreEntry.objects.for_user(world.town_assessor_a)
     assert entry not in ScoreEntry.objects.for_user(world.secretaries["a2"].user)
     assert entry not in ScoreEntry.objects.for_user(world.outsider_b)
+
+
+def _row_locks(queries):
+    """The locking statements among `queries` that also lock rows of other tables: a
+    `FOR UPDATE` over a join (an inherited ordering or select_related) without `OF`."""
+    return [
+        q["sql"]
+        for q in queries
+        if "FOR UPDATE" in q["sql"] and " JOIN " in q["sql"] and "FOR UPDATE OF" not in q["sql"]
+    ]
+
+
+def test_saving_a_score_locks_only_the_entry(world, cycle, django_assert_max_num_queries):
+    """Concurrency (DESIGN §4): entering, changing and withdrawing a value lock the score
+    entry's row alone. The entry's default ordering joins the participant, the leaf and
+    the rater: locked with them, every assessor saving a cell of the same leaf — or for
+    the same participant — waited for the others' transactions."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from scoring.services import withdraw_score
+
+    me = participant(world, cycle)
+    node = leaf(cycle, "违建管控")
+    with CaptureQueriesContext(connection) as captured:
+        first = enter_score(
+            actor=world.secretary_a1, participant=me, leaf=node, source=Source.SELF, value="1"
+        )
+        second = enter_score(
+            actor=world.secretary_a1,
+            participant=me,
+            leaf=node,
+            source=Source.SELF,
+            value="2",
+            version=first.version,
+        )
+        withdraw_score(
+            actor=world.secretary_a1,
+            participant=me,
+            leaf=node,
+            source=Source.SELF,
+            version=second.version,
+        )
+    assert any("FOR UPDATE" in q["sql"] for q in captured.captured_queries)
+    assert _row_locks(captured.captured_queries) == []
