@@ -28,7 +28,7 @@ from scoring.access import STAFF_ROLES, reads_whole_county
 from scoring.guards import complete_participants, warned_gaps
 from scoring.models import Result, SelfEvaluationStatus, Source
 from scoring.services import current_results, results_are_stale
-from surveys.tallies.selectors import return_rates, staff_communities
+from surveys.tallies.selectors import staff_participants, town_return_rates
 
 # A cycle "in progress": data entry, scoring or 公示 (SPEC §2 lifecycle).
 RUNNING_STATUSES = (CycleStatus.OPEN, CycleStatus.SCORING, CycleStatus.REVIEW)
@@ -389,16 +389,13 @@ def dashboard(user, cycle):
     _pending(towns, Event, participants, EventStatus.REPORTED, "events_pending")
     _pending(towns, ReformFiling, participants, FilingStatus.PENDING, "filings_pending")
     metric_keys = _metric_counts(towns, user, cycle)
-    per_community, town_returns, county_returns = return_rates(
-        cycle, staff_communities(user, cycle)
-    )
-    by_name = {r.label: r for r in town_returns}
+    by_name, county_returns = town_return_rates(cycle, staff_participants(user, cycle))
     ordered = sorted(towns.values(), key=lambda t: t.path)
     total = Progress(name=cycle.county.name if whole_county else _("合计"))
     for town in ordered:
         town.returns = by_name.get(town.name)
         total.add(town)
-    total.returns = county_returns if per_community else None
+    total.returns = county_returns
     version = current_results(cycle)
     if version is None:
         results = "none"

@@ -111,6 +111,53 @@ def test_return_rates_per_community_category_town_and_county(world, returns):
     assert (county.issued, county.used, county.paper, str(county.rate)) == (19, 8, 6, "42.11")
 
 
+@pytest.mark.parametrize("double_entry", [True, False])
+def test_town_totals_summed_in_the_database_equal_the_per_community_reading(
+    world, returns, double_entry
+):
+    """The dashboard's return rates (`town_return_rates`, summed per town in SQL) equal
+    the towns and county of `return_rates` — agreeing, disagreeing and single keyings,
+    a town with no ballots at all, under double and single entry."""
+    from surveys.models import SurveySettings
+
+    SurveySettings.objects.update_or_create(cycle=returns, defaults={"double_entry": double_entry})
+    residents = category(returns, "居民代表")
+    for person, counts in (
+        (world.county_assessor_a, COUNTS),
+        (world.town_assessor_a, {**COUNTS, "basic": "4"}),
+    ):
+        tallies.key_tally(
+            actor=person,
+            cycle=returns,
+            community=world.community_a2,
+            category=residents,
+            counts=counts,
+        )
+    tallies.key_tally(
+        actor=world.county_assessor_a,
+        cycle=returns,
+        community=world.community_b1,
+        category=residents,
+        counts=COUNTS,
+    )
+    for person in (world.county_assessor_a, world.town_assessor_a, world.admin_a):
+        participants = selectors.staff_participants(person, returns)
+        rows, towns, county = selectors.return_rates(
+            returns, selectors.staff_communities(person, returns)
+        )
+        by_name, total = selectors.town_return_rates(returns, participants)
+        assert {name: (t.issued, t.used, t.paper) for name, t in by_name.items()} == {
+            t.label: (t.issued, t.used, t.paper) for t in towns
+        }
+        assert (total.issued, total.used, total.paper) == (county.issued, county.used, county.paper)
+    assert total.paper > 0
+
+
+def test_no_community_in_scope_gives_no_county_return_rate(world, returns):
+    nobody = selectors.staff_participants(world.secretary_a1, returns)
+    assert selectors.town_return_rates(returns, nobody) == ({}, None)
+
+
 def test_the_return_rates_page_pins_its_queries(
     world, returns, login, django_assert_max_num_queries
 ):
