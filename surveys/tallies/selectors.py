@@ -422,31 +422,47 @@ def small_samples(cycle, communities=None):
     ).exists():
         return {}
     k = settings_of(cycle).min_group_size
-    counted = counted_ballots(cycle)
-    if communities is not None:
-        wanted = set(communities)
-        counted = {pk: n for pk, n in counted.items() if pk in wanted}
+    counted = counted_ballots(cycle, communities)
     return {pk: SmallSample(n, k) for pk, n in counted.items() if n < k}
 
 
-def counted_ballots(cycle):
+def counted_ballots(cycle, communities=None):
     """{community id: counted ballots (online + paper, 不了解 not counted)} of every
-    participating community. Kept in the cache for the cycle's `inputs_version`: every
-    ballot cast and every paper count that changes what counts bumps it, and the cycle
-    page, the home page's to-dos and the dashboard all ask (a city reads 9,000 groups of
-    paper counts and its ballots to answer)."""
+    participating community (of `communities`, ids, when given).
+
+    The whole cycle's reading is kept in the cache for the cycle's `inputs_version`:
+    every ballot cast and every paper count that changes what counts bumps it, and the
+    cycle page, the home page's to-dos and the dashboard all ask (a city reads 9,000
+    groups of paper counts and its ballots to answer). A few communities — a participant
+    page, a page of the grid — are counted on their own: while scores are being entered
+    the version moves with every save, and the whole city would be read again each time."""
+    wanted = None if communities is None else set(communities)
+    if wanted is not None and len(wanted) <= NARROWED_COMMUNITIES:
+        return _counted(cycle, cycle.participants.filter(community__in=wanted), wanted)
     key = f"surveys:counted-ballots:{cycle.pk}:{cycle.inputs_version}"
     found = cache.get(key)
     if found is None:
-        codes = dict(cycle.participants.order_by().values_list("community__code", "community_id"))
-        found = dict.fromkeys(codes.values(), 0)
-        for (code, _category), (satisfied, basic, unsatisfied, _unknown) in survey_counts(
-            cycle
-        ).items():
-            if code in codes:
-                found[codes[code]] += satisfied + basic + unsatisfied
+        found = _counted(cycle, cycle.participants.all())
         cache.set(key, found, COUNTED_SECONDS)
+    if wanted is not None:
+        found = {pk: n for pk, n in found.items() if pk in wanted}
     return found
+
+
+def _counted(cycle, participants, communities=None):
+    codes = dict(participants.order_by().values_list("community__code", "community_id"))
+    found = dict.fromkeys(codes.values(), 0)
+    for (code, _category), (satisfied, basic, unsatisfied, _unknown) in survey_counts(
+        cycle, communities=None if communities is None else list(communities)
+    ).items():
+        if code in codes:
+            found[codes[code]] += satisfied + basic + unsatisfied
+    return found
+
+
+# Up to this many communities are counted on their own; more are read from the whole
+# cycle's (cached) counts.
+NARROWED_COMMUNITIES = 200
 
 
 COUNTED_SECONDS = 60 * 60

@@ -65,6 +65,30 @@ def test_fewer_than_k_counted_ballots_is_a_small_sample_k_are_not(world, cycle, 
     assert small_samples(cycle, [world.community_a2.pk]) == {}
 
 
+def test_a_few_communities_counted_on_their_own_equal_the_whole_cycles_reading(world, cycle, key):
+    """A participant page or a grid page counts its communities' ballots alone (while
+    scores are entered the cached whole reading is outdated at every save): the same
+    numbers, for each community, for a few, and for more than are counted alone."""
+    from surveys.tallies import selectors
+
+    key(world.community_a1, counts(2, 1, 0, unknown=4))
+    key(world.community_a2, counts(3, 1, 1))
+    whole = selectors.counted_ballots(cycle)
+    assert whole == {
+        world.community_a1.pk: 3,
+        world.community_a2.pk: 5,
+        world.community_b1.pk: 0,
+    }
+    for pk, n in whole.items():
+        assert selectors.counted_ballots(cycle, [pk]) == {pk: n}
+    two = [world.community_a1.pk, world.community_b1.pk]
+    assert selectors.counted_ballots(cycle, two) == {pk: whole[pk] for pk in two}
+    many = [*whole, *range(10**6, 10**6 + selectors.NARROWED_COMMUNITIES)]
+    assert selectors.counted_ballots(cycle, many) == whole
+    # A community that takes no part counts nowhere.
+    assert selectors.counted_ballots(cycle, [world.county_a.pk]) == {}
+
+
 def test_starting_review_is_refused_listing_the_small_communities(world, cycle, key):
     cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
     cycle = complete_scoring(cycle, world.county_assessor_a)  # K ballots everywhere
