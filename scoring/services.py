@@ -252,7 +252,20 @@ def compute_cycle(cycle_id):
             return None
     _drop_old_versions(cycle)
     forget_input_changes(cycle.pk, read_version)
+    transaction.on_commit(_refresh_result_statistics)
     return version
+
+
+def _refresh_result_statistics():
+    """Every recompute writes a new version's rows: ANALYZE the column readers select
+    them by, right after the commit (a few milliseconds). Until autovacuum gets to it — a
+    minute later at best, never where it is off — the planner takes the new version for
+    one row and walks the whole version in nested loops: the ranking's counts at city
+    scale 36 → 12 ms."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Result._meta.db_table} (version_id, participant_id)")
 
 
 @contextmanager

@@ -433,3 +433,24 @@ def test_a_failing_recompute_does_not_undo_or_fail_the_change(
         )
     assert ScoreEntry.objects.filter(participant=me).exists()
     assert services.results_are_stale(fresh(cycle))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_the_planner_knows_a_new_version_once_it_is_committed(
+    world, cycle, django_capture_on_commit_callbacks
+):
+    """Each recompute ANALYZEs the result rows' version column after its commit: the
+    planner otherwise takes the newest version for one row (it is newer than the
+    statistics) and reads a city's results in nested loops."""
+    cycle = complete_scoring(cycle, world.county_assessor_a)
+    cycles.mark_inputs_changed(cycle)
+    with django_capture_on_commit_callbacks(execute=True):
+        version = compute_cycle(cycle.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_vals::text FROM pg_stats"
+            " WHERE tablename = %s AND attname = 'version_id'",
+            [Result._meta.db_table],
+        )
+        (known,) = cursor.fetchone()
+    assert str(version.pk) in known.strip("{}").split(",")
