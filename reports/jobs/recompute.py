@@ -17,11 +17,27 @@ from django.utils.translation import gettext_lazy
 from assessment.models import Cycle
 from reports.jobs import running
 from reports.models import Job, JobKind, JobState
+from scoring.models import ResultVersion
 from scoring.services import compute_cycle
 
 # A recompute starts this long after the change that asked for it: changes made meanwhile
 # (a grid's autosaves, ballots being cast) share it — one recompute instead of one each.
 GATHER_SECONDS = 0.5
+# …or, for a cycle whose last recompute took longer, as long as that took (up to this):
+# while people keep saving, a worker then spends at most about half its time recomputing
+# one cycle (a city's takes ~0.4 s), and the results are current a moment after the
+# saving stops.
+GATHER_MAX_SECONDS = 5.0
+
+
+def gather_seconds(cycle):
+    """How long the cycle's next recompute waits for more changes (see GATHER_SECONDS)."""
+    took = (
+        ResultVersion.objects.filter(cycle=cycle, is_current=True)
+        .values_list("duration_ms", flat=True)
+        .first()
+    )
+    return min(GATHER_MAX_SECONDS, max(GATHER_SECONDS, (took or 0) / 1000))
 
 
 def schedule_recompute(cycle_id):
@@ -38,7 +54,7 @@ def schedule_recompute(cycle_id):
                 county=cycle.county,
                 cycle=cycle,
                 options={"inputs_version": cycle.inputs_version},
-                countdown=GATHER_SECONDS,
+                countdown=gather_seconds(cycle),
             )
     except IntegrityError:
         return None  # the waiting one will read this change too
