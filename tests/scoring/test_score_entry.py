@@ -5,12 +5,14 @@ from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from assessment import services as cycles
 from assessment.models import Cycle
 from core.versioning import StaleVersion
 from scoring.models import ScoreEntry, Source
-from scoring.services import enter_score
+from scoring.services import enter_score, withdraw_score
 from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
@@ -229,36 +231,20 @@ def _row_locks(queries):
     ]
 
 
-def test_saving_a_score_locks_only_the_entry(world, cycle, django_assert_max_num_queries):
+def test_saving_a_score_locks_only_the_entry(world, cycle):
     """Concurrency (DESIGN §4): entering, changing and withdrawing a value lock the score
     entry's row alone. The entry's default ordering joins the participant, the leaf and
     the rater: locked with them, every assessor saving a cell of the same leaf — or for
     the same participant — waited for the others' transactions."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from scoring.services import withdraw_score
-
-    me = participant(world, cycle)
-    node = leaf(cycle, "违建管控")
+    mine = {
+        "actor": world.secretary_a1,
+        "participant": participant(world, cycle),
+        "leaf": leaf(cycle, "违建管控"),
+        "source": Source.SELF,
+    }
     with CaptureQueriesContext(connection) as captured:
-        first = enter_score(
-            actor=world.secretary_a1, participant=me, leaf=node, source=Source.SELF, value="1"
-        )
-        second = enter_score(
-            actor=world.secretary_a1,
-            participant=me,
-            leaf=node,
-            source=Source.SELF,
-            value="2",
-            version=first.version,
-        )
-        withdraw_score(
-            actor=world.secretary_a1,
-            participant=me,
-            leaf=node,
-            source=Source.SELF,
-            version=second.version,
-        )
+        first = enter_score(**mine, value="1")
+        second = enter_score(**mine, value="2", version=first.version)
+        withdraw_score(**mine, version=second.version)
     assert any("FOR UPDATE" in q["sql"] for q in captured.captured_queries)
     assert _row_locks(captured.captured_queries) == []
