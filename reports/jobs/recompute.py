@@ -23,10 +23,11 @@ from scoring.services import compute_cycle
 # A recompute starts this long after the change that asked for it: changes made meanwhile
 # (a grid's autosaves, ballots being cast) share it — one recompute instead of one each.
 GATHER_SECONDS = 0.5
-# …or, for a cycle whose last recompute took longer, as long as that took (up to this):
-# while people keep saving, a worker then spends at most about half its time recomputing
-# one cycle (a city's takes ~0.4 s), and the results are current a moment after the
-# saving stops.
+# …or, for a cycle whose recompute takes longer, twice as long as its last one took (up
+# to a cap): while people keep saving, a worker then spends at most about a third of its
+# time recomputing one cycle (a city's takes ~0.3–0.4 s, and its database as much
+# again), and the results are current a moment after the saving stops.
+GATHER_FACTOR = 2
 GATHER_MAX_SECONDS = 5.0
 
 
@@ -37,7 +38,7 @@ def gather_seconds(cycle):
         .values_list("duration_ms", flat=True)
         .first()
     )
-    return min(GATHER_MAX_SECONDS, max(GATHER_SECONDS, (took or 0) / 1000))
+    return min(GATHER_MAX_SECONDS, max(GATHER_SECONDS, GATHER_FACTOR * (took or 0) / 1000))
 
 
 def schedule_recompute(cycle_id):
