@@ -177,12 +177,15 @@ def load_grid(
     page=1,
     participant_id=None,
     leaf_id=None,
+    participant=None,
 ):
     """One page of the grid for the user: their participants (`Participant.for_user`,
     optionally one town) × the leaves of one dimension, for one source.
 
     `participant_id` and `leaf_id` load the single row and the dimension of one cell
     (the answer to a cell's autosave); the counters still cover every row listed.
+    `participant`, that row's participant already read within the user's scope (with its
+    secretary and community's town), saves reading it again when no town is chosen.
     Queries: a fixed number, whatever the number of participants and raters."""
     access = cycle_access(user, cycle)
     if source not in GRID_SOURCES:
@@ -223,7 +226,10 @@ def load_grid(
         count = page_obj.paginator.count
     else:
         page_obj = None
-        participants = list(ordered.filter(pk=participant_id))
+        if participant is not None and town is None and participant.pk == participant_id:
+            participants = [participant]
+        else:
+            participants = list(ordered.filter(pk=participant_id))
         count = listed.count()
 
     results = ResultVersion.objects.filter(cycle=cycle, is_current=True).first()

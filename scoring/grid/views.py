@@ -73,7 +73,7 @@ class ScoreGridView(RoleRequiredMixin, BreadcrumbsMixin, TemplateView):
 def scoped_participant(user, pk):
     return get_object_or_404(
         Participant.objects.for_user(user).select_related(
-            "cycle__county", "community", "secretary"
+            "cycle__county", "community__parent", "secretary"
         ),
         pk=pk,
     )
@@ -151,6 +151,7 @@ class ScoreCellView(RoleRequiredMixin, View):
             town_id=int_or_none(data.get("town")),
             participant_id=participant.pk,
             leaf_id=leaf.pk,
+            participant=participant,
         )
         row = loaded.rows[0]
         cell = row.cell_for(leaf.pk)

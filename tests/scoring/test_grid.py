@@ -426,6 +426,31 @@ def test_the_grid_loads_in_a_fixed_number_of_queries(
     assert len(few) <= 25  # the whole page, session and navigation included
 
 
+def test_a_cells_autosave_answers_in_a_fixed_number_of_queries(
+    world, cycle, login, django_assert_max_num_queries
+):
+    """DESIGN §7: saving a cell and answering it with the row's and columns' counters
+    reads as much for 2 participants as for 14 (and the scoped participant the view read
+    is the row's: not read a third time)."""
+    me = world.county_assessor_a
+    client = login(me)
+    direct = leaf(cycle, "违建管控")
+    first = participant(world, cycle)
+    enter_score(actor=me, participant=first, leaf=direct, source=Source.TARGET, value="1")
+    client.get(grid_url(cycle))  # warm the session and caches
+    with CaptureQueriesContext(connection) as few:
+        assert post_cell(client, first, direct, value="2", version="1").status_code == 200
+    others = []
+    for n in range(12):
+        community = world.community_a1 if n % 2 else world.community_b1
+        secretary = SecretaryFactory(community=community, name=f"新书记{n}")
+        others.append(cycles.enrol_secretary(actor=None, cycle=cycle, secretary=secretary))
+        enter_score(actor=me, participant=others[-1], leaf=direct, source=Source.TARGET, value="1")
+    with django_assert_max_num_queries(len(few)):
+        assert post_cell(client, others[0], direct, value="2", version="1").status_code == 200
+    assert len(few) <= 40  # session, scope, the save with its audit row, the answer
+
+
 # -------------------------------------------------------------------- 关键事件
 
 
