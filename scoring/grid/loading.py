@@ -343,25 +343,31 @@ def _rows(user, cycle, source, status, columns, participants, results, results_s
     own, others = {}, defaultdict(list)
     # Read once: `user` is the request's lazy object, slow to ask thousands of times.
     mine = user.pk if status.rater else None
-    for pid, leaf, rater, value, level, note, version in (
-        ScoreEntry.objects.filter(participant_id__in=ids, leaf_id__in=leaf_ids, source=source)
+    own_self = {}
+    # The source's entries and the secretaries' self-evaluations in one read: both are the
+    # page's participants' entries of these leaves.
+    for pid, leaf, kind, rater, value, level, note, version in (
+        ScoreEntry.objects.filter(
+            participant_id__in=ids, leaf_id__in=leaf_ids, source__in=(source, Source.SELF)
+        )
         .order_by()
         .values_list(
-            "participant_id", "leaf_id", "rater_id", "value", "level_id", "note", "version"
+            "participant_id",
+            "leaf_id",
+            "source",
+            "rater_id",
+            "value",
+            "level_id",
+            "note",
+            "version",
         )
     ):
-        if rater == mine:
+        if kind != source:
+            own_self[pid, leaf] = (value, note)
+        elif rater == mine:
             own[pid, leaf] = (value, level, note, version)
         else:
             others[pid, leaf].append(value)
-    own_self = {
-        (pid, leaf): (value, note)
-        for pid, leaf, value, note in ScoreEntry.objects.filter(
-            participant_id__in=ids, leaf_id__in=leaf_ids, source=Source.SELF
-        )
-        .order_by()
-        .values_list("participant_id", "leaf_id", "value", "note")
-    }
     submitted = set(
         SelfEvaluation.objects.filter(
             participant_id__in=ids, status=SelfEvaluationStatus.SUBMITTED
