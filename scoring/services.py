@@ -16,6 +16,8 @@ import unicodedata
 from contextlib import contextmanager
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from itertools import groupby
+from operator import itemgetter
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -242,7 +244,8 @@ def compute_cycle(cycle_id):
     with _without_gc():
         some = _rescore_some(cycle, current, read_version)
         if some is None:
-            outcome, sheets = engine.compute(load_inputs(cycle)), {}
+            outcome = engine.compute(load_inputs(cycle))
+            sheets = _unchanged_sheets(cycle, current, outcome)
         else:
             outcome, sheets = some
         try:
@@ -303,6 +306,47 @@ def _rescore_some(cycle, current, read_version):
     kept = [scored for pid, (scored, _sheet) in stored.items() if pid not in fresh]
     outcome = engine.place((*engine.score(inputs), *kept), inputs.settings, inputs.grade_overrides)
     return outcome, {pid: sheet for pid, (_scored, sheet) in stored.items() if pid not in fresh}
+
+
+def _unchanged_sheets(cycle, current, outcome):
+    """{participant id: sheet id} of the participants whose leaf values a full
+    computation found exactly as `current` stores them: they keep that sheet, as
+    unchanged participants do in an incremental one. A change of weights, thresholds or
+    quota recomputes everyone but moves no leaf value; reading the stored leaves is
+    cheaper than writing them all again and deleting the old ones later."""
+    if current is None:
+        return {}
+    leaf_ids = dict(
+        IndicatorNode.objects.filter(template_id=cycle.frozen_template_id).values_list("code", "pk")
+    )
+    fresh = {one.participant_id: one for one in outcome.participants}
+    kept = {}
+    with connection.cursor() as cursor:
+        # Participant by participant, in order: compared as they come, never all at once.
+        cursor.execute(
+            f"SELECT r.participant_id, l.sheet_id, l.leaf_id, l.self_value, l.target_value,"
+            f" l.org_value, l.org_overridden, l.basis FROM {LeafResult._meta.db_table} l"
+            f" JOIN {Result._meta.db_table} r ON r.sheet_id = l.sheet_id"
+            " WHERE r.version_id = %s ORDER BY r.participant_id",
+            [current.pk],
+        )
+        for pid, rows in groupby(cursor, key=itemgetter(0)):
+            one = fresh.get(str(pid))
+            if one is None:
+                continue
+            rows = list(rows)
+            stored = {leaf: tuple(values) for _pid, _sheet, leaf, *values in rows}
+            if len(stored) == len(one.leaves) and all(
+                stored.get(leaf_ids.get(leaf.code)) == _leaf_values(leaf) for leaf in one.leaves
+            ):
+                kept[one.participant_id] = rows[0][1]
+    return kept
+
+
+def _leaf_values(leaf):
+    """A leaf's values as its `LeafResult` row stores them (after the ids)."""
+    basis = None if leaf.basis is None else leaf.basis.quantize(BASIS_PLACES, ROUND_HALF_UP)
+    return (leaf.self_value, leaf.target_value, leaf.org_value, leaf.org_overridden, basis)
 
 
 def _stored_scores(version, enrolled):
@@ -411,11 +455,7 @@ def _store(cycle, read_version, outcome, started, base, sheets):
             (
                 new_sheets[one.participant_id],
                 leaf_ids[leaf.code],
-                leaf.self_value,
-                leaf.target_value,
-                leaf.org_value,
-                leaf.org_overridden,
-                None if leaf.basis is None else leaf.basis.quantize(BASIS_PLACES, ROUND_HALF_UP),
+                *_leaf_values(leaf),
             )
             for one in scored
             for leaf in one.leaves

@@ -139,33 +139,69 @@ def test_a_newly_enrolled_secretary_is_scored_and_ranked(world, cycle):
     assert_same_as_a_full_computation(cycle)
 
 
-def test_a_change_of_unknown_reach_scores_everyone(cycle):
+@pytest.fixture
+def full_computations(monkeypatch):
+    """How many times a full computation (`engine.compute`) ran."""
+    calls = []
+    compute = engine.compute
+
+    def counted(inputs):
+        calls.append(len(inputs.participants))
+        return compute(inputs)
+
+    monkeypatch.setattr(engine, "compute", counted)
+    return calls
+
+
+def test_a_change_of_unknown_reach_scores_everyone(cycle, full_computations):
+    """Everyone is scored again; whoever's leaf values came out as stored keeps their
+    sheet (a change of weights or thresholds moves none)."""
     before = sheets()
     cycles.mark_inputs_changed(cycle)
     compute_cycle(cycle.pk)
-    assert sheets() == before + len(participants(cycle))
+    assert full_computations == [len(participants(cycle))]
+    assert sheets() == before
     assert_same_as_a_full_computation(cycle)
 
 
-def test_a_version_that_recorded_nothing_scores_everyone(world, cycle):
+def test_a_full_computation_writes_new_sheets_only_for_changed_leaf_values(
+    world, cycle, full_computations
+):
+    last = participants(cycle)[-1]
+    leaf = rating_leaves(cycle)[0]
+    ScoreEntry.objects.filter(
+        participant=last, leaf=leaf, source=Source.TARGET, rater=world.county_assessor_a
+    ).update(value=leaf.points)
+    before = sheets()
+    cycles.mark_inputs_changed(cycle)  # no participant named: a full computation
+    compute_cycle(cycle.pk)
+    assert full_computations == [len(participants(cycle))]
+    assert sheets() == before + 1
+    assert Result.objects.get(version=current_results(cycle), participant=last).sheet_id > max(
+        Result.objects.filter(version=current_results(cycle))
+        .exclude(participant=last)
+        .values_list("sheet_id", flat=True)
+    )
+    assert_same_as_a_full_computation(cycle)
+
+
+def test_a_version_that_recorded_nothing_scores_everyone(world, cycle, full_computations):
     """A bump of `inputs_version` without its change record (made before the records
     existed, or by a path that forgot) cannot be trusted to name its participants."""
     first = participants(cycle)[0]
     cycles.mark_inputs_changed(cycle, participants=[first])
     InputChange.objects.filter(cycle=cycle).delete()
-    before = sheets()
     compute_cycle(cycle.pk)
-    assert sheets() == before + len(participants(cycle))
+    assert full_computations == [len(participants(cycle))]
     assert_same_as_a_full_computation(cycle)
 
 
-def test_changes_of_many_participants_are_scored_in_full(cycle):
+def test_changes_of_many_participants_are_scored_in_full(cycle, full_computations):
     """Above `RESCORE_SHARE` of the participants a full computation is as quick."""
     some = participants(cycle)[:8]
-    before = sheets()
     cycles.mark_inputs_changed(cycle, participants=some)
     compute_cycle(cycle.pk)
-    assert sheets() == before + len(participants(cycle))
+    assert full_computations == [len(participants(cycle))]
     assert_same_as_a_full_computation(cycle)
 
 
