@@ -158,6 +158,30 @@ def test_pages_carry_security_headers_and_a_strict_csp(world, login):
     assert response["Referrer-Policy"] == "same-origin"
 
 
+def test_answers_to_someone_signed_in_are_private_and_not_stored(world, login):
+    """Issue 17 (6): a signed-in person's pages, fragments and API answers — by session
+    or by token — say `Cache-Control: private, no-store`; an answer whose view chose its
+    own header keeps it; anonymous pages are not marked."""
+    from django.test import Client
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    signed_in = login(world.admin_a)
+    for url in (reverse("home"), "/api/v1/users/me/"):
+        response = signed_in.get(url)
+        assert response.status_code == 200
+        assert response["Cache-Control"] == "private, no-store", url
+    api = APIClient()
+    api.credentials(
+        HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=world.town_assessor_a).key}"
+    )
+    answer = api.get("/api/v1/users/me/")
+    assert answer.status_code == 200 and answer["Cache-Control"] == "private, no-store"
+    assert not Client().get(reverse("home")).has_header("Cache-Control")  # to the login
+    # /healthz says never_cache itself: its own header stands.
+    assert signed_in.get("/healthz")["Cache-Control"].startswith("max-age=0")
+
+
 def test_no_template_has_an_inline_script_or_a_foreign_asset():
     """The CSP forbids inline scripts; intranets have no internet (SPEC §7)."""
     roots = [Path(settings.BASE_DIR) / "templates"] + [
