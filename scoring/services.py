@@ -587,20 +587,21 @@ def _drop_old_versions(cycle):
             old + old,
         )
         unused = [row[0] for row in cursor.fetchall()]
-        for chunk in range(0, len(unused), DELETE_CHUNK):
-            sheets = unused[chunk : chunk + DELETE_CHUNK]
-            marks = ", ".join(["%s"] * len(sheets))
-            cursor.execute(f"DELETE FROM {leaf} WHERE sheet_id IN ({marks})", sheets)
+        _delete_in_chunks(cursor, leaf, "sheet_id", unused)
         cursor.execute(f"DELETE FROM {result} WHERE version_id IN ({ids})", old)
-        for chunk in range(0, len(unused), DELETE_CHUNK):
-            sheets = unused[chunk : chunk + DELETE_CHUNK]
-            marks = ", ".join(["%s"] * len(sheets))
-            cursor.execute(f"DELETE FROM {sheet} WHERE id IN ({marks})", sheets)
+        _delete_in_chunks(cursor, sheet, "id", unused)
         cursor.execute(f"DELETE FROM {ResultVersion._meta.db_table} WHERE id IN ({ids})", old)
 
 
 # Sheet ids per DELETE statement (a full recompute frees a whole cycle's sheets).
 DELETE_CHUNK = 5000
+
+
+def _delete_in_chunks(cursor, table, column, ids):
+    for start in range(0, len(ids), DELETE_CHUNK):
+        chunk = ids[start : start + DELETE_CHUNK]
+        marks = ", ".join(["%s"] * len(chunk))
+        cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
 
 
 def current_results(cycle):
