@@ -1,10 +1,14 @@
-"""API conventions shared by every app's viewsets: pagination, errors, and optimistic
-locking with ETag / If-Match (DESIGN §4)."""
+"""API conventions shared by every app's viewsets: pagination, filters, errors, and
+optimistic locking with ETag / If-Match (DESIGN §4)."""
 
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -19,6 +23,42 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(filters.Filter):
+    """A related object by its id, taken as a plain whole number. django-filter's own
+    choice filter looks the id up among all rows and answers 400 for one that does not
+    exist, but an empty list for one outside scope: an outsider could tell which ids
+    exist (DESIGN §4). A number matches nothing outside the scoped queryset, whether or
+    not it exists elsewhere."""
+
+    field_class = forms.IntegerField
+
+
+class FilterSet(filters.FilterSet):
+    """The base of every API list's filters: relations are filtered by `IdFilter`."""
+
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        **dict.fromkeys(
+            (
+                models.ForeignKey,
+                models.OneToOneField,
+                models.ManyToManyField,
+                models.OneToOneRel,
+                models.ManyToOneRel,
+                models.ManyToManyRel,
+            ),
+            {"filter_class": IdFilter},
+        ),
+    }
+
+
+class FilterBackend(filters.DjangoFilterBackend):
+    """django-filter's backend, building `filterset_fields` on `FilterSet`."""
+
+    filterset_base = FilterSet
 
 
 class PreconditionRequired(APIException):

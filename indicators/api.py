@@ -9,7 +9,6 @@ the object in that edition (its `template` field says which).
 from django import forms
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -31,18 +30,6 @@ from org.models import OrgUnit, OrgUnitKind
 
 # Reading follows scope; changing templates is for admins and county assessors.
 EditorWritesOnly = writes_only_for(services.EDITOR_ROLES)
-
-
-def template_part_filter(model, fields):
-    """A FilterSet whose `template` is a plain number: a choice field would check the id
-    against every template and so tell whether one outside scope exists."""
-
-    meta = type("Meta", (), {"model": model, "fields": ["template", *fields]})
-    return type(
-        f"{model.__name__}Filter",
-        (filters.FilterSet,),
-        {"template": filters.NumberFilter(field_name="template_id"), "Meta": meta},
-    )
 
 
 def editable_templates(user):
@@ -227,7 +214,7 @@ class NodeSerializer(serializers.ModelSerializer):
 class NodeViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = NodeSerializer
     permission_classes = [permissions.IsAuthenticated, EditorWritesOnly]
-    filterset_class = template_part_filter(IndicatorNode, ["method"])
+    filterset_fields = ["template", "method"]
     search_fields = ["code", "name"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
@@ -380,7 +367,7 @@ class TemplatePartViewSet(
 @extend_schema(tags=[_("指标体系")])
 class EventTypeViewSet(TemplatePartViewSet):
     serializer_class = EventTypeSerializer
-    filterset_class = template_part_filter(EventType, ["is_veto"])
+    filterset_fields = ["template", "is_veto"]
     search_fields = ["code", "name"]
     model = EventType
     object_argument = "event_type"
@@ -395,7 +382,7 @@ class EventTypeViewSet(TemplatePartViewSet):
 @extend_schema(tags=[_("指标体系")])
 class MetricViewSet(TemplatePartViewSet):
     serializer_class = MetricSerializer
-    filterset_class = template_part_filter(MetricDefinition, [])
+    filterset_fields = ["template"]
     model = MetricDefinition
     object_argument = "metric"
     save_service = staticmethod(services.save_metric)
@@ -406,7 +393,7 @@ class MetricViewSet(TemplatePartViewSet):
 @extend_schema(tags=[_("指标体系")])
 class SurveyCategoryViewSet(TemplatePartViewSet):
     serializer_class = CategorySerializer
-    filterset_class = template_part_filter(SurveyCategory, [])
+    filterset_fields = ["template"]
     model = SurveyCategory
     object_argument = "category"
     save_service = staticmethod(services.save_survey_category)

@@ -7,7 +7,6 @@ record's version, and PUT/PATCH/DELETE require `If-Match` (missing → 428, stal
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -48,21 +47,11 @@ class OrgUnitSerializer(serializers.ModelSerializer):
             )
 
 
-class OrgUnitFilter(filters.FilterSet):
-    # Plain numbers, not choice fields: a choice field would check the id against all
-    # rows and so tell whether an out-of-scope object exists.
-    parent = filters.NumberFilter(field_name="parent_id")
-
-    class Meta:
-        model = OrgUnit
-        fields = ["kind", "parent"]
-
-
 @extend_schema(tags=[_("组织架构")])
 class OrgUnitViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     serializer_class = OrgUnitSerializer
     permission_classes = [permissions.IsAuthenticated, AdminWritesOnly]
-    filterset_class = OrgUnitFilter
+    filterset_fields = ["kind", "parent"]
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name", "path", "depth"]
 
@@ -126,15 +115,6 @@ class MembershipSerializer(serializers.ModelSerializer):
             )
 
 
-class MembershipFilter(filters.FilterSet):
-    org_unit = filters.NumberFilter(field_name="org_unit_id")
-    user = filters.NumberFilter(field_name="user_id")
-
-    class Meta:
-        model = Membership
-        fields = ["role", "org_unit", "user", "is_active"]
-
-
 @extend_schema(tags=[_("用户与授权")])
 class MembershipViewSet(
     VersionedViewSetMixin,
@@ -146,7 +126,7 @@ class MembershipViewSet(
 ):
     serializer_class = MembershipSerializer
     permission_classes = [permissions.IsAuthenticated, AdminWritesOnly]
-    filterset_class = MembershipFilter
+    filterset_fields = ["role", "org_unit", "user", "is_active"]
     search_fields = ["user__username", "user__full_name", "org_unit__name"]
     ordering_fields = ["role", "org_unit__path", "user__username"]
 
@@ -218,18 +198,10 @@ class SecretarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SecretaryFilter(filters.FilterSet):
-    community = filters.NumberFilter(field_name="community_id")
-
-    class Meta:
-        model = Secretary
-        fields = ["community"]
-
-
 @extend_schema(tags=[_("社区书记")])
 class SecretaryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = SecretarySerializer
-    filterset_class = SecretaryFilter
+    filterset_fields = ["community"]
     search_fields = ["staff_no", "name", "community__name"]
     ordering_fields = ["staff_no", "name", "community__path", "tenure_start"]
 

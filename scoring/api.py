@@ -4,14 +4,13 @@ Scoped like the pages: a secretary reads only their own entries, and their own r
 only from 公示 on."""
 
 from django.utils.translation import gettext_lazy as _
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
 from assessment.models import Participant
-from core.api import IF_MATCH, VersionedViewSetMixin
+from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
 from indicators.models import BarsLevel, IndicatorNode
 from org.scope import scope_of
 from scoring.access import STAFF_ROLES, reads_whole_county
@@ -20,10 +19,8 @@ from scoring.models import LeafResult, Result, ResultVersion, ScoreEntry
 from scoring.services import enter_score
 
 
-class ScoreEntryFilter(filters.FilterSet):
-    cycle = filters.NumberFilter(field_name="participant__cycle_id")
-    participant = filters.NumberFilter(field_name="participant_id")
-    leaf = filters.NumberFilter(field_name="leaf_id")
+class ScoreEntryFilter(FilterSet):
+    cycle = IdFilter(field_name="participant__cycle")
 
     class Meta:
         model = ScoreEntry
@@ -140,9 +137,8 @@ class ScoreEntryViewSet(
         return Response(self.get_serializer(serializer.instance).data)
 
 
-class ResultFilter(filters.FilterSet):
-    cycle = filters.NumberFilter(field_name="version__cycle_id")
-    participant = filters.NumberFilter(field_name="participant_id")
+class ResultFilter(FilterSet):
+    cycle = IdFilter(field_name="version__cycle")
 
     class Meta:
         model = Result
@@ -327,21 +323,13 @@ class ResultVersionSerializer(serializers.ModelSerializer):
         return version.inputs_version != version.cycle.inputs_version
 
 
-class ResultVersionFilter(filters.FilterSet):
-    cycle = filters.NumberFilter(field_name="cycle_id")
-
-    class Meta:
-        model = ResultVersion
-        fields = ["cycle", "is_current"]
-
-
 @extend_schema(tags=[_("考核结果")])
 class ResultVersionViewSet(viewsets.ReadOnlyModelViewSet):
     """Computations of a cycle: n, 优秀 quota, tier sizes, warnings (county staff)."""
 
     serializer_class = ResultVersionSerializer
     permission_classes = [permissions.IsAuthenticated]
-    filterset_class = ResultVersionFilter
+    filterset_fields = ["cycle", "is_current"]
 
     def get_queryset(self):
         """Cycles whose whole county the user oversees (a town's staff see their

@@ -13,7 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from assessment.models import Participant
-from core.api import IF_MATCH, VersionedViewSetMixin
+from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
 from evidence.events import services
 from evidence.models import Event, ReformFiling
 from indicators.models import EventType, IndicatorTemplate
@@ -72,8 +72,8 @@ class EventSerializer(serializers.ModelSerializer):
             self.fields["filing"].queryset = ReformFiling.objects.for_user(user)
 
 
-class EventFilter(filters.FilterSet):
-    cycle = filters.NumberFilter(field_name="participant__cycle_id")
+class EventFilter(FilterSet):
+    cycle = IdFilter(field_name="participant__cycle")
     type = filters.CharFilter(field_name="event_type__code")
 
     class Meta:

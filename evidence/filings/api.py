@@ -3,13 +3,12 @@ one call of `evidence.filings.services`; the actions need If-Match (missing → 
 412)."""
 
 from django.utils.translation import gettext_lazy as _
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 
 from assessment.models import Participant
-from core.api import IF_MATCH, VersionedViewSetMixin
+from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
 from evidence.events.api import ReasonRequest
 from evidence.filings import services as filings
 from evidence.models import ReformFiling
@@ -53,8 +52,8 @@ class FilingSerializer(serializers.ModelSerializer):
             self.fields["participant"].queryset = Participant.objects.for_user(request.user)
 
 
-class FilingFilter(filters.FilterSet):
-    cycle = filters.NumberFilter(field_name="participant__cycle_id")
+class FilingFilter(FilterSet):
+    cycle = IdFilter(field_name="participant__cycle")
 
     class Meta:
         model = ReformFiling

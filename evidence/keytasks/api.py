@@ -6,13 +6,12 @@ only carry data: the rules are in `evidence.keytasks.services`."""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, viewsets
 
 from assessment.models import Cycle
-from core.api import IF_MATCH, VersionedViewSetMixin
+from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
 from evidence.keytasks import selectors, services
 from evidence.models import KeyTask, KeyTaskAssignment, ProgressReport
 from indicators.models import EventType
@@ -207,8 +206,8 @@ class KeyTaskViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         )
 
 
-class AssignmentFilter(filters.FilterSet):
-    cycle = filters.NumberFilter(field_name="task__cycle_id")
+class AssignmentFilter(FilterSet):
+    cycle = IdFilter(field_name="task__cycle")
 
     class Meta:
         model = KeyTaskAssignment

@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from assessment.models import Cycle
-from core.api import IF_MATCH, VersionedViewSetMixin
+from core.api import IF_MATCH, FilterSet, VersionedViewSetMixin
 from core.numbers import plain_number
 from core.versioning import StaleVersion
 from evidence.models import DiaryEntry, GridEvent, MetricValue
@@ -78,7 +78,7 @@ class MetricValueSerializer(serializers.ModelSerializer):
         return data
 
 
-class MetricValueFilter(filters.FilterSet):
+class MetricValueFilter(FilterSet):
     community_code = filters.CharFilter(field_name="community__code")
 
     class Meta:
@@ -189,7 +189,7 @@ class DiaryEntrySerializer(serializers.ModelSerializer):
         _limit_to_scope(self, community=_communities)
 
 
-class MonthFilterSet(filters.FilterSet):
+class MonthFilterSet(FilterSet):
     month = filters.CharFilter(method="in_month", label="YYYY-MM")
     community_code = filters.CharFilter(field_name="community__code")
     date_field = ""

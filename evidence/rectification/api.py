@@ -14,7 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from assessment.models import Cycle, Participant
-from core.api import IF_MATCH, VersionedViewSetMixin
+from core.api import IF_MATCH, FilterSet, VersionedViewSetMixin
 from evidence.models import Event, RectificationItem
 from evidence.rectification import selectors, services
 from evidence.rectification.forms import HANDLER_ROLES
@@ -140,7 +140,7 @@ class CycleRequest(serializers.Serializer):
     event = serializers.IntegerField(required=False)
 
 
-class ItemFilter(filters.FilterSet):
+class ItemFilter(FilterSet):
     overdue = filters.BooleanFilter(method="filter_overdue")
 
     class Meta:

@@ -3,14 +3,13 @@ managers accept, correct scores, decide or reject (services in scoring.appeals.s
 changes of state need If-Match)."""
 
 from django.utils.translation import gettext_lazy as _
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from assessment.models import Participant
-from core.api import IF_MATCH, VersionedViewSetMixin
+from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
 from scoring.appeals import services as appeals
 from scoring.models import Appeal, AppealChange
 
@@ -75,8 +74,8 @@ class AppealSerializer(serializers.ModelSerializer):
             self.fields["participant"].queryset = Participant.objects.for_user(request.user)
 
 
-class AppealFilter(filters.FilterSet):
-    cycle = filters.NumberFilter(field_name="participant__cycle_id")
+class AppealFilter(FilterSet):
+    cycle = IdFilter(field_name="participant__cycle")
 
     class Meta:
         model = Appeal

@@ -9,11 +9,14 @@ from datetime import date
 
 import pytest
 from django.apps import apps
+from django.db.models import Max
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_filters.utils import get_model_field
 
 from assessment import services as cycles
 from assessment.models import Cycle, Participant
+from core.api import FilterBackend
 from evidence.models import (
     Attachment,
     DiaryEntry,
@@ -736,3 +739,46 @@ def test_anonymous_visitors_are_sent_to_login_everywhere(world, client):
         else:
             assert response.status_code == 302, f"{url} → {response.status_code}"
             assert response.url.startswith(reverse("login"))
+
+
+def id_filters():
+    """(API list route, query parameter, model it names) for every filter of an API list
+    that takes the id of a related object, found from the viewsets' FilterSets; and the
+    survey results' required `cycle`, which no FilterSet handles."""
+    backend = FilterBackend()
+    for name, _kwargs, callback in walk():
+        viewset = getattr(callback, "cls", None)
+        if not name.startswith("api:") or getattr(callback, "actions", {}).get("get") != "list":
+            continue
+        if name == "api:surveyresult-list":
+            yield name, "cycle", Cycle
+            continue
+        model = viewset.serializer_class.Meta.model
+        filterset = backend.get_filterset_class(viewset, model.objects.none())
+        for param, spec in (filterset.base_filters if filterset else {}).items():
+            field = get_model_field(filterset._meta.model, spec.field_name)
+            if field is not None and field.is_relation:
+                yield name, param, field.related_model
+
+
+def test_an_id_filter_answers_an_unknown_id_as_one_outside_scope(world, client):
+    """DESIGN §4: no answer tells whether an object outside scope exists — an id filter
+    naming one answers exactly as for an id no object has (an empty list); only a value
+    that is no id at all is refused. (The filters do not depend on the role: one persona
+    serves.)"""
+    persona = "secretary_a1"
+    client.force_login(world.persona(persona))
+    checked = 0
+    for name, param, model in id_filters():
+        url = reverse(name)
+        outside = client.get(url, {param: foreign_object(world, persona, model).pk})
+        unknown = client.get(url, {param: model.objects.aggregate(Max("pk"))["pk__max"] + 1000})
+        where = f"{persona} GET {url}?{param}="
+        assert (unknown.status_code, unknown.content) == (outside.status_code, outside.content), (
+            f"{where}: unknown id → {unknown.status_code}, id outside scope → {outside.status_code}"
+        )
+        if name != "api:surveyresult-list":
+            assert outside.status_code == 200 and outside.json()["count"] == 0, where
+            assert client.get(url, {param: "abc"}).status_code == 400, where
+        checked += 1
+    assert checked > 30
