@@ -136,7 +136,7 @@ class CycleViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         data.pop("county", None)
         data.pop("year", None)
         quarters = data.pop("quarters", None)
-        version = self.expected_version(request)
+        version = self.expected_version(request, cycle.version)
         if quarters is not None:
             cycle = cycles.update_settings(
                 actor=request.user,
@@ -161,7 +161,7 @@ class CycleViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
             cycle=cycle,
             name=body.validated_data["name"],
             note=body.validated_data["note"],
-            version=self.expected_version(request),
+            version=self.expected_version(request, cycle.version),
         )
         return self.current(cycle)
 
@@ -256,7 +256,7 @@ class ParticipantViewSet(
         saved = cycles.set_grading(
             actor=request.user,
             participant=participant,
-            version=self.expected_version(request),
+            version=self.expected_version(request, participant.version),
             is_graded=data.get("is_graded", participant.is_graded),
             reason=data.get("not_graded_reason", participant.not_graded_reason),
         )

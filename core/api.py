@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
+from django.utils.http import parse_etags
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -88,8 +89,18 @@ def exception_handler(exc, context):
 
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", str, OpenApiParameter.HEADER, required=True, description="ETag of the record"
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of the record as read, e.g. "3" (quotes included); a list '
+    "of ETags matches if one of them is current, and * matches any version.",
 )
+
+
+def etag(version):
+    """A record's ETag: its version, as a strong entity tag."""
+    return f'"{version}"'
 
 
 class VersionedViewSetMixin:
@@ -104,7 +115,7 @@ class VersionedViewSetMixin:
             getattr(self, "detail", False)
         )
         if one_record and isinstance(data, dict) and "version" in data:
-            response["ETag"] = f'"{data["version"]}"'
+            response["ETag"] = etag(data["version"])
         return response
 
     def current(self, obj, status=200):
@@ -112,17 +123,21 @@ class VersionedViewSetMixin:
         return Response(self.get_serializer(self.get_queryset().get(pk=obj.pk)).data, status=status)
 
     def get_object_at_version(self, request):
-        """The object, if it is still at the version the If-Match header names."""
+        """The object, if the If-Match header names its current version."""
         obj = self.get_object()
-        if obj.version != self.expected_version(request):
-            raise StaleVersion(obj)
+        self.expected_version(request, obj.version)
         return obj
 
-    def expected_version(self, request):
+    def expected_version(self, request, current):
+        """`current` (the version of the record as read) if the If-Match header names
+        it, as RFC 9110 §13.1.1 has it: one of a list of entity tags is the record's
+        ETag, or `*` (any version). The comparison is strong: a weak tag (`W/"3"`) never
+        matches. No header → 428, no match → 412. The service checks the version again
+        under its lock, so a change made in between is refused as stale too."""
         header = request.headers.get("If-Match")
         if not header:
             raise PreconditionRequired()
-        try:
-            return int(header.strip().removeprefix("W/").strip('"'))
-        except ValueError as exc:
-            raise PreconditionFailed() from exc
+        tags = parse_etags(header)
+        if tags != ["*"] and etag(current) not in tags:
+            raise PreconditionFailed()
+        return current

@@ -112,14 +112,9 @@ class TemplateViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         changes = {
             k: v for k, v in serializer.validated_data.items() if k in ("name", "description")
         }
-        self._check_version(template, request)
+        self.expected_version(request, template.version)
         saved = services.update_template(actor=request.user, template=template, **changes)
         return Response(self.get_serializer(saved).data)
-
-    def _check_version(self, obj, request):
-        expected = self.expected_version(request)
-        if obj.version != expected:
-            raise services.StaleVersion(obj)
 
     @extend_schema(request=None, responses=TemplateSerializer)
     @action(detail=True, methods=["post"])
@@ -246,7 +241,7 @@ class NodeViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         levels = data.pop("bars_levels", None)
         parent_given = "parent" in data
         parent = data.pop("parent", None)
-        version = self.expected_version(request)
+        version = self.expected_version(request, node.version)
         if parent_given and parent != node.parent:
             node = services.move_node(actor=request.user, node=node, version=version, parent=parent)
             version = node.version
@@ -263,8 +258,9 @@ class NodeViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
 
     @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
+        node = self.get_object()
         services.delete_node(
-            actor=request.user, node=self.get_object(), version=self.expected_version(request)
+            actor=request.user, node=node, version=self.expected_version(request, node.version)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -351,7 +347,7 @@ class TemplatePartViewSet(
         saved = type(self).save_service(
             actor=request.user,
             template=obj.template,
-            version=self.expected_version(request),
+            version=self.expected_version(request, obj.version),
             **{self.object_argument: obj},
             **data,
         )

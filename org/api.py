@@ -76,7 +76,7 @@ class OrgUnitViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         unit = services.update_org_unit(
             actor=request.user,
             unit=unit,
-            version=self.expected_version(request),
+            version=self.expected_version(request, unit.version),
             **serializer.validated_data,
         )
         return Response(self.get_serializer(unit).data)
@@ -89,7 +89,7 @@ class OrgUnitViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     def destroy(self, request, *args, **kwargs):
         unit = self.get_object()
         services.delete_org_unit(
-            actor=request.user, unit=unit, version=self.expected_version(request)
+            actor=request.user, unit=unit, version=self.expected_version(request, unit.version)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -145,7 +145,9 @@ class MembershipViewSet(
     def destroy(self, request, *args, **kwargs):
         membership = self.get_object()
         services.revoke_membership(
-            actor=request.user, membership=membership, version=self.expected_version(request)
+            actor=request.user,
+            membership=membership,
+            version=self.expected_version(request, membership.version),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -108,13 +108,17 @@ class ScoreEntryViewSet(
 
     def _existing_version(self, data):
         """Posting over one's existing entry is a change: it needs If-Match too."""
-        exists = ScoreEntry.objects.filter(
-            participant=data["participant"],
-            leaf=data["leaf"],
-            source=data["source"],
-            rater=self.request.user,
-        ).exists()
-        return self.expected_version(self.request) if exists else None
+        version = (
+            ScoreEntry.objects.filter(
+                participant=data["participant"],
+                leaf=data["leaf"],
+                source=data["source"],
+                rater=self.request.user,
+            )
+            .values_list("version", flat=True)
+            .first()
+        )
+        return None if version is None else self.expected_version(self.request, version)
 
     @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):
@@ -132,7 +136,7 @@ class ScoreEntryViewSet(
             value=data.get("value", entry.value),
             level=data.get("level", entry.level),
             note=data.get("note", entry.note),
-            version=self.expected_version(request),
+            version=self.expected_version(request, entry.version),
         )
         return Response(self.get_serializer(serializer.instance).data)
 

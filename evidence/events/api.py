@@ -135,7 +135,7 @@ class EventViewSet(
 
     def perform_update(self, serializer):
         event, data = serializer.instance, serializer.validated_data
-        version = self.expected_version(self.request)
+        version = self.expected_version(self.request, event.version)
         updated = services.edit_event(
             actor=self.request.user,
             event=event,
@@ -156,7 +156,7 @@ class EventViewSet(
         event = service(
             actor=request.user,
             event=event,
-            version=self.expected_version(request),
+            version=self.expected_version(request, event.version),
             **{field: body.validated_data["reason"]},
         )
         return self.current(event)

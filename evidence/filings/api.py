@@ -97,7 +97,7 @@ class FilingViewSet(
         filing = filings.decide_filing(
             actor=request.user,
             filing=filing,
-            version=self.expected_version(request),
+            version=self.expected_version(request, filing.version),
             approve=approve,
             reason=body.validated_data["reason"],
         )

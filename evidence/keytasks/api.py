@@ -173,8 +173,7 @@ class KeyTaskViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     # If-Match is checked first: a write without it is refused whatever its body.
     @extend_schema(parameters=[IF_MATCH])
     def update(self, request, *args, **kwargs):
-        self.get_object()
-        self.expected_version(request)
+        self.expected_version(request, self.get_object().version)
         return super().update(request, *args, **kwargs)
 
     @extend_schema(parameters=[IF_MATCH])
@@ -183,8 +182,7 @@ class KeyTaskViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
 
     @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
-        self.get_object()
-        self.expected_version(request)
+        self.expected_version(request, self.get_object().version)
         return super().destroy(request, *args, **kwargs)
 
     def perform_update(self, serializer):
@@ -196,13 +194,15 @@ class KeyTaskViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         serializer.instance = services.update_task(
             actor=self.request.user,
             task=serializer.instance,
-            version=self.expected_version(self.request),
+            version=self.expected_version(self.request, serializer.instance.version),
             **changes,
         )
 
     def perform_destroy(self, instance):
         services.delete_task(
-            actor=self.request.user, task=instance, version=self.expected_version(self.request)
+            actor=self.request.user,
+            task=instance,
+            version=self.expected_version(self.request, instance.version),
         )
 
 

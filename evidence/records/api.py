@@ -132,7 +132,7 @@ class MetricValueViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
             key=metric.key,
             value=data.get("value", metric.value),
             note=data.get("note", metric.note),
-            version=self.expected_version(self.request),
+            version=self.expected_version(self.request, metric.version),
         )
 
     def perform_destroy(self, instance):
@@ -141,7 +141,7 @@ class MetricValueViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
             cycle=instance.cycle,
             community=instance.community,
             key=instance.key,
-            version=self.expected_version(self.request),
+            version=self.expected_version(self.request, instance.version),
         )
 
     @extend_schema(request=PasteImport, responses={200: None})
@@ -244,7 +244,7 @@ class DiaryEntryViewSet(
         serializer.instance = services.update_diary_entry(
             actor=self.request.user,
             entry=entry,
-            version=self.expected_version(self.request),
+            version=self.expected_version(self.request, entry.version),
             **{f: data.get(f, getattr(entry, f)) for f in DIARY_FIELDS},
         )
 
@@ -356,7 +356,7 @@ class GridEventViewSet(
         event = services.move_grid_event(
             actor=request.user,
             event=event,
-            version=self.expected_version(request),
+            version=self.expected_version(request, event.version),
             **body.validated_data,
         )
         return self.current(event)

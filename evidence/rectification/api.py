@@ -191,7 +191,7 @@ class RectificationItemViewSet(
         item = services.update_item(
             actor=request.user,
             item=item,
-            version=self.expected_version(request),
+            version=self.expected_version(request, item.version),
             **body.validated_data,
         )
         return self._answer(item)
@@ -207,7 +207,7 @@ class RectificationItemViewSet(
         item = services.record_progress(
             actor=request.user,
             item=item,
-            version=self.expected_version(request),
+            version=self.expected_version(request, item.version),
             measures=body.validated_data["measures"],
             uploads=request.FILES.getlist("files"),
         )
@@ -224,7 +224,7 @@ class RectificationItemViewSet(
         item = services.close_item(
             actor=request.user,
             item=item,
-            version=self.expected_version(request),
+            version=self.expected_version(request, item.version),
             closure_note=body.validated_data["closure_note"],
             uploads=request.FILES.getlist("files"),
         )
@@ -240,7 +240,7 @@ class RectificationItemViewSet(
         item = services.reopen_item(
             actor=request.user,
             item=item,
-            version=self.expected_version(request),
+            version=self.expected_version(request, item.version),
             reason=body.validated_data["reason"],
         )
         return self._answer(item)

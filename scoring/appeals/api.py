@@ -134,7 +134,7 @@ class AppealViewSet(
         body = DecisionRequest(data=request.data)
         body.is_valid(raise_exception=True)
         action_name, text = body.validated_data["action"], body.validated_data["text"]
-        version = self.expected_version(request)
+        version = self.expected_version(request, appeal.version)
         if action_name == "accept":
             appeal = appeals.accept_appeal(actor=request.user, appeal=appeal, version=version)
         elif action_name == "reject":

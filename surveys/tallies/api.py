@@ -109,7 +109,7 @@ class PaperTallyViewSet(
     def partial_update(self, request, *args, **kwargs):
         """Correct one's own keying (If-Match: its ETag)."""
         tally = self.get_object()
-        version = self.expected_version(request)
+        version = self.expected_version(request, tally.version)
         body = PaperTallyUpdateSerializer(tally, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         counts = {f: body.validated_data.get(f, getattr(tally, f)) for f in tallies.COUNT_FIELDS}
@@ -242,7 +242,7 @@ class SurveySettingsViewSet(VersionedViewSetMixin, viewsets.GenericViewSet):
     @extend_schema(request=SurveySettingsSerializer, parameters=[IF_MATCH], responses={200: dict})
     def partial_update(self, request, pk=None, **kwargs):
         cycle = self.get_object()
-        version = self.expected_version(request)
+        version = self.expected_version(request, tallies.settings_of(cycle).version)
         body = SurveySettingsSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

@@ -102,6 +102,32 @@ def test_writes_need_if_match_and_refuse_a_stale_etag(world, api):
     assert OrgUnit.objects.get(pk=world.town_a.pk).name == "城关街道"
 
 
+@pytest.mark.parametrize(
+    ("if_match", "status"),
+    [
+        ('"7", "1"', 200),  # a list holding the current ETag
+        ('W/"7","1"', 200),
+        ("*", 200),  # any current version
+        ('"7", "8"', 412),
+        ('W/"1"', 412),  # weak: never matches (strong comparison)
+        ("1", 412),  # no entity tag
+        (None, 428),
+    ],
+)
+def test_if_match_passes_on_a_list_holding_the_current_etag_or_star_compared_strongly(
+    world, api, if_match, status
+):
+    """RFC 9110 §13.1.1: If-Match is `*` or a list of entity tags, and matches when one
+    of them is the record's current ETag by strong comparison."""
+    api.force_authenticate(world.admin_a)
+    headers = {} if if_match is None else {"HTTP_IF_MATCH": if_match}
+    url = f"/api/v1/org-units/{world.town_a.pk}/"
+    response = api.patch(url, {"name": "城关街道"}, format="json", **headers)
+    assert response.status_code == status, response.json()
+    name = OrgUnit.objects.get(pk=world.town_a.pk).name
+    assert name == ("城关街道" if status == 200 else "城关镇")
+
+
 def test_delete_needs_if_match(world, api):
     api.force_authenticate(world.admin_a)
     url = f"/api/v1/org-units/{world.grid_a1.pk}/"
