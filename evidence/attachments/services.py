@@ -2,9 +2,14 @@
 appeal, and remove (SPEC §2 "Attachments are checked (type and size) and stored outside
 the web root"; DESIGN §4 "Uploads").
 
-- The type is read from the content — the first bytes, and for Office Open XML the ZIP
-  directory — never from the name or the browser's content type; the name's extension
-  must agree with it. Allowed: PDF, PNG, JPEG, GIF, WebP, docx/xlsx/pptx, doc/xls/ppt.
+- The type is read from the content — the first bytes, for Office Open XML the ZIP
+  directory, for doc/xls/ppt the OLE2 structure and its document stream — never from the
+  name or the browser's content type; the name's extension must agree with it. Allowed:
+  PDF, PNG, JPEG, GIF, WebP, docx/xlsx/pptx, doc/xls/ppt.
+- Refused whatever the name says: a file a browser could run as a web page (HTML or script
+  tags in its first KB, or anywhere in a PDF); an Office file with a macro (VBA, Excel 4.0
+  macro sheets) or, for xls/ppt, a password that would hide one; a doc/xls/ppt whose OLE2
+  structure does not parse.
 - At most `settings.EVIDENCE_MAX_BYTES`; an empty file is refused.
 - Every file of a request is checked before anything is written. A refusal names each
   bad file, and nothing is stored: no row, no file (SPEC §7).
@@ -18,11 +23,14 @@ the web root"; DESIGN §4 "Uploads").
 
 import hashlib
 import os
+import re
+import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 
+import olefile
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -30,6 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.numbers import plain_number
+from core.office import OLE2_MAGIC, Unreadable, holds_macros
 from evidence.models import Attachment
 from scoring.models import Appeal, AppealStatus
 from scoring.selfeval import lock_for_editing
@@ -68,13 +77,44 @@ DOC = Kind(gettext_lazy("Word 97-2003 文档"), "application/msword", (".doc",))
 XLS = Kind(gettext_lazy("Excel 97-2003 表格"), "application/vnd.ms-excel", (".xls",))
 PPT = Kind(gettext_lazy("PowerPoint 97-2003 演示文稿"), "application/vnd.ms-powerpoint", (".ppt",))
 
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# An OLE2 compound file does not say in its header which program wrote it, so the
-# extension picks among the three legacy Office types (and nothing else).
-LEGACY_OFFICE = (DOC, XLS, PPT)
+# An OLE2 compound file does not say in its header which program wrote it: the stream at
+# its top level that holds the document does (MS-DOC, MS-XLS — "Book" for Excel 5/95 —
+# and MS-PPT), and a .doc must hold a Word document, not merely start like one.
+LEGACY_STREAMS = (
+    ("worddocument", DOC),
+    ("workbook", XLS),
+    ("book", XLS),
+    ("powerpoint document", PPT),
+)
+# A VBA project is a storage named VBA holding the _VBA_PROJECT and dir streams (MS-OVBA
+# §2.2), kept in Macros by Word and in _VBA_PROJECT_CUR by Excel, at the top level or
+# inside an embedded object. Office finds it by these names only, so any of them anywhere
+# refuses the file.
+VBA_NAMES = frozenset({"macros", "_vba_project_cur", "vba", "_vba_project"})
+# Streams whose bytes are looked into for macros that live inside them, not in a storage.
+MACRO_STREAMS = frozenset({"workbook", "book", "powerpoint document", "current user"})
+# BIFF records of an Excel workbook's globals (MS-XLS §2.3): a sheet entry whose type is
+# 1 (Excel 4.0 macro sheet) or 6 (Excel 5 VBA module) carries macros; FILEPASS means the
+# rest, those types included, is encrypted and cannot be checked.
+BIFF_BOUNDSHEET, BIFF_FILEPASS, BIFF_EOF = 0x0085, 0x002F, 0x000A
+MACRO_SHEET_TYPES = (0x01, 0x06)
+# PowerPoint keeps a presentation's VBA project inside its document stream, compressed, and
+# finds it through the one VBAInfoAtom (MS-PPT §2.4.11: record type 0x0400, length 12).
+PPT_VBA_INFO_ATOM = b"\x00\x04\x0c\x00\x00\x00"
+# The Current User stream's headerToken (MS-PPT §2.3.2) of an encrypted presentation, whose
+# records, the VBAInfoAtom included, cannot then be read.
+PPT_ENCRYPTED_TOKEN = (0xF3D1C4DF).to_bytes(4, "little")
 OOXML_PARTS = (("word/", DOCX), ("xl/", XLSX), ("ppt/", PPTX))
 ALLOWED = (PDF, PNG, JPEG, GIF, WEBP, DOCX, XLSX, PPTX, DOC, XLS, PPT)
 ACCEPT = ",".join(extension for kind in ALLOWED for extension in kind.extensions)
+# A file that a browser or an old viewer could take for a web page and run: any of these
+# tags at its start. A PDF is scanned whole for the tags a PDF/HTML polyglot needs, since
+# a PDF reader skips over them wherever they sit and PDF syntax itself never spells them.
+MARKUP_HEAD_BYTES = 1024
+MARKUP = re.compile(rb"<(?:!doctype|html|head|body|script|iframe|svg)", re.IGNORECASE)
+PDF_MARKUP = re.compile(rb"<(?:!doctype|html|script)", re.IGNORECASE)
+# Bytes of one chunk carried into the next, so that a tag cut by the boundary is found.
+PDF_MARKUP_OVERLAP = 16
 
 
 @dataclass(frozen=True)
@@ -84,45 +124,160 @@ class CheckedFile:
     kind: Kind
 
 
-def _candidates(upload):
-    """The allowed kinds the content may be (empty: none)."""
+def _macros(name):
+    return ValidationError(
+        _(
+            "“%(name)s”含有宏，为安全起见不能上传。"
+            "请另存为不含宏的格式（如 .docx、.xlsx、.pptx）后再上传。"
+        )
+        % {"name": name}
+    )
+
+
+def _encrypted(name):
+    return ValidationError(
+        _("“%(name)s”设置了打开密码，无法检查其中是否含有宏，不能上传。请取消密码后再上传。")
+        % {"name": name}
+    )
+
+
+def _damaged(name):
+    return ValidationError(
+        _("“%(name)s”已损坏或结构异常，无法检查其内容，不能上传。请重新保存后再上传。")
+        % {"name": name}
+    )
+
+
+def _candidates(upload, name):
+    """The allowed kinds the content may be (empty: none). A file of an allowed kind that
+    is unsafe or cannot be checked — markup a browser would run, a macro, a password, a
+    broken structure — raises a ValidationError naming it instead."""
     upload.seek(0)
-    head = upload.read(16)
+    head = upload.read(MARKUP_HEAD_BYTES)
     upload.seek(0)
     if head.startswith(b"%PDF-"):
-        return (PDF,)
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return (PNG,)
-    if head.startswith(b"\xff\xd8\xff"):
-        return (JPEG,)
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return (GIF,)
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return (WEBP,)
+        kinds = (PDF,)
+    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
+        kinds = (PNG,)
+    elif head.startswith(b"\xff\xd8\xff"):
+        kinds = (JPEG,)
+    elif head[:6] in (b"GIF87a", b"GIF89a"):
+        kinds = (GIF,)
+    elif head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        kinds = (WEBP,)
+    elif head.startswith(OLE2_MAGIC) or head.startswith(b"PK\x03\x04"):
+        kinds = None
+    else:
+        return ()
+    if MARKUP.search(head) or (kinds == (PDF,) and _pdf_holds_markup(upload)):
+        raise ValidationError(
+            _("“%(name)s”含有网页（HTML）或脚本内容，为安全起见不能上传。") % {"name": name}
+        )
+    if kinds is not None:
+        return kinds
     if head.startswith(OLE2_MAGIC):
-        return LEGACY_OFFICE
-    if head.startswith(b"PK\x03\x04"):
-        return _office_open_xml(upload)
-    return ()
+        return _legacy_office(upload, name)
+    return _office_open_xml(upload, name)
 
 
-def _office_open_xml(upload):
+def _pdf_holds_markup(upload):
+    tail = b""
+    try:
+        for chunk in upload.chunks():
+            if PDF_MARKUP.search(tail + chunk):
+                return True
+            tail = chunk[-PDF_MARKUP_OVERLAP:]
+        return False
+    finally:
+        upload.seek(0)
+
+
+def _office_open_xml(upload, name):
     """docx/xlsx/pptx: a ZIP with `[Content_Types].xml` and the program's folder. Only
-    the ZIP directory is read, nothing is unpacked. Macro-enabled files (a VBA project
-    inside) are not allowed, whatever their name."""
+    the ZIP directory and small parts are read (`core.office.holds_macros`), nothing is
+    unpacked to disk. A macro inside refuses the file, whatever its parts are called."""
     try:
         with zipfile.ZipFile(upload) as archive:
             names = archive.namelist()
+            kind = next(
+                (k for prefix, k in OOXML_PARTS if any(n.startswith(prefix) for n in names)),
+                None,
+            )
+            if "[Content_Types].xml" not in names or kind is None:
+                return ()
+            if holds_macros(archive):
+                raise _macros(name)
+    except Unreadable as exc:
+        raise _damaged(name) from exc
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
         return ()
     finally:
         upload.seek(0)
-    if "[Content_Types].xml" not in names or any(n.endswith("vbaProject.bin") for n in names):
-        return ()
-    for prefix, kind in OOXML_PARTS:
-        if any(name.startswith(prefix) for name in names):
-            return (kind,)
-    return ()
+    return (kind,)
+
+
+def _legacy_office(upload, name):
+    """doc/xls/ppt: an OLE2 compound file that olefile parses without finding anything
+    incorrect in its structure, holding no macro (`VBA_NAMES`, Excel macro sheets, a
+    presentation's VBAInfoAtom) and not encrypted where that would hide one. The kinds are
+    those whose document stream it holds."""
+    compound = _compound_file(upload)
+    if compound is None:
+        raise _damaged(name)
+    names, top_streams, streams = compound
+    if names & VBA_NAMES:
+        raise _macros(name)
+    for stream, data in streams:
+        if stream in ("workbook", "book"):
+            _check_excel_globals(data, name)
+        elif stream == "powerpoint document" and PPT_VBA_INFO_ATOM in data:
+            raise _macros(name)
+        elif stream == "current user" and data[12:16] == PPT_ENCRYPTED_TOKEN:
+            raise _encrypted(name)
+    return tuple(dict.fromkeys(kind for s, kind in LEGACY_STREAMS if s in top_streams))
+
+
+def _compound_file(upload):
+    """(every storage's and stream's name, the streams at the top level, [(name, bytes)]
+    of each of `MACRO_STREAMS` at any depth), names in lower case as OLE2 compares them; or
+    None when the file is not a compound file olefile can read. olefile is told to raise
+    every defect it rates incorrect, as it advises for security checks, and every stream
+    is read once, so one with sectors missing fails too. No sector can belong to two
+    streams, so streams adding up to more than the file mean a looping allocation table,
+    which would otherwise be read round and round."""
+    try:
+        with olefile.OleFileIO(upload, raise_defects=olefile.DEFECT_INCORRECT) as ole:
+            entries = ole.listdir(streams=True, storages=True)
+            paths = [path for path in entries if ole.get_type(path) == olefile.STGTY_STREAM]
+            if sum(ole.get_size(path) for path in paths) > upload.size:
+                return None
+            streams = []
+            for path in paths:
+                data = ole.openstream(path).read()
+                if path[-1].lower() in MACRO_STREAMS:
+                    streams.append((path[-1].lower(), data))
+    except Exception:  # olefile fails in many ways on hostile input; no traceback may reach a user
+        return None
+    finally:
+        upload.seek(0)
+    names = {part.lower() for path in entries for part in path}
+    top_streams = {path[0].lower() for path in paths if len(path) == 1}
+    return names, top_streams, streams
+
+
+def _check_excel_globals(data, name):
+    """Walk the BIFF records of a workbook's globals, up to their EOF record."""
+    offset = 0
+    while offset + 4 <= len(data):
+        record, length = struct.unpack_from("<HH", data, offset)
+        body = data[offset + 4 : offset + 4 + length]
+        if record == BIFF_FILEPASS:
+            raise _encrypted(name)
+        if record == BIFF_BOUNDSHEET and len(body) >= 6 and body[5] in MACRO_SHEET_TYPES:
+            raise _macros(name)
+        if record == BIFF_EOF:
+            return
+        offset += 4 + length
 
 
 def _clean_name(name):
@@ -164,7 +319,7 @@ def check_upload(upload):
                 "limit": limit_text(),
             }
         )
-    candidates = _candidates(upload)
+    candidates = _candidates(upload, name)
     if not candidates:
         raise ValidationError(
             _(

@@ -15,7 +15,8 @@ bounded time and memory, before the importer sees a single row. Nothing is writt
 the content (a ZIP, not an .xls or anything else); the ZIP directory (parts, encryption,
 compression method, declared unpacked size and compression ratio); every part unpacked
 in bounded chunks, never more than it declares, with its XML prologue parsed by defusedxml
-(no DTD, no entities, no external references); the number of sheets. `iter_rows` ignores
+(no DTD, no entities, no external references); no macro (a VBA project or an Excel 4.0
+macro sheet, whatever the parts are called); the number of sheets. `iter_rows` ignores
 the sheet's declared dimension and counts rows and columns as they stream.
 
 openpyxl and defusedxml (openpyxl 3.1.5, read in openpyxl/xml/__init__.py and
@@ -44,6 +45,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+from core.office import OLE2_MAGIC, Unreadable, holds_macros
 from reports.excel.errors import WorkbookRefused
 
 MB = 1024 * 1024
@@ -75,8 +77,7 @@ _limits_in_force = limits
 
 ZIP_MAGIC = b"PK\x03\x04"
 # Excel 97-2003 files, and .xlsx files saved with an opening password (Excel wraps those
-# in an encrypted OLE2 container), start with this.
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# in an encrypted OLE2 container), start with OLE2_MAGIC.
 CHUNK = 64 * 1024
 SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 # No real sheet reaches past Excel's last row. openpyxl pads the rows missing before a
@@ -121,6 +122,7 @@ def open_workbook(source, limits=None):
     try:
         _check_directory(archive, limits)
         _scan_parts(archive, limits)
+        _check_macros(archive)
         _check_sheet_count(archive, limits)
     finally:
         archive.close()
@@ -258,6 +260,24 @@ def _check_content_type(stream):
             _(
                 "该文件不是 Excel 工作簿（.xlsx），无法导入。CSV、PDF 等其他格式的文件，"
                 "请先在 Excel 中打开，再“另存为” Excel 工作簿（.xlsx）。"
+            )
+        )
+
+
+def _check_macros(archive):
+    """No macro inside, whatever the file is called (`core.office.holds_macros`): the
+    importer reads only values, but a workbook carrying a VBA project or an Excel 4.0
+    macro sheet is not the plain .xlsx the import asks for: the same rule as for evidence
+    files (DESIGN §4 "Uploads")."""
+    try:
+        macros = holds_macros(archive)
+    except Unreadable as exc:
+        raise _corrupt() from exc
+    if macros:
+        raise WorkbookRefused(
+            _(
+                "该工作簿含有宏，无法导入。请在 Excel 中“另存为” Excel 工作簿（.xlsx，不含宏）"
+                "后再导入。"
             )
         )
 

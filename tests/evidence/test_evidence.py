@@ -21,6 +21,12 @@ from scoring.appeals import services as appeals
 from scoring.models import Appeal, SelfEvaluation
 from scoring.selfeval import submit_self_evaluation
 from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
+from tests.office_files import (
+    compound_file,
+    excel_workbook,
+    powerpoint_presentation,
+    word_document,
+)
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
 pytestmark = pytest.mark.usefixtures("shared_world")
@@ -30,7 +36,6 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17)
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(20) + b"\xff\xd9"
 GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
 WEBP = b"RIFF\x1a\x00\x00\x00WEBPVP8 " + bytes(14)
-OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(48)
 
 
@@ -111,9 +116,9 @@ def add(world, me, leaf, name="会议记录.pdf", content=PDF):
             PPTX,
             "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         ),
-        ("旧台账.doc", OLE2, "application/msword"),
-        ("旧统计.xls", OLE2, "application/vnd.ms-excel"),
-        ("旧汇报.ppt", OLE2, "application/vnd.ms-powerpoint"),
+        ("旧台账.doc", word_document(), "application/msword"),
+        ("旧统计.xls", excel_workbook(), "application/vnd.ms-excel"),
+        ("旧汇报.ppt", powerpoint_presentation(), "application/vnd.ms-powerpoint"),
     ],
 )
 def test_each_allowed_kind_is_recognised_from_its_content_not_the_browser(
@@ -134,13 +139,18 @@ def test_each_allowed_kind_is_recognised_from_its_content_not_the_browser(
         (
             "宏.docx",
             zipped("[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"),
-            "“宏.docx”不是允许的文件类型",
+            "“宏.docx”含有宏，为安全起见不能上传",
         ),
         ("坏的.docx", b"PK\x03\x04" + bytes(30), "“坏的.docx”不是允许的文件类型"),
         ("空白.pdf", b"", "“空白.pdf”是空文件"),
         ("照片.pdf", PNG, "“照片.pdf”的内容是 PNG 图片，与扩展名“.pdf”不符"),
         ("台账.xlsx", DOCX, "“台账.xlsx”的内容是 Word 文档，与扩展名“.xlsx”不符"),
-        ("旧文件.pdf", OLE2, "“旧文件.pdf”的内容是 Office 97-2003 文档"),
+        ("旧文件.pdf", word_document(), "“旧文件.pdf”的内容是 Word 97-2003 文档"),
+        (
+            "两用.pdf",
+            compound_file({"WordDocument": b"\xec\xa5", "Workbook": b"\x0a\x00\x00\x00"}),
+            "“两用.pdf”的内容是 Office 97-2003 文档",
+        ),
         ("扫描件", PDF, "“扫描件”没有扩展名；它的内容是 PDF 文档，请加上扩展名（.pdf）"),
     ],
 )

@@ -23,6 +23,7 @@ from openpyxl.styles import Font
 
 from reports.excel.errors import WorkbookRefused
 from reports.excel.safety import Limits, _BoundedReader, iter_rows, limits, open_workbook
+from tests.office_files import compound_file
 
 MB = 1024 * 1024
 MEMORY_BOUND = 64 * MB
@@ -30,6 +31,8 @@ MAIN_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 SHEET_HEAD = XML_DECLARATION + b'<worksheet xmlns="' + MAIN_NS + b'">'
 SHEET1 = "xl/worksheets/sheet1.xml"
+# A VBA project as Office stores it inside a package: a compound file with a VBA storage.
+VBA_PROJECT = compound_file({"VBA": {"dir": b"\x01", "_VBA_PROJECT": b"\xcc\x61"}})
 
 
 # ---- building the corpus --------------------------------------------------------------
@@ -329,6 +332,31 @@ def test_an_old_xls_file_is_asked_to_be_saved_as_xlsx(tmp_path):
     assert error.sheet == "文件"
     assert "Excel 97-2003 工作簿（.xls）" in error.message
     assert "另存为” Excel 工作簿（.xlsx）" in error.message
+
+
+def with_main_content_type(content_type):
+    """A workbook whose content types declare `content_type` for its workbook part."""
+    with zipfile.ZipFile(io.BytesIO(workbook_bytes())) as archive:
+        types = archive.read("[Content_Types].xml").decode()
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    assert main in types
+    return {"[Content_Types].xml": types.replace(main, content_type).encode()}
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        {"xl/vbaProject.bin": VBA_PROJECT},
+        {"xl/media/image1.png": VBA_PROJECT},
+        with_main_content_type("application/vnd.ms-excel.sheet.macroEnabled.main+xml"),
+    ],
+    ids=["an .xlsm renamed", "a project under another name", "macro-enabled workbook part"],
+)
+def test_a_workbook_carrying_a_macro_is_refused_whatever_its_parts_are_called(tmp_path, parts):
+    error = refusal(with_parts(tmp_path / "宏.xlsx", parts))
+
+    assert error.sheet == "文件"
+    assert "该工作簿含有宏，无法导入" in error.message
 
 
 def test_a_truncated_zip_is_refused_as_damaged(tmp_path):
