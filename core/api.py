@@ -106,7 +106,22 @@ def etag(version):
 class VersionedViewSetMixin:
     """ETag on reads, If-Match on writes (DESIGN §4). Every answer that is one record
     (retrieve, create, update, and each action on one record, such as verify/) carries
-    the record's version as its ETag, ready for the next If-Match."""
+    the record's version as its ETag, ready for the next If-Match.
+
+    `write_rules`: for a write on one record, by action, who may make it — a predicate
+    (user, record) taken from the services' own rules. It is checked with the record's
+    permissions, as the record is looked up and before If-Match is read, so a caller
+    whose role may not make the write gets 403 whatever the header says: preconditions
+    are evaluated only for a request that may otherwise succeed (RFC 9110 §13.2.1), and
+    428/412 tell nobody else anything about the record."""
+
+    write_rules = {}
+
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        rule = self.write_rules.get(self.action)
+        if rule is not None and not rule(request.user, obj):
+            self.permission_denied(request)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

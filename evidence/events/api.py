@@ -13,6 +13,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from assessment.models import Participant
+from assessment.services import may_manage
 from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
 from evidence.events import services
 from evidence.models import Event, ReformFiling
@@ -108,6 +109,16 @@ class EventViewSet(
     filterset_class = EventFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    write_rules = {
+        **dict.fromkeys(
+            ("verify", "reject"),
+            lambda user, event: services.reports_any_type(user, event.participant),
+        ),
+        **dict.fromkeys(
+            ("reopen", "exempt", "revoke_exemption"),
+            lambda user, event: may_manage(user, event.participant.cycle),
+        ),
+    }
 
     def get_queryset(self):
         return (

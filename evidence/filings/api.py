@@ -8,6 +8,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 
 from assessment.models import Participant
+from assessment.services import may_manage
 from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
 from evidence.events.api import ReasonRequest
 from evidence.filings import services as filings
@@ -74,6 +75,9 @@ class FilingViewSet(
     permission_classes = [permissions.IsAuthenticated]
     filterset_class = FilingFilter
     http_method_names = ["get", "post", "head", "options"]
+    write_rules = dict.fromkeys(
+        ("approve", "reject"), lambda user, filing: may_manage(user, filing.participant.cycle)
+    )
 
     def get_queryset(self):
         return ReformFiling.objects.for_user(self.request.user).select_related(

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, viewsets
 
 from assessment.models import Cycle
+from assessment.services import may_manage
 from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
 from evidence.keytasks import selectors, services
 from evidence.models import KeyTask, KeyTaskAssignment, ProgressReport
@@ -150,6 +151,9 @@ class KeyTaskViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         writes_only_for((Role.ADMIN, Role.COUNTY_ASSESSOR)),
     ]
     filterset_fields = ["cycle"]
+    write_rules = dict.fromkeys(
+        ("update", "partial_update", "destroy"), lambda user, task: may_manage(user, task.cycle)
+    )
 
     def get_queryset(self):
         return KeyTask.objects.for_user(self.request.user).select_related("cycle")

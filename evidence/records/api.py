@@ -100,6 +100,10 @@ class MetricValueViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     permission_classes = [permissions.IsAuthenticated]
     filterset_class = MetricValueFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    write_rules = dict.fromkeys(
+        ("update", "partial_update", "destroy"),
+        lambda user, metric: selectors.may_enter_metrics(user, metric.community),
+    )
 
     def get_queryset(self):
         return MetricValue.objects.for_user(self.request.user).select_related(
@@ -226,6 +230,9 @@ class DiaryEntryViewSet(
     permission_classes = [permissions.IsAuthenticated]
     filterset_class = DiaryEntryFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
+    write_rules = dict.fromkeys(
+        ("update", "partial_update"), lambda user, entry: entry.author_id == user.pk
+    )
 
     def get_queryset(self):
         return DiaryEntry.objects.for_user(self.request.user).select_related("community", "author")
@@ -325,6 +332,9 @@ class GridEventViewSet(
     permission_classes = [permissions.IsAuthenticated]
     filterset_class = GridEventFilter
     http_method_names = ["get", "post", "head", "options"]
+    write_rules = {
+        "transition": lambda user, event: selectors.may_keep_grid_events(user, event.community)
+    }
 
     def get_queryset(self):
         return GridEvent.objects.for_user(self.request.user).select_related(

@@ -14,6 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from assessment.models import Cycle, Participant
+from assessment.services import may_manage
 from core.api import IF_MATCH, FilterSet, VersionedViewSetMixin
 from evidence.models import Event, RectificationItem
 from evidence.rectification import selectors, services
@@ -168,6 +169,17 @@ class RectificationItemViewSet(
     filterset_class = ItemFilter
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    write_rules = {
+        **dict.fromkeys(
+            ("partial_update", "close"),
+            lambda user, item: services.handles(user, item.cycle, item.community),
+        ),
+        "start": lambda user, item: (
+            services.handles(user, item.cycle, item.community)
+            or services.is_community_secretary(user, item.community)
+        ),
+        "reopen": lambda user, item: may_manage(user, item.cycle),
+    }
 
     def get_queryset(self):
         return (

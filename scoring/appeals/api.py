@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from assessment.models import Participant
+from assessment.services import may_manage
 from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
 from scoring.appeals import services as appeals
 from scoring.models import Appeal, AppealChange
@@ -109,6 +110,7 @@ class AppealViewSet(
     permission_classes = [permissions.IsAuthenticated]
     filterset_class = AppealFilter
     http_method_names = ["get", "post", "head", "options"]
+    write_rules = {"decide": lambda user, appeal: may_manage(user, appeal.participant.cycle)}
 
     def get_queryset(self):
         return (

@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from assessment.models import Cycle
+from assessment.services import may_manage
 from core.api import IF_MATCH, VersionedViewSetMixin
 from indicators.models import SurveyCategory
 from org.access import writes_only_for
@@ -80,6 +81,7 @@ class PaperTallyViewSet(
     permission_classes = [permissions.IsAuthenticated, writes_only_for(tallies.KEYER_ROLES)]
     filterset_fields = ["cycle", "community", "category"]
     http_method_names = ["get", "post", "patch", "head", "options"]
+    write_rules = {"partial_update": lambda user, tally: tally.keyed_by_id == user.pk}
 
     queryset = PaperTally.objects.none()
 
@@ -227,6 +229,7 @@ class SurveySettingsViewSet(VersionedViewSetMixin, viewsets.GenericViewSet):
 
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = SurveySettingsSerializer
+    write_rules = {"partial_update": may_manage}
 
     def get_queryset(self):
         return (

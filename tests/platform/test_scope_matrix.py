@@ -9,8 +9,9 @@ from datetime import date
 
 import pytest
 from django.apps import apps
+from django.db import transaction
 from django.db.models import Max
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 from django_filters.utils import get_model_field
 
@@ -782,3 +783,89 @@ def test_an_id_filter_answers_an_unknown_id_as_one_outside_scope(world, client):
             assert client.get(url, {param: "abc"}).status_code == 400, where
         checked += 1
     assert checked > 30
+
+
+# A body every If-Match write takes (unknown keys are ignored), so that a caller who may
+# make the write gets past the body's checks; routes with a choice of action name one.
+WRITE_BODY = {"reason": "理由", "note": "说明", "text": "理由", "measures": "措施"}
+WRITE_BODY_OF_ROUTE = {
+    "api:appeal-decide": {"action": "accept"},
+    "api:gridevent-transition": {"action": "handle"},
+    "api:cycle-transition": {"name": "start_scoring"},
+    "api:rectificationitem-close": {"closure_note": "已整改"},
+}
+
+
+def if_match_writes(client):
+    """(method, path with `{id}`) of every API write whose schema asks for If-Match."""
+    schema = client.get(reverse("api-schema"), {"format": "json"}).json()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            if "If-Match" in headers:
+                yield method, path
+
+
+def town_b_records(world):
+    """County QA's cycle and the records of community QA201 (town QA2) that
+    `add_foreign_cycles` made, as the split person's foreign ones."""
+    participant = world.foreign_participants["split_person"]
+    evidence = world.foreign_evidence["split_person"]
+    return {
+        **evidence,
+        OrgUnit: participant.community,
+        Cycle: participant.cycle,
+        Participant: participant,
+        Appeal: world.foreign_appeals["split_person"],
+        ScoreEntry: world.foreign_entries["split_person"],
+        KeyTask: evidence[KeyTaskAssignment].task,
+    }
+
+
+def undone_write(client, method, url, body, **headers):
+    """The answer to a write, whose changes (if it succeeds) are rolled back."""
+    with transaction.atomic():
+        response = getattr(client, method)(url, body, content_type="application/json", **headers)
+        transaction.set_rollback(True)
+    return response
+
+
+@pytest.mark.parametrize("persona", ["secretary_b1", "split_person"])
+def test_a_role_that_may_not_write_is_refused_alike_with_or_without_if_match(
+    world, client, persona
+):
+    """DESIGN §4 × RFC 9110 §13.2.1: the role is checked before the precondition. A
+    caller who reads a record but whose role may not make the write gets the same 403
+    (or 404) without If-Match, or with a stale one, as with the record's ETag — never the
+    428/412 that would tell them about its version. Here: the secretary of QA201 on their
+    own community's records, and the split person (observer in county QA, admin
+    elsewhere) on county QA's."""
+    user = world.secretaries["b1"].user if persona == "secretary_b1" else world.split_person
+    client.force_login(user)
+    records = town_b_records(world)
+    before = database_state()
+    refused = 0
+    for method, path in if_match_writes(client):
+        route = resolve(path.replace("{id}", "1")).view_name
+        viewset = resolve(path.replace("{id}", "1")).func.cls
+        record = records.get(OBJECT_OF_ROUTE.get(route) or viewset.serializer_class.Meta.model)
+        if record is None:
+            continue  # a record of county QA's templates or accounts: admins' and editors'
+        read = client.get(path[: path.index("{id}/") + 5].replace("{id}", str(record.pk)))
+        if read.status_code != 200:
+            continue  # outside the caller's scope: the walks above check those
+        url = path.replace("{id}", str(record.pk))
+        body = WRITE_BODY_OF_ROUTE.get(route, WRITE_BODY)
+        with_etag = undone_write(client, method, url, body, HTTP_IF_MATCH=read["ETag"])
+        if with_etag.status_code not in (403, 404):
+            continue  # the role may make this write
+        answer = (with_etag.status_code, with_etag.content)
+        for headers in ({}, {"HTTP_IF_MATCH": '"999"'}):
+            other = undone_write(client, method, url, body, **headers)
+            assert (other.status_code, other.content) == answer, (
+                f"{persona} {method.upper()} {url} ({route}) {headers or 'no If-Match'} → "
+                f"{other.status_code}; with its ETag → {with_etag.status_code}"
+            )
+        refused += 1
+    assert refused >= (15 if persona == "secretary_b1" else 2)
+    assert database_state() == before
