@@ -7,13 +7,19 @@ class SurveysConfig(AppConfig):
 
     def ready(self):
         # Registers the survey counts as a scoring input source (SPEC §3.4), the small
-        # samples (fewer than K counted ballots) for the result pages, and the 公示
-        # check that refuses them (issue 14).
-        from assessment.services import register_result_check, register_transition_note
+        # samples (fewer than K counted ballots) for the result pages, the 公示 check
+        # that refuses them, and the release of a cycle's pooled ballots when it stops
+        # taking them.
+        from assessment.services import (
+            on_transition,
+            register_result_check,
+            register_transition_note,
+        )
         from core.panels import register_panel
         from core.todo import register_todo_source
         from scoring.inputs import register_sample_source
         from surveys import inputs  # noqa: F401
+        from surveys.ballots.pool import release_closed_cycle
         from surveys.tallies.selectors import (
             paper_count_note,
             small_sample_problems,
@@ -25,5 +31,6 @@ class SurveysConfig(AppConfig):
         register_result_check(small_sample_problems)
         register_transition_note(paper_count_note)
         register_todo_source(survey_todos, order=30)
+        on_transition(release_closed_cycle)
 
         register_panel("cycle-evidence-links", "surveys/_actions.html", order=200)

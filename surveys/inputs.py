@@ -1,9 +1,9 @@
 """Democratic appraisal as a scoring input (SPEC §3.4, DESIGN §3).
 
-Per community and category, the online ballots (grouped by choice) and the counted
-paper counts become one `engine.SurveyCount` each. Two queries whatever the cycle's size:
-one grouped count of ballots, one of paper keyings (with the cycle's double-entry
-setting joined in).
+Per community and category, the online ballots (grouped by choice; released and still
+pooled alike) and the counted paper counts become one `engine.SurveyCount` each. Two
+queries whatever the cycle's size: a grouped count of both ballot tables, one of paper
+keyings (with the cycle's double-entry setting joined in).
 
 Cut-off (provisional scores, SPEC §3.6): a ballot counts from the day it was cast
 (`cast_on`); a paper keying from the day it was last saved (`updated_at`, local date), so
@@ -17,7 +17,7 @@ from django.db.models import Count, Max, Min
 
 from scoring import engine
 from scoring.inputs import InputContribution, register_input_source
-from surveys.models import Ballot, Choice, PaperTally
+from surveys.models import BALLOT_TABLES, Choice, PaperTally
 from surveys.tallies.services import TallyStatus, settings_of, tally_state
 
 CHOICE_FIELDS = {
@@ -31,22 +31,27 @@ CHOICE_FIELDS = {
 def survey_counts(cycle, cutoff=None, communities=None):
     """{(community code, category name): [satisfied, basic, unsatisfied, unknown]} of
     online ballots plus counted paper counts; `communities` (ids) narrows the rows."""
-    ballots = Ballot.objects.filter(cycle=cycle)
     tallies = PaperTally.objects.filter(cycle=cycle)
     if cutoff is not None:
-        ballots = ballots.filter(cast_on__lte=cutoff)
         tallies = tallies.filter(updated_at__date__lte=cutoff)
     if communities is not None:
-        ballots = ballots.filter(community__in=communities)
         tallies = tallies.filter(community__in=communities)
     totals = defaultdict(lambda: [0, 0, 0, 0])
     fields = list(CHOICE_FIELDS.values())
-    for community, category, choice, n in (
-        ballots.order_by()
-        .values("community__code", "category__name", "choice")
-        .annotate(n=Count("pk"))
-        .values_list("community__code", "category__name", "choice", "n")
-    ):
+    grouped = []
+    for table in BALLOT_TABLES:
+        ballots = table.objects.filter(cycle=cycle)
+        if cutoff is not None:
+            ballots = ballots.filter(cast_on__lte=cutoff)
+        if communities is not None:
+            ballots = ballots.filter(community__in=communities)
+        grouped.append(
+            ballots.order_by()
+            .values("community__code", "category__name", "choice")
+            .annotate(n=Count("pk"))
+            .values_list("community__code", "category__name", "choice", "n")
+        )
+    for community, category, choice, n in grouped[0].union(*grouped[1:], all=True):
         totals[community, category][fields.index(CHOICE_FIELDS[choice])] += n
     states = paper_states(cycle, tallies, "community__code", "category__name")
     for group, (_status, counted) in states.items():

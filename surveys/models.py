@@ -8,7 +8,12 @@ slips. A resident opens the ballot with a token, without an account. Anonymity:
 - a token is consumed with `UPDATE … WHERE used_on IS NULL` (exactly once);
 - a `Ballot` row has no link to its token or batch (no foreign key), its only date is the
   day, and its primary key is random (a UUID), so neither the order of rows nor a
-  timestamp ties a ballot to the moment a token was used.
+  timestamp ties a ballot to the moment a token was used;
+- nor does the database's own bookkeeping: a ballot is cast into `PooledBallot` (in the
+  token's transaction, so nothing is lost if anything fails), and each day's pool moves
+  to `Ballot` in another transaction, ordered by content, the pool then rewritten
+  (`surveys.ballots.pool`): transaction ids, physical order and dead rows tie a released
+  ballot to nothing finer than its community, category and day.
 
 A batch whose slips are lost or leaked is voided (作废, SPEC §2): its unused tokens stop
 working and leave the return-rate base; tokens already used keep counting.
@@ -200,9 +205,9 @@ class BallotQuerySet(CommunityCycleQuerySet):
     pass
 
 
-class Ballot(models.Model):
-    """One anonymous answer. Deliberately no link to a token or batch, no time finer than
-    the day, and a random key (see the module docstring)."""
+class BallotAnswer(models.Model):
+    """What one resident answered: no link to a token or batch, no time finer than the
+    day, a random key (see the module docstring)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+")
@@ -217,12 +222,39 @@ class Ballot(models.Model):
     objects = BallotQuerySet.as_manager()
 
     class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.get_choice_display()
+
+
+class PooledBallot(BallotAnswer):
+    """A ballot cast today, kept apart until its day is over (SPEC §3.4: linked to its
+    token by nothing). Casting writes it in the transaction that consumes the token, so
+    the two rows share that transaction's id; `surveys.ballots.pool.release_ballots` moves
+    a whole day of them into `Ballot` in one other transaction, in an order that follows
+    their content only, and then rewrites this table so not even the bytes of released
+    rows stay. Counted like any ballot meanwhile."""
+
+    class Meta:
+        verbose_name = _("当日评议票")
+        verbose_name_plural = _("当日评议票")
+        indexes = [
+            models.Index(fields=["cycle", "community", "category"], name="pooled_ballot_group")
+        ]
+
+
+class Ballot(BallotAnswer):
+    """One anonymous answer, released from the pool after the day it was cast."""
+
+    class Meta:
         verbose_name = _("评议结果")
         verbose_name_plural = _("评议结果")
         indexes = [models.Index(fields=["cycle", "community", "category"], name="ballot_group")]
 
-    def __str__(self):
-        return self.get_choice_display()
+
+# Where cast ballots are, to count them: released, and cast today.
+BALLOT_TABLES = (Ballot, PooledBallot)
 
 
 class PaperTally(models.Model):

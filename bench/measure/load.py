@@ -45,7 +45,7 @@ from indicators.models import IndicatorNode
 from reports.models import Job, JobKind, JobState
 from scoring.grid import ROWS_PER_PAGE
 from scoring.models import ScoreEntry
-from surveys.models import Ballot
+from surveys.models import PooledBallot
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_CONFLICTS = frozenset({409, 412})
@@ -521,7 +521,7 @@ def run(world, env, options, folder):
     worker_log = Path(folder) / "celery.log"
     processes = []
     jobs_before = Job.objects.filter(kind=JobKind.RECOMPUTE, state=JobState.DONE).count()
-    ballots_before = Ballot.objects.count()
+    ballots_before = PooledBallot.objects.count()
     load_users = [user.pk for county in world.counties for user in county.load_users]
     try:
         with open(web_log, "w") as log:
@@ -601,7 +601,7 @@ def run(world, env, options, folder):
         celery_worker=options.celery_worker,
         recomputes_done=Job.objects.filter(kind=JobKind.RECOMPUTE, state=JobState.DONE).count()
         - jobs_before,
-        ballots_cast=Ballot.objects.count() - ballots_before,
+        ballots_cast=PooledBallot.objects.count() - ballots_before,
         # Autosaves that stored a value (a refused one answers 200 with the reason).
         scores_saved=ScoreEntry.objects.filter(rater_id__in=load_users).count(),
     )

@@ -8,7 +8,8 @@ Anonymity is built into the writes here:
   then (or when the batch is voided); the database keeps SHA-256 digests
   (`surveys.ballots.tokens`), written in the same transaction that marks the PDF ready;
 - a token is consumed with one `UPDATE … WHERE used_on IS NULL` (exactly once, however
-  many submissions race), and the ballot is inserted in the same transaction; voiding
+  many submissions race), and the ballot is inserted into the pool in the same
+  transaction, to be released apart from it (`surveys.ballots.pool`); voiding
   marks the unused tokens with an update of the same rows, so a token is either cast or
   void, never both;
 - the ballot row carries only cycle, community, category, choice, comment and the day:
@@ -31,7 +32,7 @@ from assessment.services import mark_inputs_changed
 from org.models import OrgUnit
 from org.scope import Role, scope_of
 from surveys.ballots import slips, tokens
-from surveys.models import Ballot, BallotBatch, BallotToken, Choice, SlipsState
+from surveys.models import BallotBatch, BallotToken, Choice, PooledBallot, SlipsState
 
 logger = logging.getLogger(__name__)
 
@@ -431,12 +432,15 @@ def _checked_answer(choice, comment):
 
 @transaction.atomic
 def cast_ballot(*, code, choice, comment=""):
-    """Consume the token and store one anonymous ballot (SPEC §2 民主评议, DESIGN §4).
+    """Consume the token and store one anonymous ballot (SPEC §2 民主评议, §3.4; DESIGN §4).
 
     The token is taken by a single conditional UPDATE: of any number of concurrent
     submissions exactly one changes the row; the others are told it is used (or void,
-    when voiding its batch took the row first). The ballot
-    gets only the day (`cast_on`), a random key, and no reference to the token.
+    when voiding its batch took the row first). The ballot goes to the pool
+    (`PooledBallot`, released by `surveys.ballots.pool`) with only the day (`cast_on`), a
+    random key, and no reference to the token. The cycle's row, locked by the change
+    mark, is read again last: a cycle that stopped taking ballots meanwhile (开始公示,
+    which releases its pool) refuses this one rather than leave it alone in the pool.
     """
     opening = open_ballot(code)
     comment = _checked_answer(choice, comment)
@@ -447,7 +451,11 @@ def cast_ballot(*, code, choice, comment=""):
     if taken != 1:
         voided = BallotToken.objects.filter(digest=opening.digest, voided=True).exists()
         raise TokenRefused("void" if voided else "used")
-    Ballot.objects.create(
+    mark_inputs_changed(opening.cycle, communities=[opening.community.pk])
+    status = Cycle.objects.filter(pk=opening.cycle.pk).values_list("status", flat=True).get()
+    if status not in ACCEPTING_STATUSES:
+        raise TokenRefused("closed")
+    PooledBallot.objects.create(
         cycle=opening.cycle,
         community=opening.community,
         category=opening.category,
@@ -455,4 +463,3 @@ def cast_ballot(*, code, choice, comment=""):
         comment=comment,
         cast_on=today,
     )
-    mark_inputs_changed(opening.cycle, communities=[opening.community.pk])

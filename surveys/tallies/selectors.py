@@ -35,7 +35,7 @@ from scoring.access import STAFF_ROLES, cycle_access
 from scoring.inputs import SmallSample, cycle_settings
 from scoring.models import VISIBLE_TO_SECRETARY
 from surveys.inputs import paper_states, survey_counts
-from surveys.models import Ballot, BallotToken, PaperTally
+from surveys.models import BALLOT_TABLES, BallotToken, PaperTally
 from surveys.tallies.services import TallyStatus, settings_of, tally_state
 
 # The 公示 blocker names at most this many communities, then counts the rest.
@@ -359,12 +359,13 @@ def aggregate_results(cycle, audience):
     totals = survey_counts(cycle, communities=ids)
     comments = defaultdict(list)
     if audience.comments:
-        for community, category, text in (
-            Ballot.objects.filter(cycle=cycle, community__in=ids)
+        released, pooled = (
+            table.objects.filter(cycle=cycle, community__in=ids)
             .exclude(comment="")
-            .order_by("comment")
             .values_list("community__code", "category__name", "comment")
-        ):
+            for table in BALLOT_TABLES
+        )
+        for community, category, text in released.union(pooled, all=True).order_by("comment"):
             comments[community, category].append(text)
     results = []
     for community in audience.communities:

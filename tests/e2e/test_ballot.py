@@ -3,7 +3,7 @@ link at 375 px, answers, sees the thank-you page; the same link then says it is 
 
 from playwright.sync_api import expect
 
-from surveys.models import Ballot, Choice
+from surveys.models import Choice, PooledBallot
 from tests.e2e.conftest import SCREENSHOTS
 from tests.factories import open_seed_cycle
 from tests.surveys import issue
@@ -39,7 +39,7 @@ def test_a_resident_casts_a_ballot_on_a_phone_once(
     expect(page.get_by_test_id("ballot-thanks")).to_contain_text("感谢您的评议")
     expect(page.get_by_test_id("ballot-thanks")).not_to_contain_text("城东社区")
     assert no_horizontal_scroll(page)
-    ballot = Ballot.objects.get()
+    ballot = PooledBallot.objects.get()
     assert ballot.choice == Choice.SATISFIED and ballot.comment.startswith("网格员上门")
 
     page.goto(f"{live_server.url}/b/{code}/")

@@ -14,7 +14,7 @@ from org.models import User
 from reports.jobs import running
 from reports.models import Job, JobKind
 from surveys.ballots import services as ballots
-from surveys.models import Ballot, BallotBatch
+from surveys.models import BallotBatch, PooledBallot
 from tests.e2e.conftest import SCREENSHOTS, log_in
 from tests.surveys import issue
 
@@ -87,7 +87,7 @@ def test_a_lost_batch_is_voided_and_its_slips_tell_the_resident_politely(
     community = cycle.participants.order_by("community__path").first().community
     batch, _, (used, lost) = issue(cycle, community, assessor, size=2)
     ballots.cast_ballot(code=used, choice="satisfied")
-    cast = Ballot.objects.filter(cycle=cycle).count()
+    cast = PooledBallot.objects.filter(cycle=cycle).count()
     page = watched_page
     log_in(page, live_server.url, "county")
 
@@ -118,4 +118,4 @@ def test_a_lost_batch_is_voided_and_its_slips_tell_the_resident_politely(
     expect(resident.get_by_role("button", name="提交评议")).to_have_count(0)
     assert resident.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     resident.close()
-    assert Ballot.objects.filter(cycle=cycle).count() == cast  # the cast ballot stays
+    assert PooledBallot.objects.filter(cycle=cycle).count() == cast  # the cast ballot stays

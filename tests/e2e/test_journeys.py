@@ -42,7 +42,7 @@ from scoring.models import (
     Source,
 )
 from scoring.services import current_results, enter_score
-from surveys.models import Ballot
+from surveys.models import PooledBallot
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import SCREENSHOTS, log_in, log_out
 from tests.factories import complete_scoring
@@ -379,7 +379,7 @@ def test_journey_3_a_resident_answers_the_ballot_on_a_phone_once(
     community = participant.community
     # The slip handed to the resident (its QR code opens /b/<code>/).
     _, _, (code,) = issue(cycle, community, User.objects.get(username="county"), size=1)
-    before = Ballot.objects.count()
+    before = PooledBallot.objects.count()
     page.set_viewport_size(PHONE)
 
     page.goto(f"{base}/b/{code}/")
@@ -398,14 +398,14 @@ def test_journey_3_a_resident_answers_the_ballot_on_a_phone_once(
     assert no_horizontal_scroll(page)
     assert_accessible(page)
     shot(page, "journey-3-thanks-phone", full_page=True)
-    assert Ballot.objects.count() == before + 1
+    assert PooledBallot.objects.count() == before + 1
 
     # The same link again: refused, nothing counted twice.
     page.goto(f"{base}/b/{code}/")
     expect(page.get_by_test_id("ballot-refused")).to_contain_text("该评议票已使用")
     assert no_horizontal_scroll(page)
     assert_accessible(page)
-    assert Ballot.objects.count() == before + 1
+    assert PooledBallot.objects.count() == before + 1
     # The used link answers 410 Gone, which Chromium reports on the console; nothing else.
     assert [p for p in page.problems if "status of 410" not in p] == []
 

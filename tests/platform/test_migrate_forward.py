@@ -55,6 +55,7 @@ ADDED_PLAIN = {
     "assessment": ["inputchange"],
     "org": ["notification", "notificationpreference"],
     "scoring": ["resultsheet"],
+    "surveys": ["pooledballot"],
 }
 # Added tables filled from existing rows: each result gets a sheet of its own.
 FILLED = {"scoring_resultsheet": "scoring_result"}

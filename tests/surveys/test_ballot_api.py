@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from assessment.models import Cycle, CycleStatus
 from surveys.ballots.api import BallotThrottle
-from surveys.models import Ballot, Choice
+from surveys.models import Choice, PooledBallot
 from tests.factories import fresh_cycle, open_seed_cycle
 from tests.surveys import issue
 
@@ -45,12 +45,12 @@ def test_post_casts_once_then_the_token_is_used(code):
     client = APIClient()
     cast = {"token": code, "choice": "basic", "comment": "希望多办活动"}
     assert client.post("/api/v1/ballots/", cast, format="json").status_code == 201
-    ballot = Ballot.objects.get()
+    ballot = PooledBallot.objects.get()
     assert (ballot.choice, ballot.comment) == (Choice.BASIC, "希望多办活动")
     again = client.post("/api/v1/ballots/", cast, format="json")
     assert again.status_code == 409 and "该评议票已使用" in again.json()["token"][0]
     assert client.get(f"/api/v1/ballots/{code}/").status_code == 409
-    assert Ballot.objects.count() == 1
+    assert PooledBallot.objects.count() == 1
 
 
 def test_unknown_token_is_404_and_bad_answers_are_400(code):
@@ -63,7 +63,7 @@ def test_unknown_token_is_404_and_bad_answers_are_400(code):
         "/api/v1/ballots/", {"token": code, "choice": "basic", "comment": "长" * 501}, format="json"
     )
     assert long.status_code == 400 and "最多 500 字" in long.json()["comment"][0]
-    assert not Ballot.objects.exists()
+    assert not PooledBallot.objects.exists()
 
 
 def test_after_the_appraisal_closes_the_ballot_is_410(cycle, code):

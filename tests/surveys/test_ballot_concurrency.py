@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from surveys.ballots import services as ballots
-from surveys.models import Ballot, BallotBatch, BallotToken, Choice, SlipsState
+from surveys.models import BallotBatch, BallotToken, Choice, PooledBallot, SlipsState
 from tests.factories import open_seed_cycle
 from tests.surveys import issue
 
@@ -63,7 +63,7 @@ def test_100_concurrent_submissions_of_one_token_make_exactly_one_ballot(world):
     assert outcomes.count("cast") == 1
     assert len(outcomes) == SUBMISSIONS
     assert all("该评议票已使用" in o for o in outcomes if o != "cast")
-    assert Ballot.objects.count() == 1
+    assert PooledBallot.objects.count() == 1
     assert BallotToken.objects.filter(used_on__isnull=False).count() == 1
 
 
@@ -150,6 +150,6 @@ def test_ballots_racing_a_void_are_each_either_counted_or_refused_as_void(world)
     cast = outcomes.count("cast")
     assert outcomes.count("void") + cast == RACING
     assert void_outcome[1] == RACING - cast
-    assert Ballot.objects.count() == cast
+    assert PooledBallot.objects.count() == cast
     assert BallotToken.objects.filter(used_on__isnull=False, voided=False).count() == cast
     assert BallotToken.objects.filter(used_on__isnull=True, voided=True).count() == RACING - cast

@@ -8,12 +8,14 @@ from django.db import connection, models
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from assessment.models import Cycle, CycleStatus
+from config.celery import app
 from surveys.ballots import services as ballots
 from surveys.ballots import tokens
 from surveys.ballots.views import public
-from surveys.models import Ballot, BallotBatch, BallotToken, Choice, SlipsState
+from surveys.models import Ballot, BallotBatch, BallotToken, Choice, PooledBallot, SlipsState
 from tests.factories import fresh_cycle, open_seed_cycle
 from tests.surveys import issue
 
@@ -108,7 +110,7 @@ def test_a_token_casts_exactly_one_anonymous_ballot(world, cycle):
     _, _, (code,) = issue(cycle, world.community_a1, world.county_assessor_a, size=1)
     before = cycle.inputs_version
     ballots.cast_ballot(code=code, choice=Choice.SATISFIED, comment="  服务很周到  ")
-    ballot = Ballot.objects.get()
+    ballot = PooledBallot.objects.get()
     assert (ballot.cycle, ballot.community, ballot.category.name) == (
         cycle,
         world.community_a1,
@@ -122,7 +124,7 @@ def test_a_token_casts_exactly_one_anonymous_ballot(world, cycle):
     with pytest.raises(ballots.TokenRefused, match="该评议票已使用") as refused:
         ballots.cast_ballot(code=code, choice=Choice.UNSATISFIED)
     assert refused.value.reason == "used"
-    assert Ballot.objects.count() == 1
+    assert PooledBallot.objects.count() == 1
 
 
 def test_an_unknown_or_malformed_code_is_refused_as_invalid(world, cycle):
@@ -130,7 +132,7 @@ def test_an_unknown_or_malformed_code_is_refused_as_invalid(world, cycle):
     for code in (tokens.typed_code(tokens.new_token()), "123", ""):
         with pytest.raises(ballots.TokenRefused, match="评议码无效"):
             ballots.cast_ballot(code=code, choice=Choice.SATISFIED)
-    assert not Ballot.objects.exists()
+    assert not PooledBallot.objects.exists()
 
 
 @pytest.mark.parametrize("status", [CycleStatus.REVIEW, CycleStatus.PUBLISHED])
@@ -150,9 +152,9 @@ def test_a_bad_answer_is_refused_and_leaves_the_token_unused(world, cycle):
         ballots.cast_ballot(code=code, choice="excellent")
     with pytest.raises(ValidationError, match="最多 500 字，现有 501 字"):
         ballots.cast_ballot(code=code, choice=Choice.BASIC, comment="意" * 501)
-    assert BallotToken.objects.get().used_on is None and not Ballot.objects.exists()
+    assert BallotToken.objects.get().used_on is None and not PooledBallot.objects.exists()
     ballots.cast_ballot(code=code, choice=Choice.UNKNOWN, comment="意" * 500)
-    assert Ballot.objects.get().choice == Choice.UNKNOWN
+    assert PooledBallot.objects.get().choice == Choice.UNKNOWN
 
 
 def test_the_ballot_names_the_community_its_secretary_and_the_cycle(world, cycle):
@@ -166,37 +168,36 @@ def test_the_ballot_names_the_community_its_secretary_and_the_cycle(world, cycle
 # The ballot cannot be joined to its token (DESIGN §4)
 
 
-def test_the_ballot_model_has_no_link_to_tokens_or_batches_and_no_time_of_day():
-    relations = {f.related_model for f in Ballot._meta.get_fields() if f.is_relation}
+@pytest.mark.parametrize("model", [Ballot, PooledBallot])
+def test_the_ballot_model_has_no_link_to_tokens_or_batches_and_no_time_of_day(model):
+    relations = {f.related_model for f in model._meta.get_fields() if f.is_relation}
     assert BallotToken not in relations and BallotBatch not in relations
     assert not any(
-        f.related_model is Ballot
+        f.related_model is model
         for m in (BallotToken, BallotBatch)
         for f in m._meta.get_fields()
         if f.is_relation
     )
-    fields = {f.name: f for f in Ballot._meta.concrete_fields}
+    fields = {f.name: f for f in model._meta.concrete_fields}
     assert set(fields) == {"id", "cycle", "community", "category", "choice", "comment", "cast_on"}
     assert isinstance(fields["id"], models.UUIDField)
     assert isinstance(fields["cast_on"], models.DateField)
     assert not any(isinstance(f, models.DateTimeField) for f in fields.values())
-    assert not hasattr(Ballot, "history"), "the audit trail must not record ballots"
+    assert not hasattr(model, "history"), "the audit trail must not record ballots"
 
 
-def test_the_ballot_table_shares_no_column_or_foreign_key_with_the_token_tables(db):
+@pytest.mark.parametrize("table", ["surveys_ballot", "surveys_pooledballot"])
+def test_the_ballot_table_shares_no_column_or_foreign_key_with_the_token_tables(db, table):
     with connection.cursor() as cursor:
         ballot_columns = {
-            c.name for c in connection.introspection.get_table_description(cursor, "surveys_ballot")
+            c.name for c in connection.introspection.get_table_description(cursor, table)
         }
         token_columns = {
             c.name
             for c in connection.introspection.get_table_description(cursor, "surveys_ballottoken")
         }
         targets = {
-            table
-            for _, table in connection.introspection.get_relations(
-                cursor, "surveys_ballot"
-            ).values()
+            target for _, target in connection.introspection.get_relations(cursor, table).values()
         }
         tables = connection.introspection.table_names(cursor)
     assert ballot_columns == {
@@ -211,16 +212,23 @@ def test_the_ballot_table_shares_no_column_or_foreign_key_with_the_token_tables(
     # `id` is a random UUID on ballots, a serial number on tokens: nothing to join on.
     assert ballot_columns & token_columns == {"id"}
     assert targets == {"assessment_cycle", "assessment_orgunit", "indicators_surveycategory"}
-    assert not any(t == "surveys_historicalballot" for t in tables)
+    assert not {"surveys_historicalballot", "surveys_historicalpooledballot"} & set(tables)
+
+
+def test_a_fresh_database_schedules_the_hourly_ballot_release(db):
+    """Made by a data migration (`surveys.ballots.pool`); editable in the admin."""
+    task = PeriodicTask.objects.select_related("crontab").get(task="surveys.tasks.release_ballots")
+    assert task.enabled and (task.crontab.minute, task.crontab.hour) == ("15", "*")
+    assert str(task.crontab.timezone) == "Asia/Shanghai" and task.task in app.tasks
 
 
 def test_ballot_keys_are_random_not_in_casting_order(world, cycle):
     _, _, codes = issue(cycle, world.community_a1, world.county_assessor_a, size=6)
     for code in codes:
         ballots.cast_ballot(code=code, choice=Choice.SATISFIED)
-    keys = list(Ballot.objects.values_list("id", flat=True))
+    keys = list(PooledBallot.objects.values_list("id", flat=True))
     assert len({k.version for k in keys}) == 1 and keys[0].version == 4
-    assert all(isinstance(b.cast_on, datetime.date) for b in Ballot.objects.all())
+    assert all(isinstance(b.cast_on, datetime.date) for b in PooledBallot.objects.all())
 
 
 def test_casting_writes_no_token_into_the_logs(world, cycle, caplog):
@@ -234,7 +242,7 @@ def test_casting_writes_no_token_into_the_logs(world, cycle, caplog):
     text = caplog.text.upper()
     for needle in (code, tokens.encode(tokens.decode(code)), other[:-1], "NOPE" * 7):
         assert needle not in text
-    ballot_id = str(Ballot.objects.get().pk)
+    ballot_id = str(PooledBallot.objects.get().pk)
     assert ballot_id not in caplog.text
 
 
@@ -282,7 +290,7 @@ def test_a_bad_answer_is_shown_on_the_form(world, cycle):
     response = Client().post(reverse("ballot-cast"), {"code": code, "comment": "没选"})
     assert response.status_code == 400 and "请选择一项评价" in response.content.decode()
     assert "没选" in response.content.decode()
-    assert not Ballot.objects.exists()
+    assert not PooledBallot.objects.exists()
 
 
 def test_guessing_codes_is_stopped_per_client_address(db):

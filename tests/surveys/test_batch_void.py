@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from assessment.models import Cycle, CycleStatus
 from surveys.ballots import services as ballots
 from surveys.ballots import slips
-from surveys.models import Ballot, BallotBatch, BallotToken, Choice, SlipsState
+from surveys.models import BallotBatch, BallotToken, Choice, PooledBallot, SlipsState
 from surveys.tallies import selectors
 from tests.factories import fresh_cycle, open_seed_cycle
 from tests.surveys import BASE_URL, issue
@@ -57,7 +57,7 @@ def test_voiding_stops_the_unused_tokens_at_once_and_keeps_the_cast_ballot(world
         assert refused.value.reason == "void"
         with pytest.raises(ballots.TokenRefused, match="已作废"):
             ballots.cast_ballot(code=code, choice=Choice.UNSATISFIED)
-    assert Ballot.objects.get().comment == "很好"
+    assert PooledBallot.objects.get().comment == "很好"
     assert BallotToken.objects.filter(voided=True).count() == 2
     assert BallotToken.objects.filter(voided=False, used_on__isnull=False).count() == 1
 
@@ -72,7 +72,7 @@ def test_a_cast_that_loses_the_race_to_the_void_is_told_the_batch_is_void(world,
         pytest.raises(ballots.TokenRefused, match=VOID_MESSAGE),
     ):
         ballots.cast_ballot(code=code, choice=Choice.BASIC)
-    assert Ballot.objects.count() == 1
+    assert PooledBallot.objects.count() == 1
 
 
 def test_the_ballot_page_says_politely_that_the_batch_is_void_and_nothing_else(world, lost):
@@ -90,7 +90,7 @@ def test_the_ballot_page_says_politely_that_the_batch_is_void_and_nothing_else(w
     typed = client.post(reverse("ballot-code"), {"code": other.lower()})
     assert typed.status_code == 302
     assert client.get(typed.url).status_code == 410
-    assert Ballot.objects.count() == 1
+    assert PooledBallot.objects.count() == 1
 
 
 def test_the_ballot_api_answers_410_with_the_same_message(world, lost):
@@ -101,7 +101,7 @@ def test_the_ballot_api_answers_410_with_the_same_message(world, lost):
     assert shown.status_code == 410 and shown.json() == {"token": [VOID_MESSAGE]}
     cast = client.post("/api/v1/ballots/", {"token": code, "choice": "basic"}, format="json")
     assert cast.status_code == 410 and cast.json() == {"token": [VOID_MESSAGE]}
-    assert Ballot.objects.count() == 1
+    assert PooledBallot.objects.count() == 1
 
 
 def test_unused_codes_of_a_voided_batch_leave_the_return_rate_base(world, cycle, lost):
