@@ -2,17 +2,24 @@
 
 import re
 from datetime import timedelta
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from axes.models import AccessLog
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from core.sessions import RENEW_SECONDS, RENEWED
+from org.tasks import ACCESS_LOG_DAYS, housekeeping
 from tests.factories import TEST_PASSWORD, logs_in
 
 # One world for the module; each test runs in a savepoint inside it.
@@ -131,13 +138,24 @@ def test_a_busy_session_is_renewed_once_a_minute_not_on_every_request(world, cli
 
 
 def test_a_made_up_session_cookie_stores_nothing(world, client):
-    """Strangers create no session rows (issue 17): a made-up cookie on a page, the
-    health check and the public ballot page leaves the table as it was."""
+    """Strangers create no session rows: a made-up cookie on the login page, the health
+    check, the residents' ballot pages and ballot API (a wrong code too, which counts a
+    guess), the API with a token or with nothing, leaves the table as it was."""
+    token = Token.objects.create(user=world.town_assessor_a).key
     before = Session.objects.count()
-    for n in range(5):
+    for n in range(3):
         client.cookies[settings.SESSION_COOKIE_NAME] = f"madeup{n:026d}"
         client.get(reverse("login"))
         client.get("/healthz")
+        client.get(reverse("ballot-code"))
+        client.post(reverse("ballot-code"), {"code": "ABCD-EFGH-IJKL"})
+        client.get(reverse("ballot", args=["ABCD-EFGH-IJKL"]))
+        client.post(reverse("ballot-cast"), {"code": "ABCD-EFGH-IJKL", "choice": "satisfied"})
+        client.get("/api/ballots/ABCD-EFGH-IJKL/")
+        client.post("/api/ballots/", {"token": "ABCD-EFGH-IJKL", "choice": "satisfied"})
+        client.get("/api/cycles/")
+        client.get("/api/cycles/", HTTP_AUTHORIZATION=f"Token {token}")
+        client.get("/api/schema/", HTTP_AUTHORIZATION=f"Token {token}")
     assert Session.objects.count() == before
 
 
@@ -159,13 +177,9 @@ def test_pages_carry_security_headers_and_a_strict_csp(world, login):
 
 
 def test_answers_to_someone_signed_in_are_private_and_not_stored(world, login):
-    """Issue 17 (6): a signed-in person's pages, fragments and API answers — by session
+    """DESIGN §4: a signed-in person's pages, fragments and API answers — by session
     or by token — say `Cache-Control: private, no-store`; an answer whose view chose its
     own header keeps it; anonymous pages are not marked."""
-    from django.test import Client
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
     signed_in = login(world.admin_a)
     for url in (reverse("home"), "/api/v1/users/me/"):
         response = signed_in.get(url)
@@ -199,3 +213,29 @@ def test_no_template_has_an_inline_script_or_a_foreign_asset():
             if re.search(r"\son[a-z]+=", text):
                 offenders.append(f"{path}: inline event handler")
     assert offenders == []
+
+
+def test_expired_sessions_and_old_login_records_are_cleared_every_night(world, client):
+    """The nightly housekeeping (org.tasks, scheduled by a migration) deletes expired
+    sessions and login access records older than ninety days; live ones stay."""
+    assert logs_in(client, "town_a", TEST_PASSWORD)
+    live = client.session.session_key
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
+    expired = SessionStore()
+    expired["x"] = 1
+    expired.create()
+    Session.objects.filter(session_key=expired.session_key).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    recent = AccessLog.objects.get()  # the sign-in above
+    old = AccessLog.objects.create(username="town_a", ip_address="10.0.0.9", user_agent="")
+    AccessLog.objects.filter(pk=old.pk).update(
+        attempt_time=timezone.now() - timedelta(days=ACCESS_LOG_DAYS + 1)
+    )
+
+    assert housekeeping.apply().get() == 1
+
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live]
+    assert list(AccessLog.objects.values_list("pk", flat=True)) == [recent.pk]
+    schedule = PeriodicTask.objects.select_related("crontab").get(task="org.tasks.housekeeping")
+    assert schedule.enabled and (schedule.crontab.minute, schedule.crontab.hour) == ("30", "3")
