@@ -25,7 +25,7 @@ class QuarterSerializer(serializers.ModelSerializer):
 
 
 class TransitionSerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
+    actor = serializers.StringRelatedField(allow_null=True)  # null: made by a command
 
     class Meta:
         model = CycleTransition
@@ -127,7 +127,6 @@ class CycleViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         data.pop("quarters", None)
         serializer.instance = cycles.create_cycle(actor=self.request.user, **data)
 
-    @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):
         cycle = self.get_object()
         serializer = self.get_serializer(cycle, data=request.data, partial=True)
@@ -247,7 +246,6 @@ class ParticipantViewSet(
             secretary=serializer.validated_data["secretary"],
         )
 
-    @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):
         participant = self.get_object()
         serializer = self.get_serializer(participant, data=request.data, partial=True)
@@ -262,7 +260,6 @@ class ParticipantViewSet(
         )
         return Response(self.get_serializer(saved).data)
 
-    @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
         participant = self.get_object_at_version(request)
         cycles.withdraw_participant(actor=request.user, participant=participant)

@@ -15,7 +15,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.api import IF_MATCH, VersionedViewSetMixin
+from core.api import VersionedViewSetMixin
 from indicators import services
 from indicators.forms import parse_bands
 from indicators.models import (
@@ -104,7 +104,6 @@ class TemplateViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
             actor=self.request.user, **serializer.validated_data
         )
 
-    @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):
         template = self.get_object()
         serializer = self.get_serializer(template, data=request.data, partial=True)
@@ -116,7 +115,7 @@ class TemplateViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         saved = services.update_template(actor=request.user, template=template, **changes)
         return Response(self.get_serializer(saved).data)
 
-    @extend_schema(request=None, responses=TemplateSerializer)
+    @extend_schema(request=None, responses={201: TemplateSerializer})
     @action(detail=True, methods=["post"])
     def clone(self, request, pk=None, **kwargs):
         """A deep copy as a new template of the same county."""
@@ -133,7 +132,7 @@ class TemplateViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         return Response(self.get_serializer(edition).data)
 
     @extend_schema(responses=ProblemSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def check(self, request, pk=None, **kwargs):
         """Every validation problem of the template (SPEC §3.1), errors and warnings."""
         report = services.check_template(get_object_or_404(self.get_queryset(), pk=pk))
@@ -231,7 +230,6 @@ class NodeViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
             )
         serializer.instance = node
 
-    @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):
         node = self.get_object()
         serializer = self.get_serializer(node, data=request.data, partial=True)
@@ -256,7 +254,6 @@ class NodeViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         node = IndicatorNode.objects.prefetch_related("bars_levels").get(pk=node.pk)
         return Response(self.get_serializer(node).data)
 
-    @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
         node = self.get_object()
         services.delete_node(
@@ -336,7 +333,6 @@ class TemplatePartViewSet(
             actor=self.request.user, template=template, **data
         )
 
-    @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):
         obj = self.get_object()
         serializer = self.get_serializer(obj, data=request.data, partial=True)
@@ -353,7 +349,6 @@ class TemplatePartViewSet(
         )
         return Response(self.get_serializer(saved).data)
 
-    @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
         obj = self.get_object_at_version(request)
         type(self).delete_service(actor=request.user, **{self.object_argument: obj})

@@ -10,7 +10,7 @@ from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.response import Response
 
 from assessment.models import Participant
-from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
+from core.api import FilterSet, IdFilter, VersionedViewSetMixin
 from indicators.models import BarsLevel, IndicatorNode
 from org.scope import scope_of
 from scoring.access import STAFF_ROLES, reads_whole_county
@@ -120,7 +120,6 @@ class ScoreEntryViewSet(
         )
         return None if version is None else self.expected_version(self.request, version)
 
-    @extend_schema(parameters=[IF_MATCH])
     def partial_update(self, request, *args, **kwargs):
         entry = self.get_object()
         if entry.rater_id != request.user.pk:

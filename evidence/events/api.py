@@ -140,10 +140,6 @@ class EventViewSet(
         )
         serializer.instance = self.get_queryset().get(pk=event.pk)
 
-    @extend_schema(parameters=[IF_MATCH])
-    def partial_update(self, request, *args, **kwargs):
-        return super().partial_update(request, *args, **kwargs)
-
     def perform_update(self, serializer):
         event, data = serializer.instance, serializer.validated_data
         version = self.expected_version(self.request, event.version)
@@ -203,7 +199,13 @@ class EventViewSet(
         return self._decided(request, services.revoke_exemption, "reason")
 
     @extend_schema(request=BulkRequest, responses=EventSerializer(many=True))
-    @action(detail=False, methods=["post"], url_path="bulk-verify")
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="bulk-verify",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def bulk_verify(self, request, **kwargs):
         """One decision for many pending events (`ids`), all or none; a refusal lists
         every event that could not take it."""

@@ -12,7 +12,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 
 from assessment.models import Cycle
 from assessment.services import may_manage
-from core.api import IF_MATCH, FilterSet, IdFilter, VersionedViewSetMixin
+from core.api import FilterSet, IdFilter, VersionedViewSetMixin
 from evidence.keytasks import selectors, services
 from evidence.models import KeyTask, KeyTaskAssignment, ProgressReport
 from indicators.models import EventType
@@ -175,16 +175,10 @@ class KeyTaskViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
         )
 
     # If-Match is checked first: a write without it is refused whatever its body.
-    @extend_schema(parameters=[IF_MATCH])
     def update(self, request, *args, **kwargs):
         self.expected_version(request, self.get_object().version)
         return super().update(request, *args, **kwargs)
 
-    @extend_schema(parameters=[IF_MATCH])
-    def partial_update(self, request, *args, **kwargs):
-        return super().partial_update(request, *args, **kwargs)
-
-    @extend_schema(parameters=[IF_MATCH])
     def destroy(self, request, *args, **kwargs):
         self.expected_version(request, self.get_object().version)
         return super().destroy(request, *args, **kwargs)

@@ -43,7 +43,7 @@ class MetricValueSerializer(serializers.ModelSerializer):
     community_code = serializers.CharField(source="community.code", read_only=True)
     # Text, so that the service checks the number and names community and metric.
     value = serializers.CharField(help_text="实际值：≥ 0，最多 4 位小数")
-    entered_by = serializers.StringRelatedField()
+    entered_by = serializers.StringRelatedField(allow_null=True)  # null: made by a command
 
     class Meta:
         model = MetricValue
@@ -264,7 +264,7 @@ class GridEventSerializer(serializers.ModelSerializer):
     )
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     reported_by = serializers.StringRelatedField()
-    resolved_by = serializers.StringRelatedField()
+    resolved_by = serializers.StringRelatedField(allow_null=True)
     closed_by_reporter = serializers.BooleanField(
         read_only=True, help_text="本人报告本人办结：办结人即上报人"
     )

@@ -47,7 +47,6 @@ class RectificationItemSerializer(serializers.ModelSerializer):
     appeal = serializers.PrimaryKeyRelatedField(
         queryset=Appeal.objects.none(), required=False, allow_null=True
     )
-    source = serializers.ChoiceField(choices=[(s.value, s.label) for s in services.CHOSEN_SOURCES])
     source_label = serializers.CharField(source="get_source_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     is_overdue = serializers.SerializerMethodField()
@@ -195,7 +194,7 @@ class RectificationItemViewSet(
     def _answer(self, item, code=status.HTTP_200_OK):
         return self.current(item, status=code)
 
-    @extend_schema(request=ItemChangeSerializer, parameters=[IF_MATCH])
+    @extend_schema(request=ItemChangeSerializer)
     def partial_update(self, request, *args, **kwargs):
         item = self.get_object()
         body = ItemChangeSerializer(data=request.data)
@@ -269,15 +268,27 @@ class RectificationItemViewSet(
         rows = self.get_queryset().filter(pk__in=[i.pk for i in items]).order_by("pk")
         return Response(self.get_serializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CycleRequest, responses=RectificationItemSerializer(many=True))
-    @action(detail=False, methods=["post"], url_path="carry-over")
+    @extend_schema(request=CycleRequest, responses={201: RectificationItemSerializer(many=True)})
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="carry-over",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def carry_over(self, request, **kwargs):
         """结转上期未完成整改 into `cycle` (idempotent); answers the new copies."""
         cycle, _event = self._cycle(request)
         return self._list_answer(services.carry_over(actor=request.user, cycle=cycle))
 
-    @extend_schema(request=CycleRequest, responses=RectificationItemSerializer(many=True))
-    @action(detail=False, methods=["post"], url_path="from-events")
+    @extend_schema(request=CycleRequest, responses={201: RectificationItemSerializer(many=True)})
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="from-events",
+        pagination_class=None,
+        filter_backends=[],
+    )
     def from_events(self, request, **kwargs):
         """Items for the cycle's verified deduction events without one: one `event`, or
         all of them (idempotent); answers the new items."""

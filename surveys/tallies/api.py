@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from assessment.models import Cycle
 from assessment.services import may_manage
-from core.api import IF_MATCH, VersionedViewSetMixin
+from core.api import VersionedViewSetMixin
 from indicators.models import SurveyCategory
 from org.access import writes_only_for
 from org.models import OrgUnit
@@ -107,7 +107,7 @@ class PaperTallyViewSet(
             counts={f: data.get(f) for f in tallies.COUNT_FIELDS},
         )
 
-    @extend_schema(parameters=[IF_MATCH], responses=PaperTallySerializer)
+    @extend_schema(responses=PaperTallySerializer)
     def partial_update(self, request, *args, **kwargs):
         """Correct one's own keying (If-Match: its ETag)."""
         tally = self.get_object()
@@ -242,7 +242,7 @@ class SurveySettingsViewSet(VersionedViewSetMixin, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None, **kwargs):
         return Response(_settings(self.get_object()))
 
-    @extend_schema(request=SurveySettingsSerializer, parameters=[IF_MATCH], responses={200: dict})
+    @extend_schema(request=SurveySettingsSerializer, responses={200: dict})
     def partial_update(self, request, pk=None, **kwargs):
         cycle = self.get_object()
         version = self.expected_version(request, tallies.settings_of(cycle).version)
