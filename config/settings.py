@@ -153,11 +153,15 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
 # Lockout (django-axes): after AXES_FAILURE_LIMIT failures for one user name from one
-# address the login is refused until the cool-off has passed.
+# address the login is refused until the cool-off has passed; so is every login from an
+# address with LOGIN_ADDRESS_FAILURE_LIMIT failures over all user names within the
+# cool-off (core.lockout: axes has one limit for all its lockout parameters).
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HANDLER = "core.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "core.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 # Attempts during a lockout do not restart the cool-off: the message's minutes hold.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

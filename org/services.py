@@ -190,6 +190,23 @@ def set_password(*, actor, user, password):
 
 
 @transaction.atomic
+def change_own_password(*, user, password):
+    """Someone changes their own password (the old one checked by the form): the API
+    token goes with the old password, as after an admin's reset. The caller keeps the
+    session that made the change signed in; the person's other sessions end."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user._history_user = user
+    user._change_reason = _("本人修改密码")
+    user.save(update_fields=["password"])
+    Token.objects.filter(user=user).delete()
+    return user
+
+
+@transaction.atomic
 def unlock_login(*, actor, user):
     """Lift a lockout (django-axes) of this user name before its cool-off ends; the
     unlock is audited on the account."""

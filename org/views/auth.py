@@ -1,8 +1,12 @@
-"""Login page. Lockout after repeated failures is django-axes' (settings.AXES_*)."""
+"""Login page and one's own password change. Lockouts after repeated failures are
+django-axes' with core.lockout's per-address limit (settings.AXES_*, LOGIN_ADDRESS_*)."""
 
 from django.conf import settings
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.utils.translation import gettext as _
+from django.shortcuts import redirect
+
+from org import services
 
 
 class LoginView(auth_views.LoginView):
@@ -16,5 +20,7 @@ class LoginView(auth_views.LoginView):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
-        form.user._change_reason = _("本人修改密码")
-        return super().form_valid(form)
+        services.change_own_password(user=form.user, password=form.cleaned_data["new_password1"])
+        # As Django's own view: the session that made the change stays signed in.
+        update_session_auth_hash(self.request, form.user)
+        return redirect(self.get_success_url())

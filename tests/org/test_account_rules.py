@@ -4,9 +4,10 @@ what they create."""
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from core.client_ip import client_ip
 from org import services
@@ -97,6 +98,52 @@ def test_changing_ones_own_password_is_recorded_as_such(world, login):
         },
     )
     assert world.town_assessor_a.history.first().history_change_reason == "本人修改密码"
+
+
+def api_as(token):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return api
+
+
+def test_changing_ones_own_password_revokes_the_api_token_and_keeps_this_session(world, login):
+    token = Token.objects.create(user=world.town_assessor_a)
+    assert api_as(token).get("/api/v1/users/me/").status_code == 200
+    client = login(world.town_assessor_a)
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "Fresh-pass-2026",
+            "new_password2": "Fresh-pass-2026",
+        },
+    )
+    assert response.url == reverse("password_change_done")
+    assert api_as(token).get("/api/v1/users/me/").status_code == 401
+    assert not Token.objects.filter(user=world.town_assessor_a).exists()
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_an_admin_password_reset_ends_the_persons_sessions_revokes_the_token_and_lifts_the_lock(
+    world, login
+):
+    """docs/operations.md §7: a reset by a 系统管理员 (用户管理 → 账号 → 重设密码) ends the
+    person's open sessions, revokes their API token and lifts a lockout of their name."""
+    person, stranger = Client(), Client()
+    person.force_login(world.town_assessor_a)
+    assert person.get(reverse("home")).status_code == 200
+    token = Token.objects.create(user=world.town_assessor_a)
+    lock_out(stranger, "town_a")
+    response = login(world.admin_a).post(
+        reverse("user-password", args=[world.town_assessor_a.pk]),
+        {"password1": "New-pass-2026x", "password2": "New-pass-2026x"},
+    )
+    assert response.url == reverse("user-detail", args=[world.town_assessor_a.pk])
+    page = person.get(reverse("home"))
+    assert page.status_code == 302 and page.url.startswith(reverse("login"))
+    assert api_as(token).get("/api/v1/users/me/").status_code == 401
+    assert not services.is_locked_out(world.town_assessor_a)
+    assert logs_in(stranger, "town_a", "New-pass-2026x")
 
 
 @pytest.mark.parametrize(

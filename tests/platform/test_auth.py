@@ -45,9 +45,10 @@ def test_login_then_home_then_logout(world, client):
     assert client.get(reverse("home")).status_code == 302
 
 
-def test_repeated_failures_lock_the_login_with_a_clear_message(world, client):
+def test_repeated_failures_lock_the_login_with_a_clear_message(world, client, caplog):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(reverse("login"), {"username": "town_a", "password": "wrong"})
+    assert "login locked: scope=username+address username='town_a'" in caplog.text
     response = client.post(reverse("login"), {"username": "town_a", "password": TEST_PASSWORD})
     assert response.status_code == 429
     text = response.content.decode()
@@ -61,6 +62,33 @@ def test_a_lockout_of_one_account_leaves_the_others_alone(world, client):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         client.post(reverse("login"), {"username": "town_a", "password": "wrong"})
     assert logs_in(client, "county_a", TEST_PASSWORD)
+
+
+def test_one_address_failing_over_many_user_names_is_locked_at_its_own_higher_limit(
+    world, client, caplog
+):
+    """Password spraying: one address trying a password on many user names, each below
+    the per-account limit, is locked once its failures reach LOGIN_ADDRESS_FAILURE_LIMIT
+    (core.lockout); until then others log in from it, and other addresses stay open."""
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    per_name = settings.AXES_FAILURE_LIMIT - 1
+    assert limit > settings.AXES_FAILURE_LIMIT
+    names = [f"guess{n // per_name}" for n in range(limit)]
+    for name in names[:-1]:
+        assert client.post(reverse("login"), {"username": name, "password": "x"}).status_code == 200
+    assert logs_in(Client(), "county_a", TEST_PASSWORD)
+    response = client.post(reverse("login"), {"username": names[-1], "password": "x"})
+    assert response.status_code == 429
+    text = response.content.decode()
+    assert "登录已暂时锁定" in text
+    assert f"30 分钟内登录失败已达 {limit} 次" in text
+    assert "30 分钟后再试" in text
+    assert "login locked: scope=address" in caplog.text
+    assert f"failures={limit} limit={limit}" in caplog.text
+    # Every user name, right password or not, from that address; another address is open.
+    response = client.post(reverse("login"), {"username": "town_a", "password": TEST_PASSWORD})
+    assert response.status_code == 429 and f"已达 {limit} 次" in response.content.decode()
+    assert logs_in(Client(REMOTE_ADDR="198.51.100.7"), "town_a", TEST_PASSWORD)
 
 
 def test_passwords_are_hashed_with_argon2(world):
