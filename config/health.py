@@ -1,24 +1,27 @@
 """/healthz: is this instance able to serve? For load balancers and monitoring.
 
-200 when the database answers; 503 when it does not. A configured broker that does not
-answer makes the status "degraded" but still 200: pages work, only background jobs wait.
-The broker's answer is kept for a few seconds, so frequent probes cannot tie up the
-workers; details of failures go to the log, not to the anonymous caller.
+200 when the database answers; 503 when it does not. A configured broker or Redis cache
+that does not answer makes the status "degraded" but still 200: pages work (the cache
+answers as an empty one, core/cache.py), background jobs wait. Their answers are kept
+for a few seconds, so frequent probes cannot tie up the workers; details of failures go
+to the log, not to the anonymous caller.
 """
 
 import logging
 import time
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from config.celery import app as celery_app
+from core.cache import ResilientRedisCache, cache_status
 
 log = logging.getLogger(__name__)
-BROKER_STATUS_SECONDS = 15
+STATUS_SECONDS = 15
 
 
 def check_database():
@@ -32,24 +35,42 @@ def check_database():
     return "ok"
 
 
-# This process's last broker answer: (monotonic time, status). Kept in memory, not in
+# This process's last answers: {name: (monotonic time, status)}. Kept in memory, not in
 # the cache, because the cache itself may live in the Redis being checked.
-_broker_answer = [float("-inf"), None]
+_answers = {}
 
 
-def check_broker():
-    checked_at, cached = _broker_answer
-    if cached is not None and time.monotonic() - checked_at < BROKER_STATUS_SECONDS:
-        return cached
+def _kept(name, check):
+    checked_at, status = _answers.get(name, (float("-inf"), None))
+    if status is None or time.monotonic() - checked_at >= STATUS_SECONDS:
+        status = check()
+        _answers[name] = (time.monotonic(), status)
+    return status
+
+
+def _check_broker():
     try:
         with celery_app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-        status = "ok"
     except Exception:  # any failure of the broker is reported, not raised
         log.exception("health check: broker unreachable")
-        status = "error"
-    _broker_answer[:] = [time.monotonic(), status]
+        return "error"
+    return "ok"
+
+
+def check_broker():
+    return _kept("broker", _check_broker)
+
+
+def _check_cache():
+    status = cache_status(caches["default"])
+    if status != "ok":
+        log.warning("health check: cache (Redis) unreachable")
     return status
+
+
+def check_cache():
+    return _kept("cache", _check_cache)
 
 
 @never_cache
@@ -59,6 +80,8 @@ def healthz(request):
     body = {"database": check_database()}
     if settings.CELERY_BROKER_URL:
         body["broker"] = check_broker()
+    if isinstance(caches["default"], ResilientRedisCache):
+        body["cache"] = check_cache()
     if body["database"] != "ok":
         body["status"] = "error"
         return JsonResponse(body, status=503)

@@ -296,6 +296,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis hands a message its worker never acknowledged (the worker was killed mid-job) to
+# another worker after this long; Celery's default is an hour. Jobs are idempotent and a
+# live run holds its lock, so a second delivery of a job still running does nothing; the
+# sweeper (every five minutes) usually recovers a killed job sooner.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("BROKER_VISIBILITY_TIMEOUT_SECONDS", default=600)
+}
 # Jobs on one queue (""), a queue per kind ("kind") or per kind and county shard
 # ("kind:N"): reports/jobs/queues.py, docs/performance.md "Scale-out".
 JOB_QUEUES = env("JOB_QUEUES", default="")
@@ -306,9 +313,15 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CACHE_URL = env("CACHE_URL", default="")
 if not CACHE_URL and CELERY_BROKER_URL.startswith("redis"):
     CACHE_URL = CELERY_BROKER_URL.rsplit("/", 1)[0] + "/1"
+# Redis down: the cache answers as an empty one and pages keep working (core/cache.py);
+# a host that does not answer costs at most a second now and then.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {
+            "BACKEND": "core.cache.ResilientRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

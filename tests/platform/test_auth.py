@@ -179,10 +179,11 @@ def test_a_made_up_session_cookie_stores_nothing(world, client):
         client.post(reverse("ballot-code"), {"code": "ABCD-EFGH-IJKL"})
         client.get(reverse("ballot", args=["ABCD-EFGH-IJKL"]))
         client.post(reverse("ballot-cast"), {"code": "ABCD-EFGH-IJKL", "choice": "satisfied"})
-        client.get("/api/ballots/ABCD-EFGH-IJKL/")
-        client.post("/api/ballots/", {"token": "ABCD-EFGH-IJKL", "choice": "satisfied"})
-        client.get("/api/cycles/")
-        client.get("/api/cycles/", HTTP_AUTHORIZATION=f"Token {token}")
+        assert client.get("/api/v1/ballots/ABCD-EFGH-IJKL/").status_code == 404
+        client.post("/api/v1/ballots/", {"token": "ABCD-EFGH-IJKL", "choice": "satisfied"})
+        client.get("/api/v1/cycles/")
+        signed = client.get("/api/v1/cycles/", HTTP_AUTHORIZATION=f"Token {token}")
+        assert signed.status_code == 200
         client.get("/api/schema/", HTTP_AUTHORIZATION=f"Token {token}")
     assert Session.objects.count() == before
 

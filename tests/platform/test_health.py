@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def fresh_broker_answer():
-    """Each test asks the broker anew (answers are otherwise kept 15 s)."""
-    health._broker_answer[:] = [float("-inf"), None]
+def fresh_answers():
+    """Each test asks the broker and the cache anew (answers are otherwise kept 15 s)."""
+    health._answers.clear()
 
 
 def test_healthy_instance_answers_200_with_json(client):
@@ -34,8 +34,11 @@ def test_unreachable_database_answers_503(client):
     assert (body["database"], body["status"]) == ("error", "error")
 
 
-@override_settings(CELERY_BROKER_URL="")
-def test_without_a_broker_only_the_database_is_checked(client):
+@override_settings(
+    CELERY_BROKER_URL="",
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+)
+def test_without_a_broker_or_redis_only_the_database_is_checked(client):
     assert client.get("/healthz").json() == {"database": "ok", "status": "ok"}
 
 

@@ -12,7 +12,9 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from assessment import services as cycles
+from config.celery import app
 from reports.jobs import running, sweeper
+from reports.jobs.recompute import GATHER_MAX_SECONDS
 from reports.models import Bulletin, Job, JobKind, JobState
 from tests.factories import fresh_cycle, open_seed_cycle
 
@@ -114,3 +116,10 @@ def test_a_broker_out_of_reach_leaves_the_job_queued_and_the_request_whole(world
 def test_the_sweeper_runs_every_five_minutes_from_a_fresh_database(installed_schedules):
     task = PeriodicTask.objects.get(task="reports.tasks.sweep")
     assert task.enabled and (task.interval.every, task.interval.period) == (5, "minutes")
+
+
+def test_a_message_its_killed_worker_never_acknowledged_is_redelivered_within_minutes():
+    """Redis redelivers an unacknowledged message after the visibility timeout (Celery's
+    default: an hour); ours is minutes, longer than any countdown a job is queued with."""
+    timeout = app.conf.broker_transport_options["visibility_timeout"]
+    assert GATHER_MAX_SECONDS < timeout <= 15 * 60
