@@ -81,3 +81,6 @@ urlpatterns = [
     path("", include("scoring.appeals.urls")),
     path("", include("evidence.urls")),
 ]
+
+# A database that cannot be reached answers 503 and says nothing was saved (core/errors.py).
+handler500 = "core.errors.server_error"
