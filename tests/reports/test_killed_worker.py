@@ -1,6 +1,6 @@
-"""A worker SIGKILLed in the middle of a bulletin job or a recompute (SPEC §5, DESIGN §5):
-the bulletins and results already made stay intact and readable, nothing half-made
-appears, and the sweeper hands the job to a worker again at its next run, which
+"""A worker SIGKILLed in the middle of a bulletin job, a recompute or an import (SPEC §5,
+DESIGN §5): the bulletins, results and data already there stay intact and readable,
+nothing half-made appears, and the sweeper hands the job to a worker again at its next run, which
 finishes it — a real worker process on the real Redis.
 
 Each job is held in the middle deterministically: the test holds a lock the run needs,
@@ -14,17 +14,21 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections, transaction
 
 from assessment import services as cycles
 from assessment.models import Cycle
 from config.celery import app
+from org.models import OrgUnit, OrgUnitKind
+from org.scope import Role
 from reports.bulletins import services as bulletins
-from reports.jobs import running, sweeper
+from reports.jobs import imports, running, sweeper
 from reports.models import Bulletin, Job, JobKind, JobState
-from scoring.models import Result
+from scoring.models import Result, ScoreEntry
 from scoring.services import compute_cycle, current_results, results_are_stale
-from tests.factories import open_seed_cycle
+from tests.conftest import person
+from tests.factories import OrgUnitFactory, open_seed_cycle
 from tests.workers import (
     NEEDS_WORKER,
     empty_test_broker,
@@ -36,6 +40,7 @@ from tests.workers import (
 pytestmark = NEEDS_WORKER
 
 PROJECT = Path(__file__).resolve().parents[2]
+SAMPLE = PROJECT / "tests" / "fixtures" / "sample-county.xlsx"
 
 
 def worker_process():
@@ -190,3 +195,55 @@ def test_a_killed_recompute_leaves_the_previous_results_and_is_recovered_by_the_
         assert wait_until(current, seconds=240), "the results were not recomputed"
     assert Job.objects.get(pk=job.pk).state == JobState.DONE
     assert current_results(cycle) != before
+
+
+def test_a_killed_import_leaves_nothing_half_applied_and_is_recovered_by_the_sweeper(world):
+    """Held while writing scores (another session locks the score table), having written
+    the county's units and the cycle in its transaction: killed there, none of it stays;
+    the sweeper's new run applies the whole workbook."""
+    county = OrgUnitFactory(code="360400", name="青溪县", kind=OrgUnitKind.COUNTY)
+    admin = person(Role.ADMIN, county, "admin_qx", "青溪管理员")
+    upload = SimpleUploadedFile("sample-county.xlsx", SAMPLE.read_bytes())
+    with transaction.atomic():
+        preview = imports.start_import(actor=admin, upload=upload)  # checked in-process
+    preview.refresh_from_db()
+    assert preview.state == JobState.DONE and imports.confirmable(preview), preview.message
+    units_before = OrgUnit.objects.count()
+    empty_test_broker()
+    process = worker_process()
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute("LOCK TABLE scoring_scoreentry IN SHARE ROW EXCLUSIVE MODE")
+        with through_the_broker(), transaction.atomic():
+            job = imports.confirm_import(actor=admin, job=preview)
+
+        def waiting_on_the_lock():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                    " AND relation = 'scoring_scoreentry'::regclass"
+                )
+                return cursor.fetchone()[0] > 0
+
+        assert wait_until(waiting_on_the_lock, seconds=240), "the worker did not start"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        holder.close()
+        if process.poll() is None:
+            process.kill()
+    # Killed mid-apply: not one unit, cycle or score of the workbook is there.
+    assert OrgUnit.objects.count() == units_before
+    assert not Cycle.objects.filter(county=county).exists()
+    with recovered_by_the_next_sweep(job):
+
+        def finished():
+            return Job.objects.get(pk=job.pk).is_finished
+
+        assert wait_until(finished, seconds=240), "the import was not recovered"
+    job.refresh_from_db()
+    assert job.state == JobState.DONE, job.message
+    assert Cycle.objects.filter(county=county).count() == 1
+    assert ScoreEntry.objects.filter(participant__cycle__county=county).exists()
