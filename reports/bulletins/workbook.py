@@ -26,6 +26,9 @@ def write_workbook(bulletin, snapshot, target=None):
             "subject": bulletin.number or "草稿",
             "company": snapshot["county"],
             "comments": "暂定（数据截至 %s）" % snapshot["cutoff"],
+            # The version's own date, not the time of writing: one version is one file
+            # (a cycle backup's checksums repeat).
+            "created": bulletin.generated_at,
         }
     )
     formats = Formats(book)
