@@ -345,7 +345,7 @@ def enrol_secretary(*, actor, cycle, secretary):
 @transaction.atomic
 def set_grading(*, actor, participant, version, is_graded, reason=""):
     participant = (
-        Participant.objects.select_for_update()
+        Participant.objects.select_for_update(of=("self",))
         .select_related("cycle__county")
         .get(pk=participant.pk)
     )

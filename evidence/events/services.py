@@ -241,7 +241,7 @@ def report_event(
     """A new event, 待核实, with its proof files: the event and every file are stored
     together or not at all (SPEC §7). A pending event changes no score."""
     participant = (
-        Participant.objects.select_for_update()
+        Participant.objects.select_for_update(of=("self",))
         .select_related("cycle__county", "community", "secretary")
         .get(pk=participant.pk)
     )

@@ -22,7 +22,7 @@ FILING_STATUSES = frozenset({CycleStatus.OPEN, CycleStatus.SCORING})
 def file_reform(*, actor, participant, title, description, risks):
     """The participant's own secretary files an initiative and its risks in advance."""
     participant = (
-        Participant.objects.select_for_update()
+        Participant.objects.select_for_update(of=("self",))
         .select_related("cycle", "secretary")
         .get(pk=participant.pk)
     )

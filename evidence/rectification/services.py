@@ -192,7 +192,7 @@ def create_item(
     """A new 待整改 item for a community of the cycle (optionally about its participant,
     a deduction event or an appeal of that participant). The owner defaults to the
     community's secretary. One item per event: a second is refused."""
-    cycle = Cycle.objects.select_for_update().select_related("county").get(pk=cycle.pk)
+    cycle = Cycle.objects.select_for_update(of=("self",)).select_related("county").get(pk=cycle.pk)
     if not handles(actor, cycle, community):
         raise PermissionDenied
     _check_writable(cycle)
@@ -275,7 +275,7 @@ def create_from_events(*, actor, cycle):
     """全部生成: an item for every suggested event the actor handles (idempotent: events
     that already have one are skipped). Returns the new items."""
 
-    cycle = Cycle.objects.select_for_update().select_related("county").get(pk=cycle.pk)
+    cycle = Cycle.objects.select_for_update(of=("self",)).select_related("county").get(pk=cycle.pk)
     if not handles_in(actor, cycle):
         raise PermissionDenied
     _check_writable(cycle)
@@ -436,7 +436,7 @@ def _carry(actor, cycle):
 def carry_over(*, actor, cycle):
     """结转上期未完成整改, on demand (county admin/assessor): idempotent, an item already
     carried is never carried again (`carried_from` is one-to-one). Returns the copies."""
-    cycle = Cycle.objects.select_for_update().select_related("county").get(pk=cycle.pk)
+    cycle = Cycle.objects.select_for_update(of=("self",)).select_related("county").get(pk=cycle.pk)
     if not may_manage(actor, cycle):
         raise PermissionDenied
     _check_writable(cycle)

@@ -51,7 +51,7 @@ def generate_bulletin(*, cycle, quarter, actor=None):
     """A new 草稿 version for the cycle's quarter from the data dated up to its end
     (SPEC §3.6). `actor` None: the schedule. The county's 下步工作要求 of the latest
     version of that quarter carries over. All or nothing."""
-    cycle = Cycle.objects.select_for_update().select_related("county").get(pk=cycle.pk)
+    cycle = Cycle.objects.select_for_update(of=("self",)).select_related("county").get(pk=cycle.pk)
     _check_manager(actor, cycle)
     check_quarter(cycle, quarter)
     earlier = Bulletin.objects.filter(cycle=cycle, quarter=quarter)

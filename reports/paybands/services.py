@@ -38,7 +38,7 @@ def may_grant_rewards(user, cycle):
 
 def _locked_cycle(cycle):
     """The cycle locked against a concurrent state change (归档 takes the same lock)."""
-    return Cycle.objects.select_for_update().select_related("county").get(pk=cycle.pk)
+    return Cycle.objects.select_for_update(of=("self",)).select_related("county").get(pk=cycle.pk)
 
 
 def _check_published(cycle):

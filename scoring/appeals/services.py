@@ -47,7 +47,7 @@ def file_appeal(*, actor, participant, reasons, evidence="", uploads=()):
     files (`uploads`) are all checked before anything is written: one bad file refuses
     the whole appeal (SPEC §7)."""
     participant = (
-        Participant.objects.select_for_update()
+        Participant.objects.select_for_update(of=("self",))
         .select_related("cycle", "secretary")
         .get(pk=participant.pk)
     )
@@ -152,7 +152,9 @@ def correct_score(
     Only while the appeal is 复核中; the results are recomputed afterwards."""
 
     appeal = (
-        Appeal.objects.select_for_update().select_related("participant__cycle").get(pk=appeal.pk)
+        Appeal.objects.select_for_update(of=("self",))
+        .select_related("participant__cycle")
+        .get(pk=appeal.pk)
     )
     cycle = appeal.participant.cycle
     if not may_manage(actor, cycle):

@@ -88,7 +88,7 @@ def _check_writable(cycle):
 
 
 def _locked_cycle(cycle):
-    return Cycle.objects.select_for_update().select_related("county").get(pk=cycle.pk)
+    return Cycle.objects.select_for_update(of=("self",)).select_related("county").get(pk=cycle.pk)
 
 
 def _weight(category, raw):

@@ -108,7 +108,7 @@ def set_metric_value(
 ):
     """Enter (or change) the actual value of an entered/imported metric for a community
     (SPEC §2 Metric). A changed value needs the `version` it was read at."""
-    cycle = Cycle.objects.select_for_update().select_related("county").get(pk=cycle.pk)
+    cycle = Cycle.objects.select_for_update(of=("self",)).select_related("county").get(pk=cycle.pk)
     _check_metric_community(actor, cycle, community)
     _check_cycle_writable(cycle)
     definition = entry_definition(cycle, key)
@@ -138,7 +138,7 @@ def set_metric_value(
 @transaction.atomic
 def clear_metric_value(*, actor, cycle, community, key, version):
     """Remove a community's value: the leaf then has no actual value (SPEC §3.1)."""
-    cycle = Cycle.objects.select_for_update().select_related("county").get(pk=cycle.pk)
+    cycle = Cycle.objects.select_for_update(of=("self",)).select_related("county").get(pk=cycle.pk)
     _check_metric_community(actor, cycle, community)
     _check_cycle_writable(cycle)
     entry_definition(cycle, key)
@@ -174,7 +174,7 @@ def import_metric_values(*, actor, cycle, text):
     name), 实际值; header row optional. Everything is checked first and every problem is
     reported with its line number; any problem rejects the whole paste (SPEC §7).
     Returns the number of values saved (source 导入)."""
-    cycle = Cycle.objects.select_for_update().select_related("county").get(pk=cycle.pk)
+    cycle = Cycle.objects.select_for_update(of=("self",)).select_related("county").get(pk=cycle.pk)
     _check_cycle_writable(cycle)
     rows = _paste_rows(text or "")
     if not rows:

@@ -179,7 +179,7 @@ def draw_spot_check(
     `share` % of them, at least `minimum`, at most all. `seed` defaults to a fresh
     random number; it is stored with the records drawn from, so the draw can be redone
     by anyone (`draw_sample`). The check and its items are saved together or not at all."""
-    cycle = Cycle.objects.select_for_update().select_related("county").get(pk=cycle.pk)
+    cycle = Cycle.objects.select_for_update(of=("self",)).select_related("county").get(pk=cycle.pk)
     _check_community(cycle, community)
     if not may_check(actor, community):
         raise PermissionDenied
