@@ -84,3 +84,5 @@ urlpatterns = [
 
 # A database that cannot be reached answers 503 and says nothing was saved (core/errors.py).
 handler500 = "core.errors.server_error"
+# The API answers JSON whatever path it is given (core/errors.py).
+handler404 = "core.errors.page_not_found"

@@ -13,6 +13,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.utils.translation import gettext as _
+from django.views import defaults
 
 RETRY_AFTER_SECONDS = 30
 
@@ -33,3 +34,17 @@ def server_error(request):
         response = HttpResponseServerError(loader.render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def api_not_found():
+    """The API's 404, as every API view answers it (core.api.exception_handler)."""
+    return JsonResponse({"detail": _("不存在，或不在您的管理范围内。")}, status=404)
+
+
+def page_not_found(request, exception):
+    """handler404: under /api/ a path no route matches (`/api/v1/cycles/1.5/`, a
+    misspelt collection) answers the API's JSON 404, which the schema documents for
+    every operation on a record; elsewhere the product's page."""
+    if request.path.startswith("/api/"):
+        return api_not_found()
+    return defaults.page_not_found(request, exception)

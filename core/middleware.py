@@ -10,6 +10,8 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
+from core.errors import api_not_found
+
 
 class ProductNotFoundPageMiddleware:
     def __init__(self, get_response):
@@ -22,6 +24,8 @@ class ProductNotFoundPageMiddleware:
             and response.status_code == 404
             and response.get("Content-Type", "").startswith("text/html")
         ):
+            if request.path.startswith("/api/") and request.resolver_match is None:
+                return api_not_found()  # no route: as without DEBUG (core.errors)
             return render(request, "404.html", status=404)
         return response
 
