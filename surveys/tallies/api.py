@@ -169,7 +169,8 @@ class SurveyResultViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=[CYCLE_PARAM, COMMUNITY_PARAM], responses={200: dict})
     def list(self, request, *args, **kwargs):
         cycle_id = request.query_params.get("cycle", "")
-        if not cycle_id.isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if not cycle_id.isdecimal():
             raise ValidationError({"cycle": [_("请用 cycle 参数指定考核周期。")]})
         cycle = get_object_or_404(
             Cycle.objects.for_user(request.user).select_related("county"), pk=int(cycle_id)

@@ -195,6 +195,15 @@ def test_a_secretary_reads_their_own_result_after_publication_without_comments(
     assert rows[0]["categories"][0]["comments"] == []
 
 
+@pytest.mark.parametrize("cycle_id", ["", "x", "²", "1.5", "-1"])
+def test_results_without_a_whole_number_for_the_cycle_ask_which_cycle(world, as_, cycle_id):
+    """A superscript digit is a digit but no number: asked again, as for any other text."""
+    answer = as_(world.county_assessor_a).get(RESULTS, {"cycle": cycle_id})
+
+    assert answer.status_code == 400
+    assert answer.json() == {"cycle": ["请用 cycle 参数指定考核周期。"]}
+
+
 def test_results_of_another_county_are_not_found(world, as_):
     other = open_seed_cycle(world.county_b)
 
