@@ -2,6 +2,7 @@
 versioned record needs, and the errors each operation may answer (DESIGN §4)."""
 
 from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiResponse
 
 from core.api import IF_MATCH, VersionedViewSetMixin
 
@@ -45,6 +46,14 @@ ERROR_ANSWERS = {
     "412": ("Error", "If-Match names no current version of the record"),
     "428": ("Error", "If-Match missing"),
 }
+
+
+# The 404 of an operation that looks up, in the caller's scope, a record its body names
+# (`carry-over/`'s cycle): the rules below see only the path and the query. For
+# `extend_schema(responses=...)`.
+BODY_NAMES_A_RECORD = OpenApiResponse(
+    response={"$ref": "#/components/schemas/Error"}, description=ERROR_ANSWERS["404"][1]
+)
 
 
 def error_answers(operation, method, path):

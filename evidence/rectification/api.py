@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from assessment.models import Cycle, Participant
 from assessment.services import may_manage
 from core.api import IF_MATCH, FilterSet, VersionedViewSetMixin
+from core.schema import BODY_NAMES_A_RECORD
 from evidence.models import Event, RectificationItem
 from evidence.rectification import selectors, services
 from evidence.rectification.forms import HANDLER_ROLES
@@ -268,7 +269,10 @@ class RectificationItemViewSet(
         rows = self.get_queryset().filter(pk__in=[i.pk for i in items]).order_by("pk")
         return Response(self.get_serializer(rows, many=True).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=CycleRequest, responses={201: RectificationItemSerializer(many=True)})
+    @extend_schema(
+        request=CycleRequest,
+        responses={201: RectificationItemSerializer(many=True), 404: BODY_NAMES_A_RECORD},
+    )
     @action(
         detail=False,
         methods=["post"],
@@ -281,7 +285,10 @@ class RectificationItemViewSet(
         cycle, _event = self._cycle(request)
         return self._list_answer(services.carry_over(actor=request.user, cycle=cycle))
 
-    @extend_schema(request=CycleRequest, responses={201: RectificationItemSerializer(many=True)})
+    @extend_schema(
+        request=CycleRequest,
+        responses={201: RectificationItemSerializer(many=True), 404: BODY_NAMES_A_RECORD},
+    )
     @action(
         detail=False,
         methods=["post"],

@@ -198,3 +198,17 @@ def test_error_answers_are_documented_with_their_bodies(db, records, contract, c
     for status, (method, path, response) in answers.items():
         assert response.status_code == status, (method, path)
         contract.check(method, path, response)
+
+
+@pytest.mark.parametrize("action", ["carry-over", "from-events"])
+def test_a_cycle_named_in_the_body_and_not_found_answers_the_documented_404(
+    db, records, contract, client, action
+):
+    """These collection actions look up the cycle their body names in the caller's
+    scope: one outside it (or none) answers 404, which the schema documents."""
+    client.force_login(records["world"].county_assessor_a)
+    path = f"/api/v1/rectification-items/{action}/"
+    for cycle in (records["scored"].pk, 0):  # county QB's, none
+        response = client.post(path, {"cycle": cycle}, content_type="application/json")
+        assert response.status_code == 404
+        contract.check("post", path, response)
