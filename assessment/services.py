@@ -23,6 +23,7 @@ from assessment.models import (
     Participant,
     Quarter,
 )
+from core.security_log import security_event
 from core.versioning import StaleVersion
 from indicators.services import check_template, freeze_template
 from org.models import OrgUnitKind, Secretary
@@ -491,8 +492,8 @@ def result_blockers(cycle):
 
 @transaction.atomic
 def transition(*, actor, cycle, name, version, note=""):
-    """Move the cycle along TRANSITIONS, after its guards; record who, when and why.
-    Opening freezes a deep copy of the template into the cycle."""
+    """Move the cycle along TRANSITIONS, after its guards; record who, when and why (and
+    in the security log). Opening freezes a deep copy of the template into the cycle."""
     move = TRANSITIONS.get(name)
     if move is None:
         raise ValidationError(_("未知的操作。"))
@@ -520,6 +521,14 @@ def transition(*, actor, cycle, name, version, note=""):
     )
     for listener in TRANSITION_LISTENERS:
         listener(cycle, name, actor)
+    security_event(
+        "cycle_transition",
+        user=actor,
+        cycle=cycle.pk,
+        county=cycle.county.code,
+        transition=name,
+        **{"from": previous, "to": move.target},
+    )
     return cycle
 
 

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Logs refusals to those signed in, and lends the services the request's address.
+    "core.security_log.SecurityLogMiddleware",
     # Answers to someone signed in (session or API token): Cache-Control private, no-store.
     "core.middleware.PrivateAnswersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -332,5 +334,20 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # The security log (core/security_log.py): to stdout through the root's handler,
+        # whatever LOG_LEVEL says.
+        "security": {"level": "INFO"},
+    },
 }
+# And to this file too when set, for a log collector or a longer retention than the
+# container's output; rotated from outside (logrotate): the file is opened again once moved.
+SECURITY_LOG_FILE = env("SECURITY_LOG_FILE", default="")
+if SECURITY_LOG_FILE:
+    LOGGING["handlers"]["security_file"] = {
+        "class": "logging.handlers.WatchedFileHandler",
+        "filename": SECURITY_LOG_FILE,
+        "encoding": "utf-8",
+    }
+    LOGGING["loggers"]["security"]["handlers"] = ["security_file"]

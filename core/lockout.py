@@ -20,7 +20,7 @@ from axes.signals import user_locked_out
 from django.db.models import Sum
 from django.shortcuts import render
 
-log = logging.getLogger(__name__)
+from core.security_log import security_event
 
 
 def address_failures(request):
@@ -32,15 +32,16 @@ def address_failures(request):
 
 
 def _log_lockout(request, credentials, scope, failures, limit):
-    # One line per new lock, key=value, for whoever watches the logs for attacks.
-    log.warning(
-        "login locked: scope=%s username=%r ip_address=%s failures=%d limit=%d cooloff_minutes=%d",
-        scope,
-        get_client_username(request, credentials),
-        request.axes_ip_address,
-        failures,
-        limit,
-        settings.AXES_COOLOFF_TIME.total_seconds() // 60,
+    # One line per new lock, for whoever watches the logs for attacks.
+    security_event(
+        "login_locked",
+        request=request,
+        level=logging.WARNING,
+        scope=scope,
+        username=get_client_username(request, credentials),
+        failures=failures,
+        limit=limit,
+        cooloff_minutes=int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     )
 
 

@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 from assessment.models import Cycle
+from core.security_log import security_event
 from reports.excel.export import results_filename, write_results
 from reports.excel.template import TEMPLATE_FILENAME, write_template
 from reports.jobs.running import start_job
@@ -27,13 +28,25 @@ def bring_results_up_to_date(cycle):
     compute_until_current(cycle.pk, attempts=RECOMPUTE_ATTEMPTS)
 
 
-def results_workbook(cycle, *, user, by_town=False):
+def results_workbook(cycle, *, user, by_town=False, job=None):
     """(file, name) of the cycle's current results as `user` reaches them: 排名 and 明细,
-    and a sheet per town when asked. A ValidationError when there are no results."""
+    and a sheet per town when asked (in the security log, with the `job` making it). A
+    ValidationError when there are no results."""
     bring_results_up_to_date(cycle)
     buffer = io.BytesIO()
-    write_results(cycle, buffer, by_town=by_town, user=user)
+    rows = write_results(cycle, buffer, by_town=by_town, user=user)
     buffer.seek(0)
+    security_event(
+        "export",
+        user=user,
+        kind="results",
+        format="xlsx",
+        cycle=cycle.pk,
+        county=cycle.county.code,
+        by_town=by_town,
+        rows=rows,
+        job=job.pk if job else None,
+    )
     return buffer, results_filename(cycle, by_town=by_town)
 
 
@@ -66,7 +79,9 @@ def run_results_export(job):
     cycle = Cycle.objects.select_related("county").get(pk=job.options["cycle"])
     if job.requested_by is None or not reads_whole_county(job.requested_by, cycle):
         raise ValidationError(_("您已不能导出该考核周期的结果。"))
-    file, name = results_workbook(cycle, user=job.requested_by, by_town=job.options["by_town"])
+    file, name = results_workbook(
+        cycle, user=job.requested_by, by_town=job.options["by_town"], job=job
+    )
     storage = Job.output.field.storage
     stored = storage.save(output_path(job, name), ContentFile(file.getvalue()))
     Job.objects.filter(pk=job.pk).update(output=stored, output_name=name)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from assessment.models import Cycle, CycleStatus, Quarter
 from assessment.services import may_manage
+from core.security_log import security_event
 from core.versioning import lock_at_version
 from reports import notices
 from reports.bulletins import content
@@ -187,4 +188,13 @@ def issue_bulletin(*, actor, bulletin, version):
     bulletin._history_user = actor
     bulletin.save()
     notices.bulletin_issued(bulletin)
+    security_event(
+        "bulletin_issued",
+        user=actor,
+        bulletin=bulletin.pk,
+        cycle=cycle.pk,
+        county=cycle.county.code,
+        quarter=bulletin.quarter,
+        number=bulletin.number,
+    )
     return bulletin

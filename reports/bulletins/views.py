@@ -15,6 +15,7 @@ from django.views import View
 from assessment.models import Cycle
 from assessment.selectors import cycle_crumbs
 from assessment.services import may_manage
+from core.security_log import security_event
 from core.versioning import StaleVersion
 from core.views import file_download, int_or_none
 from reports.bulletins import selectors, services
@@ -150,15 +151,31 @@ class BulletinIssueView(BulletinActionView):
         return _("已签发，文号 %(number)s。") % {"number": issued.number}
 
 
+def exported(request, bulletin, kind):
+    security_event(
+        "export",
+        user=request.user,
+        kind="bulletin",
+        format=kind,
+        cycle=bulletin.cycle_id,
+        county=bulletin.cycle.county.code,
+        bulletin=bulletin.pk,
+        quarter=bulletin.quarter,
+        number=bulletin.number or None,
+    )
+
+
 class BulletinWorkbookView(LoginRequiredMixin, View):
     def get(self, request, pk):
         bulletin, snapshot = readable(request.user, pk)
-        return file_download(write_workbook(bulletin, snapshot), filename(bulletin, "xlsx"), XLSX)
+        workbook = write_workbook(bulletin, snapshot)
+        exported(request, bulletin, "xlsx")
+        return file_download(workbook, filename(bulletin, "xlsx"), XLSX)
 
 
 class BulletinPdfView(LoginRequiredMixin, View):
     def get(self, request, pk):
         bulletin, snapshot = readable(request.user, pk)
-        return file_download(
-            pdf_document(bulletin, snapshot), filename(bulletin, "pdf"), PDF_CONTENT_TYPE
-        )
+        pdf = pdf_document(bulletin, snapshot)
+        exported(request, bulletin, "pdf")
+        return file_download(pdf, filename(bulletin, "pdf"), PDF_CONTENT_TYPE)

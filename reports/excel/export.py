@@ -96,7 +96,7 @@ def write_results(cycle, target, *, by_town=False, user=None):
     The current version is written as it is: a caller that must not export stale results
     recomputes first (`scoring.services.results_are_stale`, `compute_cycle`). With `user`,
     only the participants that user reaches (DESIGN §4). Six queries (eight with a user),
-    whatever the number of participants."""
+    whatever the number of participants. Returns how many participants it wrote."""
     version = current_results(cycle)
     if version is None:
         raise ValidationError(_("该考核周期还没有计算结果，请先计算。"))
@@ -127,6 +127,7 @@ def write_results(cycle, target, *, by_town=False, user=None):
             sheet = book.add_worksheet(_sheet_name(town, taken))
             _write_ranking(sheet, formats, [row for row in rows.values() if row.town_key == key])
     book.close()
+    return len(rows)
 
 
 def _ranking_order(prefix=""):

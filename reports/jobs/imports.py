@@ -11,6 +11,8 @@ user confirms.
   that would change something — and deleted as soon as a job using it ends any other
   way (a refused preview, a failed job, the apply). An unconfirmed preview's file goes
   once `CONFIRM_WITHIN` has passed (the sweeper, and whenever an import starts).
+- The security log has a line when an import starts, when it is confirmed and when each
+  job finishes (refused, checked, unchanged or applied).
 """
 
 import hashlib
@@ -27,6 +29,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from assessment.models import Cycle
 from assessment.services import may_manage
+from core.security_log import security_event
 from org.scope import Role, scope_of
 from reports.excel.errors import CellError, ImportRejected
 from reports.excel.importer import closed_reason, import_workbook
@@ -138,6 +141,13 @@ def start_import(*, actor, upload, cycle=None, only=None):
         job.upload.storage.delete(job.upload.name)
         raise
     transaction.on_commit(lambda: running.enqueue(job.pk))
+    _log(
+        "import_started",
+        job,
+        sheets=",".join(sheets) or "all",
+        file=job.upload_name,
+        bytes=job.upload_size,
+    )
     return job
 
 
@@ -224,6 +234,7 @@ def confirm_import(*, actor, job):
         upload_sha256=preview.upload_sha256,
     )
     transaction.on_commit(lambda: running.enqueue(apply.pk))
+    _log("import_confirmed", apply, preview=preview.pk)
     return apply
 
 
@@ -254,11 +265,16 @@ def run_import(job):
             "发现 %(n)d 处问题，未导入任何数据。",
             len(errors),
         ) % {"n": len(errors)}
+        _log_finished(job, "refused", errors=len(errors))
         return message, {"errors": errors}
     if outcome.applied and outcome.cycle_id:
         cycle = Cycle.objects.filter(pk=outcome.cycle_id).only("county_id").first()
         if cycle is not None:
             job.cycle_id, job.county_id = cycle.pk, cycle.county_id
+    if not outcome.changed_anything:
+        _log_finished(job, "unchanged")
+    else:
+        _log_finished(job, "applied" if outcome.applied else "checked")
     return _outcome_message(job, outcome), outcome.as_dict()
 
 
@@ -289,6 +305,26 @@ def _import(job):
     except PermissionDenied:
         refusal = CellError("文件", None, None, _("您无权向该考核周期导入数据。"))
         raise ImportRejected([refusal]) from None
+
+
+def _log(event, job, **fields):
+    """An import's line in the security log: its requester, job, cycle and county, and
+    `fields`."""
+    security_event(
+        event,
+        user=job.requested_by,
+        job=job.pk,
+        cycle=job.cycle_id,
+        county=job.county.code if job.county_id else None,
+        **fields,
+    )
+
+
+def _log_finished(job, outcome, **fields):
+    # The preview's outcome is what a confirmation would do: checked (it would change
+    # something), unchanged or refused; the apply's: applied, unchanged or refused.
+    stage = "apply" if job.kind == JobKind.IMPORT_APPLY else "preview"
+    _log("import_finished", job, stage=stage, outcome=outcome, **fields)
 
 
 def _outcome_message(job, outcome):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assessment.models import Cycle
+from core.security_log import security_event
 from reports.models import Job, output_path
 from reports.official import PDF_CONTENT_TYPE, official_date, render_pdf
 from reports.paybands.selectors import PUBLISHED_STATUSES, pay_sheet, sheet_version
@@ -33,14 +34,31 @@ def pdf_context(sheet):
     }
 
 
-def document(sheet, kind):
-    """(bytes, file name, content type) of the sheet as `kind` (xlsx or pdf)."""
+def document(sheet, kind, *, user, job=None):
+    """(bytes, file name, content type) of the sheet as `kind` (xlsx or pdf), made for
+    `user` (in the security log, with the `job` making it)."""
     if kind == "pdf":
-        data = render_pdf("reports/paybands/pdf.html", pdf_context(sheet))
-        return data, pay_bands_filename(sheet.cycle, "pdf"), PDF_CONTENT_TYPE
-    buffer = io.BytesIO()
-    write_pay_bands(sheet, buffer)
-    return buffer.getvalue(), pay_bands_filename(sheet.cycle, "xlsx"), XLSX
+        made = (
+            render_pdf("reports/paybands/pdf.html", pdf_context(sheet)),
+            pay_bands_filename(sheet.cycle, "pdf"),
+            PDF_CONTENT_TYPE,
+        )
+    else:
+        buffer = io.BytesIO()
+        write_pay_bands(sheet, buffer)
+        made = buffer.getvalue(), pay_bands_filename(sheet.cycle, "xlsx"), XLSX
+    security_event(
+        "export",
+        user=user,
+        kind="pay_bands",
+        format=kind,
+        cycle=sheet.cycle.pk,
+        county=sheet.cycle.county.code,
+        draft=sheet.draft,
+        rows=sheet.count,
+        job=job.pk if job else None,
+    )
+    return made
 
 
 def run_pay_bands_job(job):
@@ -54,7 +72,9 @@ def run_pay_bands_job(job):
     if version is None:
         raise ValidationError(_("结果发布后才能下载分档定薪表。"))
     kind = job.options["format"] if job.options.get("format") in FORMATS else "xlsx"
-    data, name, _content_type = document(pay_sheet(cycle, version, user=user), kind)
+    data, name, _content_type = document(
+        pay_sheet(cycle, version, user=user), kind, user=user, job=job
+    )
     stored = Job.output.field.storage.save(output_path(job, name), ContentFile(data))
     Job.objects.filter(pk=job.pk).update(output=stored, output_name=name)
     return _("分档定薪表已生成，可以下载。"), {"output": name}

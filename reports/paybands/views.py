@@ -165,7 +165,7 @@ class DownloadView(LoginRequiredMixin, View):
         if sheet is None:
             messages.error(request, _("结果发布后才能下载分档定薪表。"))
             return redirect("pay-bands", pk=cycle.pk)
-        return file_download(*documents.document(sheet, self.kind))
+        return file_download(*documents.document(sheet, self.kind, user=request.user))
 
 
 class PayBandsWorkbookView(DownloadView):

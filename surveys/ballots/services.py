@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from assessment.models import Cycle, CycleStatus, Participant
 from assessment.services import mark_inputs_changed
+from core.security_log import security_event
 from org.models import OrgUnit
 from org.scope import Role, scope_of
 from surveys.ballots import slips, tokens
@@ -334,7 +335,7 @@ def void_batch(*, actor, batch, reason):
     unused tokens stop working at once and leave the return-rate base; used tokens and
     their ballots stay. By those who may issue batches for its community; refused in a
     locked cycle, twice, or without a reason. A stored, not yet downloaded PDF is deleted
-    and a job still making it stores nothing."""
+    and a job still making it stores nothing. In the security log with its counts."""
     locked = (
         BallotBatch.objects.select_for_update(of=("self",))
         .select_related("cycle", "community", "category", "voided_by")
@@ -380,6 +381,16 @@ def void_batch(*, actor, batch, reason):
     locked.save()
     if stored:
         transaction.on_commit(lambda: storage.delete(stored))
+    security_event(
+        "ballot_batch_voided",
+        user=actor,
+        batch=locked.pk,
+        cycle=locked.cycle_id,
+        community=locked.community.code,
+        unused=unused,
+        used=used,
+        reason=reason,
+    )
     return Voided(locked, unused, used)
 
 

@@ -589,9 +589,13 @@ def test_the_requester_or_an_admin_of_the_county_confirms_nobody_else(
     for outsider in (other_assessor, world.split_person, world.town_assessor_a):
         with pytest.raises(PermissionDenied):
             imports.confirm_import(actor=outsider, job=preview)
-    with django_capture_on_commit_callbacks() as queued:
+    with (
+        mock.patch.object(running, "enqueue") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         applied = imports.confirm_import(actor=world.admin_a, job=preview)
-    assert len(queued) == 1  # the apply runs once the confirmation commits
+        enqueue.assert_not_called()  # the apply runs once the confirmation commits
+    enqueue.assert_called_once_with(applied.pk)
     assert (applied.requested_by, applied.preview, applied.upload.name) == (
         world.admin_a,
         preview,

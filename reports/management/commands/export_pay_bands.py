@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from xlsxwriter.exceptions import FileCreateError
 
 from assessment.models import Cycle
+from core.security_log import security_event
 from reports.paybands.selectors import PUBLISHED_STATUSES, pay_sheet, sheet_version
 from reports.paybands.workbook import write_pay_bands
 from scoring.services import compute_until_current, results_are_stale
@@ -64,6 +65,16 @@ class Command(BaseCommand):
             raise CommandError(
                 _("无法写入 %(path)s：%(reason)s") % {"path": path, "reason": reason}
             ) from None
+        security_event(
+            "export",
+            kind="pay_bands",
+            format="xlsx",
+            cycle=cycle.pk,
+            county=cycle.county.code,
+            draft=draft,
+            rows=sheet.count,
+            file=path,
+        )
         if draft:
             self.stdout.write(_("已写入 %(path)s（草稿：结果尚未发布）") % {"path": path})
         else:

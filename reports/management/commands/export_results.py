@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from xlsxwriter.exceptions import FileCreateError
 
 from assessment.models import Cycle
+from core.security_log import security_event
 from reports.excel.export import write_results
 from scoring.services import compute_until_current
 
@@ -27,10 +28,20 @@ class Command(BaseCommand):
             raise CommandError("计算期间数据一直在变化，请稍后再试")
         cycle.refresh_from_db()
         try:
-            write_results(cycle, path, by_town=by_town)
+            rows = write_results(cycle, path, by_town=by_town)
         except (OSError, FileCreateError) as problem:
             # xlsxwriter wraps the OSError of creating the file
             cause = problem.args[0] if isinstance(problem, FileCreateError) else problem
             reason = getattr(cause, "strerror", None) or cause
             raise CommandError(f"无法写入 {path}：{reason}") from None
+        security_event(
+            "export",
+            kind="results",
+            format="xlsx",
+            cycle=cycle.pk,
+            county=cycle.county.code,
+            by_town=by_town,
+            rows=rows,
+            file=path,
+        )
         self.stdout.write(f"已写入 {path}")

@@ -3,7 +3,7 @@ link or typed code and answer it without an account (under /b/). Rules live in
 `surveys.ballots.services`.
 
 A ballot link's path is its token, so refusals are kept out of the request log (Django
-logs every 4xx with its path)."""
+logs every 4xx with its path) and the security log names their URL pattern instead."""
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -15,6 +15,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from core.client_ip import client_ip
+from core.security_log import keep_path_secret
 from surveys.ballots import services as ballots
 from surveys.ballots import tokens
 from surveys.models import Choice
@@ -29,7 +30,7 @@ REFUSAL_STATUS = {"unknown": 404, "used": 410, "void": 410, "closed": 410, "thro
 
 def _unlogged(response):
     response._has_been_logged = True
-    return response
+    return keep_path_secret(response)
 
 
 def _guess_key(request):
