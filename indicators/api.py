@@ -7,7 +7,6 @@ the object in that edition (its `template` field says which).
 """
 
 from django import forms
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -135,7 +134,8 @@ class TemplateViewSet(VersionedViewSetMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def check(self, request, pk=None, **kwargs):
         """Every validation problem of the template (SPEC §3.1), errors and warnings."""
-        report = services.check_template(get_object_or_404(self.get_queryset(), pk=pk))
+        # DRF's lookup: an id that is no number (`null`) is not found, not a 500.
+        report = services.check_template(self.get_object())
         return Response(ProblemSerializer(report.problems, many=True).data)
 
 

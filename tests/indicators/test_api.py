@@ -125,6 +125,13 @@ def test_event_types_are_checked_against_the_tree(api, template):
     assert any(p["subject"] == "X" and "扣分事项必须计入" in p["message"] for p in problems)
 
 
+@pytest.mark.parametrize("pk", ["null", "1.5", "0"])
+def test_the_check_of_a_template_that_is_not_there_is_not_found(api, pk):
+    response = api.get(f"/api/v1/templates/{pk}/check/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "不存在，或不在您的管理范围内。"}
+
+
 @pytest.mark.parametrize("persona", ["town_assessor_a", "observer_a", "secretary_a1"])
 def test_other_roles_read_but_do_not_write(world, template, persona):
     client = APIClient()
