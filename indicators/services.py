@@ -144,11 +144,17 @@ def editable_edition(*, actor, template):
     return pending or clone_template(actor=actor, template=template, as_new_edition=True)
 
 
-def _same_in(template, obj):
-    """The counterpart of a node/event type in another edition (matched by code)."""
+def _same_in(template, obj, key="code"):
+    """The counterpart of a part of a released edition in the edition edits go to,
+    matched by `key` (a node's or event type's code, a metric's key, a survey category's
+    name). One that was renamed or deleted there since is stale: the change is refused
+    as made on an outdated copy (412 in the API), never a missing-row error."""
     if obj.template_id == template.pk:
         return obj
-    return type(obj).objects.get(template=template, code=obj.code)
+    same = type(obj).objects.filter(template=template, **{key: getattr(obj, key)}).first()
+    if same is None:
+        raise StaleVersion(None)
+    return same
 
 
 def _locked(model, obj, version):
@@ -373,7 +379,7 @@ def save_metric(*, actor, template, metric=None, version=None, **fields):
     if metric is None:
         metric = MetricDefinition(template=template)
     elif template.pk != metric.template_id:
-        metric = MetricDefinition.objects.get(template=template, key=metric.key)
+        metric = _same_in(template, metric, "key")
     else:
         metric = _locked(MetricDefinition, metric, version)
         metric.version += 1
@@ -385,7 +391,7 @@ def save_metric(*, actor, template, metric=None, version=None, **fields):
 @transaction.atomic
 def delete_metric(*, actor, metric):
     template = editable_edition(actor=actor, template=metric.template)
-    metric = MetricDefinition.objects.get(template=template, key=metric.key)
+    metric = _same_in(template, metric, "key")
     if template.nodes.filter(metric_key=metric.key).exists():
         raise ValidationError(_("数据项“%(key)s”仍被指标使用，不能删除。") % {"key": metric.key})
     _stamp(metric, actor).delete()
@@ -397,7 +403,7 @@ def save_survey_category(*, actor, template, category=None, version=None, **fiel
     if category is None:
         category = SurveyCategory(template=template)
     elif template.pk != category.template_id:
-        category = SurveyCategory.objects.get(template=template, name=category.name)
+        category = _same_in(template, category, "name")
     else:
         category = _locked(SurveyCategory, category, version)
         category.version += 1
@@ -484,4 +490,4 @@ def shift_node(*, actor, node, version, direction):
 @transaction.atomic
 def delete_survey_category(*, actor, category):
     template = editable_edition(actor=actor, template=category.template)
-    _stamp(SurveyCategory.objects.get(template=template, name=category.name), actor).delete()
+    _stamp(_same_in(template, category, "name"), actor).delete()

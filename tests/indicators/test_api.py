@@ -114,6 +114,36 @@ def test_an_edit_of_a_released_template_lands_in_its_next_edition(api, template)
     assert IndicatorNode.objects.get(pk=node.pk).name == "三会一课"
 
 
+@pytest.mark.parametrize(
+    "path, identity, change",
+    [
+        ("survey-categories", {"name": "居民代表"}, {"weight": "0.5"}),
+        ("metrics", {"key": "service_coverage"}, {"name": "服务覆盖"}),
+    ],
+)
+def test_a_change_through_a_released_edition_whose_counterpart_changed_since_is_stale(
+    api, template, path, identity, change
+):
+    """An edit of a released template lands on its counterpart in the next edition, found
+    by name (a category) or key (a metric). Once that counterpart was renamed there, a
+    change or deletion made through the released edition's record — a client still
+    holding its id — is refused as stale (412): nothing to apply it to, and not a 500."""
+    from indicators.services import freeze_template
+
+    freeze_template(actor=None, template=template)
+    parts = template.survey_categories if path == "survey-categories" else template.metrics
+    url = f"/api/v1/{path}/{parts.get(**identity).pk}/"
+    (field,) = identity
+    renamed = api.patch(url, {field: "renamed"}, format="json", HTTP_IF_MATCH='"1"')
+    assert renamed.status_code == 200, renamed.json()
+    assert renamed.json()["template"] != template.pk  # the next edition's counterpart
+
+    again = api.patch(url, change, format="json", HTTP_IF_MATCH='"1"')
+    assert again.status_code == 412
+    assert api.delete(url, HTTP_IF_MATCH='"1"').status_code == 412
+    assert parts.get(**identity).version == 1  # the released edition is never touched
+
+
 def test_event_types_are_checked_against_the_tree(api, template):
     response = api.post(
         "/api/v1/event-types/",
