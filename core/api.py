@@ -81,6 +81,9 @@ def exception_handler(exc, context):
         exc = ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
+    elif isinstance(exc, ValidationError) and not isinstance(exc.detail, dict):
+        # DRF's own plain messages (a search term with a NUL character) as well.
+        exc = ValidationError({"non_field_errors": exc.detail})
     elif isinstance(exc, StaleVersion):
         exc = PreconditionFailed()
     elif isinstance(exc, Http404):

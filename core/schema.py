@@ -20,8 +20,9 @@ class AutoSchema(openapi.AutoSchema):
         return parameters
 
 
-# Query parameters of every list that never answer 400 (a bad page answers 404).
-LIST_PARAMETERS = {"page", "page_size", "search", "ordering"}
+# Query parameters of every list that never answer 400 (a bad page answers 404). A
+# search term does: one with a NUL character, which no stored text holds.
+LIST_PARAMETERS = {"page", "page_size", "ordering"}
 
 ERROR_SCHEMAS = {
     "Error": {
@@ -44,6 +45,7 @@ ERROR_ANSWERS = {
     "403": ("Error", "The role may not do this"),
     "404": ("Error", "Does not exist, or outside your scope"),
     "412": ("Error", "If-Match names no current version of the record"),
+    "415": ("Error", "A body of a media type the operation does not read"),
     "428": ("Error", "If-Match missing"),
 }
 
@@ -75,6 +77,8 @@ def error_answers(operation, method, path):
         codes.append("404")
     if "If-Match" in headers:
         codes += ["412", "428"]
+    if "requestBody" in operation:
+        codes.append("415")
     return codes
 
 

@@ -212,3 +212,25 @@ def test_a_cycle_named_in_the_body_and_not_found_answers_the_documented_404(
         response = client.post(path, {"cycle": cycle}, content_type="application/json")
         assert response.status_code == 404
         contract.check("post", path, response)
+
+
+def test_a_search_term_with_a_nul_character_answers_the_documented_400(
+    db, records, contract, client
+):
+    """No stored text holds a NUL character: DRF refuses such a search term, and the
+    answer is an object of messages like every 400 (core.api.exception_handler)."""
+    client.force_login(records["world"].admin_a)
+    for path in ("/api/v1/users/", "/api/v1/cycles/"):  # searched alone, and with filters
+        response = client.get(path, {"search": "甲\x00"})
+        assert response.status_code == 400
+        assert list(response.json()) == ["non_field_errors"]
+        contract.check("get", path, response)
+
+
+def test_a_body_of_a_media_type_the_operation_does_not_read_answers_the_documented_415(
+    db, records, contract, client
+):
+    client.force_login(records["world"].admin_a)
+    response = client.post("/api/v1/org-units/", "code=X", content_type="text/plain")
+    assert response.status_code == 415
+    contract.check("post", "/api/v1/org-units/", response)
