@@ -7,7 +7,7 @@ from contextlib import closing
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from assessment.models import Cycle
@@ -30,6 +30,9 @@ CYCLE = "周期"  # where a fault about the target cycle itself is reported
 SETUP_SHEETS = ("设置", "单位", "书记", "指标")
 IMPORT_ACCOUNT = "excel-import"
 RATER_NAME = r"^[\w.@+-]+\Z"
+# The advisory-lock namespace of whole-cycle imports ("impt" in ASCII), beside the
+# county code's hash.
+COUNTY_LOCK_SPACE = 0x696D7074
 
 
 class _Preview(Exception):
@@ -369,6 +372,7 @@ def _write(plan, cycle, actor, report):
         return changes.setdefault(name, SheetChanges())
 
     if cycle is None:
+        _lock_county(plan.county_code)
         for name in ORDER:
             if name in ("设置", "单位", "书记", "指标") or getattr(plan, _ATTR[name]) is not None:
                 sheet(name)
@@ -404,6 +408,19 @@ def _write(plan, cycle, actor, report):
     if outcome.changed_anything:
         mark_inputs_changed(cycle)
     return outcome
+
+
+def _lock_county(code):
+    """Two imports of one county's workbook at once (two uploads confirmed together, a
+    script beside the browser; DESIGN §4, §5): the second waits here, before it writes anything, until
+    the first commits, and then finds the units, cycle and people the first made —
+    instead of making twins of them, which a unit's unique code would refuse as an
+    unexpected error. Held until the import's transaction ends. SQLite has one writer
+    at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [COUNTY_LOCK_SPACE, code])
 
 
 _ATTR = {
