@@ -80,6 +80,34 @@ def worker_process():
 
 
 @contextmanager
+def holding(table):
+    """Another session holds a lock on `table` that every write to it waits for, while
+    the block runs: a job writing there waits inside its transaction."""
+    holder = connections.create_connection("default")
+    try:
+        with holder.cursor() as cursor:
+            cursor.execute("BEGIN")
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        yield
+    finally:
+        holder.close()
+
+
+def waited_for(table):
+    """Whether someone waits for a lock on `table` (the job, held by `holding`)."""
+
+    def waiting():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+                [table],
+            )
+            return cursor.fetchone()[0] > 0
+
+    return waiting
+
+
+@contextmanager
 def recovered_by_the_next_sweep(job):
     """The killed job, still 处理中, handed to a new worker (running while the block runs)
     by the sweeper with nobody clicking, at its next pass: the killed run's database
@@ -159,29 +187,16 @@ def test_a_killed_recompute_leaves_the_previous_results_and_is_recovered_by_the_
     rows_before = Result.objects.filter(version=before).count()
     empty_test_broker()
     process = worker_process()
-    holder = connections.create_connection("default")
     try:
-        with holder.cursor() as cursor:
-            cursor.execute("BEGIN")
-            cursor.execute("LOCK TABLE scoring_resultversion IN SHARE ROW EXCLUSIVE MODE")
-        with through_the_broker(), transaction.atomic():
-            cycles.mark_inputs_changed(cycle)  # its recompute is queued once this commits
-        job = Job.objects.filter(kind=JobKind.RECOMPUTE, cycle=cycle).latest("pk")
-        assert job.state in (JobState.QUEUED, JobState.RUNNING)
-
-        def waiting_on_the_lock():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
-                    " AND relation = 'scoring_resultversion'::regclass"
-                )
-                return cursor.fetchone()[0] > 0
-
-        assert wait_until(waiting_on_the_lock, seconds=240), "the worker did not start"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        with holding("scoring_resultversion"):
+            with through_the_broker(), transaction.atomic():
+                cycles.mark_inputs_changed(cycle)  # its recompute is queued once this commits
+            job = Job.objects.filter(kind=JobKind.RECOMPUTE, cycle=cycle).latest("pk")
+            assert job.state in (JobState.QUEUED, JobState.RUNNING)
+            assert wait_until(waited_for("scoring_resultversion"), seconds=240), "not started"
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
     finally:
-        holder.close()
         if process.poll() is None:
             process.kill()
     # Killed mid-run: the previous results are still the current ones, whole.
@@ -211,27 +226,14 @@ def test_a_killed_import_leaves_nothing_half_applied_and_is_recovered_by_the_swe
     units_before = OrgUnit.objects.count()
     empty_test_broker()
     process = worker_process()
-    holder = connections.create_connection("default")
     try:
-        with holder.cursor() as cursor:
-            cursor.execute("BEGIN")
-            cursor.execute("LOCK TABLE scoring_scoreentry IN SHARE ROW EXCLUSIVE MODE")
-        with through_the_broker(), transaction.atomic():
-            job = imports.confirm_import(actor=admin, job=preview)
-
-        def waiting_on_the_lock():
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_locks WHERE NOT granted"
-                    " AND relation = 'scoring_scoreentry'::regclass"
-                )
-                return cursor.fetchone()[0] > 0
-
-        assert wait_until(waiting_on_the_lock, seconds=240), "the worker did not start"
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        with holding("scoring_scoreentry"):
+            with through_the_broker(), transaction.atomic():
+                job = imports.confirm_import(actor=admin, job=preview)
+            assert wait_until(waited_for("scoring_scoreentry"), seconds=240), "not started"
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
     finally:
-        holder.close()
         if process.poll() is None:
             process.kill()
     # Killed mid-apply: not one unit, cycle or score of the workbook is there.
