@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from assessment.models import Participant, Quarter
+from core.views import int_or_none
 from evidence.keytasks.status import (
     Completion,
     QuarterSpan,
@@ -85,7 +86,7 @@ class AssignmentFilter:
         town = query.get("town", "")
         status = query.get("status", "")
         return cls(
-            town=int(town) if town.isdigit() else None,
+            town=int_or_none(town),
             status=status if status in {s.value for s in Status} else "",
             q=query.get("q", "").strip()[:50],
         )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import BooleanField, Case, Count, Q, Value, When
 from django.utils import timezone
 
+from core.views import int_or_none
 from evidence.models import (
     OPEN_RECTIFICATION_STATUSES,
     Event,
@@ -38,7 +39,7 @@ class ItemFilter:
             source=query.get("source", "")
             if query.get("source") in RectificationSource.values
             else "",
-            unit=int(unit) if unit.isdigit() else None,
+            unit=int_or_none(unit),
             overdue=query.get("overdue") in ("1", "true", "on"),
             q=query.get("q", "").strip()[:50],
         )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from assessment.models import Participant
 from core.i18n import per_language
 from core.numbers import plain_number
+from core.views import int_or_none
 from indicators.labels import node_label
 from indicators.models import BarsLevel, IndicatorNode
 from scoring.engine import round2
@@ -130,7 +131,7 @@ class Cell:
     def selected_level_id(self):
         """The level shown selected: the one just picked when it was refused."""
         if self.typed is not None:
-            return int(self.typed) if self.typed.isdigit() else None
+            return int_or_none(self.typed)
         return self.own_level_id
 
     @property
@@ -273,7 +274,7 @@ def parse_level(leaf, level_id):
     """The chosen behaviour anchor of the leaf (None when none was chosen)."""
     if not level_id:
         return None
-    level = BarsLevel.objects.filter(node=leaf, pk=level_id if level_id.isdigit() else None).first()
+    level = BarsLevel.objects.filter(node=leaf, pk=int_or_none(level_id)).first()
     if level is None:
         raise ValidationError(
             {"level": _("%(leaf)s请从列表中选择一个行为锚定等级。") % {"leaf": node_label(leaf)}}
