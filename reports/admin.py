@@ -53,3 +53,7 @@ class DocumentCounterAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    # Deleting a counter would start its county's 文号 again at 1: numbers issued twice.
+    def has_delete_permission(self, request, obj=None):
+        return False
