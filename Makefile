@@ -7,7 +7,7 @@ PORT ?= 8000
 # pytest-xdist worker has its own database and Redis databases.
 PYTEST_ARGS ?= -n auto --dist loadfile --durations=30
 
-.PHONY: bench-scaleout run test lint format messages bench fonts
+.PHONY: bench-scaleout run test lint format messages bench fonts reliability
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,3 +74,29 @@ LAYOUTS ?= kind,kind:4
 bench-scaleout: $(VENV)/.installed-dev
 	bench/services.sh
 	DATABASE_URL="$${DATABASE_URL:-$(BENCH_DATABASE_URL)_scaleout}" $(BIN)/python -m bench.scaleout $(or $(SCALE),province) --workers $(WORKERS) --layouts $(LAYOUTS)
+
+# `make reliability`: the checks listed in docs/reliability.md alone, on PostgreSQL and
+# Redis with a real Celery worker where a test asks for one, each test's time listed
+# (the figures there). Also part of `make test`.
+RELIABILITY_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/sqsj
+RELIABILITY_TESTS := tests/platform/test_scope_matrix.py tests/platform/test_api.py \
+  tests/platform/test_api_schema.py tests/platform/test_api_fuzz.py \
+  tests/platform/test_concurrency.py tests/platform/test_auth.py \
+  tests/platform/test_redis_outage.py tests/platform/test_database_outage.py \
+  tests/platform/test_health.py tests/platform/test_deploy_check.py \
+  tests/platform/test_security_log.py tests/surveys/test_ballot_concurrency.py \
+  tests/surveys/test_ballot_release.py tests/evidence/test_upload_content.py \
+  tests/reports/test_hostile_files.py tests/reports/test_killed_worker.py \
+  tests/reports/test_redis_restart.py tests/reports/test_job_sweeper.py \
+  tests/reports/test_backup_cycle.py tests/reports/test_restore.py \
+  tests/assessment/test_cycles.py tests/assessment/test_cycle_api.py \
+  tests/platform/test_admin_readonly.py tests/platform/test_row_locks.py \
+  tests/org/test_account_rules.py tests/surveys/test_ballots.py \
+  tests/reports/test_import_partial.py tests/scoring/test_score_entry.py \
+  tests/evidence/test_evidence.py tests/evidence/test_query_numbers.py
+
+reliability: $(VENV)/.installed-dev
+	bench/services.sh
+	DATABASE_URL="$${DATABASE_URL:-$(RELIABILITY_DATABASE_URL)}" \
+	CELERY_BROKER_URL="$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0}" \
+	$(BIN)/pytest -n auto --dist loadfile --durations=0 $(RELIABILITY_TESTS)
