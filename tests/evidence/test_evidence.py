@@ -6,7 +6,6 @@ or remove a file when — on a leaf of the self-evaluation and on an appeal."""
 import io
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +19,8 @@ from evidence.models import Attachment
 from scoring.appeals import services as appeals
 from scoring.models import Appeal, SelfEvaluation
 from scoring.selfeval import submit_self_evaluation
-from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
+from tests.evidence import stored_files
+from tests.factories import complete_scoring
 from tests.office_files import (
     compound_file,
     excel_workbook,
@@ -54,37 +54,6 @@ PPTX = zipped("[Content_Types].xml", "_rels/.rels", "ppt/presentation.xml")
 
 def upload(name, content, browser_type="application/octet-stream"):
     return SimpleUploadedFile(name, content, content_type=browser_type)
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    """Stored files go to a fresh folder per test, never the project's var/media."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return Path(settings.MEDIA_ROOT)
-
-
-def stored_files(media):
-    return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
-
-
-@pytest.fixture
-def me(world, cycle):
-    return cycle.participants.get(secretary=world.secretaries["a1"])
-
-
-@pytest.fixture
-def leaf(cycle):
-    return cycle.frozen_template.nodes.get(name="违建管控")
 
 
 def add(world, me, leaf, name="会议记录.pdf", content=PDF):

@@ -7,7 +7,6 @@ path that takes files."""
 
 import struct
 from datetime import date
-from pathlib import Path
 
 import olefile
 import pytest
@@ -17,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploaded
 from evidence.attachments import services as evidence
 from evidence.events import services as events
 from evidence.models import Attachment, Event
-from tests.factories import fresh_cycle, open_seed_cycle
+from tests.evidence import stored_files
 from tests.office_files import (
     OLE2_MAGIC,
     WORD_MACRO_MAIN,
@@ -53,36 +52,6 @@ def refusal(name, content):
     (message,) = refused.value.messages
     assert message.startswith(f"“{name}”")
     return message
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return Path(settings.MEDIA_ROOT)
-
-
-def stored_files(media):
-    return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
-
-
-@pytest.fixture
-def me(world, cycle):
-    return cycle.participants.get(secretary=world.secretaries["a1"])
-
-
-@pytest.fixture
-def leaf(cycle):
-    return cycle.frozen_template.nodes.get(name="违建管控")
 
 
 # ------------------------------------------------------------- legacy Office (OLE2)
