@@ -17,7 +17,7 @@ from evidence.events import selectors, services
 from evidence.models import Attachment, Event, EventStatus
 from scoring.models import Result
 from scoring.services import compute_cycle, current_results
-from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
+from tests.factories import complete_scoring, open_seed_cycle
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
 pytestmark = pytest.mark.usefixtures("shared_world")
@@ -39,16 +39,6 @@ def media(settings, tmp_path):
 
 def stored_files(media):
     return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from evidence.filings import services as filings
 from evidence.models import Event, EventOrigin, FilingOrigin, FilingStatus, ReformFiling
 from scoring.models import Result
 from scoring.services import compute_cycle, current_results
-from tests.factories import complete_scoring, fresh_cycle, open_seed_cycle
+from tests.factories import complete_scoring, open_seed_cycle
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
 pytestmark = pytest.mark.usefixtures("shared_world")
@@ -33,11 +33,6 @@ def module_cycle(shared_world):
     cycle = open_seed_cycle(shared_world.county_a)
     cycle = cycles.transition(actor=None, cycle=cycle, name="start_scoring", version=cycle.version)
     return complete_scoring(cycle, shared_world.county_assessor_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from evidence.models import (
     KeyTaskAssignment,
     ProgressReport,
 )
-from tests.factories import fresh_cycle, open_seed_cycle
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
 pytestmark = pytest.mark.usefixtures("shared_world")
@@ -33,16 +32,6 @@ pytestmark = pytest.mark.usefixtures("shared_world")
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PLANS = (25, 50, 75, 100)
 DEADLINE = date(2026, 6, 30)
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
 
 
 @pytest.fixture

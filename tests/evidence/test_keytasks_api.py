@@ -10,22 +10,11 @@ from rest_framework.test import APIClient
 
 from evidence.keytasks import services
 from evidence.models import Event, KeyTask, KeyTaskAssignment, ProgressReport
-from tests.factories import fresh_cycle, open_seed_cycle
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
 pytestmark = pytest.mark.usefixtures("shared_world")
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
 
 
 def client_for(user):

@@ -21,20 +21,10 @@ from indicators.models import MetricDefinition
 from scoring.counters import COUNTERS
 from scoring.models import LeafResult
 from scoring.services import compute_cycle, results_are_stale
-from tests.factories import fresh_cycle, open_seed_cycle
+from tests.factories import open_seed_cycle
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
 pytestmark = pytest.mark.usefixtures("shared_world")
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
 
 
 def inputs_version(cycle):

@@ -13,7 +13,6 @@ from evidence.filings import services as filings
 from evidence.keytasks import services as keytasks
 from org.notifications import services as notifications
 from org.notifications.models import Notification, NotificationKind
-from tests.factories import fresh_cycle, open_seed_cycle
 
 pytestmark = pytest.mark.usefixtures("shared_world")
 
@@ -24,16 +23,6 @@ DEADLINE = date(2026, 6, 30)
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
 
 
 @pytest.fixture

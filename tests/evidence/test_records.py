@@ -14,22 +14,12 @@ from core.versioning import StaleVersion
 from evidence.models import DiaryEntry, GridEvent, GridEventStatus
 from evidence.records import selectors, services
 from org.models import OrgUnitKind
-from tests.factories import OrgUnitFactory, fresh_cycle, open_seed_cycle
+from tests.factories import OrgUnitFactory
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
 pytestmark = pytest.mark.usefixtures("shared_world")
 
 TODAY = timezone.localdate()
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
 
 
 def inputs_version(cycle):

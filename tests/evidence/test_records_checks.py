@@ -28,23 +28,12 @@ from evidence.models import (
 from evidence.records import selectors, services
 from scoring.counters import COUNTERS
 from scoring.services import compute_cycle, results_are_stale
-from tests.factories import fresh_cycle, open_seed_cycle
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
 pytestmark = pytest.mark.usefixtures("shared_world")
 
 SEED = 20261207
 FIRST, LAST = date(2026, 1, 1), date(2026, 12, 7)
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
 
 
 def diary(world, on, resolved_on=None, community="community_a1", author=None):

@@ -23,7 +23,7 @@ from evidence.models import (
     ReformFiling,
 )
 from evidence.rectification import selectors, services
-from tests.factories import fresh_cycle, open_seed_cycle
+from tests.factories import open_seed_cycle
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
 pytestmark = pytest.mark.usefixtures("shared_world")
@@ -42,16 +42,6 @@ def not_a_pdf():
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
 
 
 def participant(world, cycle, key="a1"):

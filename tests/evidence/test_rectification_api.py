@@ -19,7 +19,7 @@ from evidence.models import (
     RectificationStatus,
 )
 from evidence.rectification import services
-from tests.factories import fresh_cycle, open_seed_cycle
+from tests.factories import open_seed_cycle
 
 # One world and one cycle for the module; each test runs in a savepoint inside them.
 pytestmark = pytest.mark.usefixtures("shared_world")
@@ -31,16 +31,6 @@ PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(scope="module")
-def module_cycle(shared_world):
-    return open_seed_cycle(shared_world.county_a)
-
-
-@pytest.fixture
-def cycle(module_cycle, db):
-    return fresh_cycle(module_cycle)
 
 
 def api(user):
