@@ -176,15 +176,7 @@ def set_password(*, actor, user, password):
     """An admin sets a new password: it also lifts a lockout and revokes the API token,
     since a reset usually means the old credentials are no longer the person's."""
     _check_manages(actor, user)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
-    user.set_password(password)
-    user._history_user = actor
-    user._change_reason = _("管理员重设密码")
-    user.save(update_fields=["password"])
-    Token.objects.filter(user=user).delete()
+    _replace_password(user, password, by=actor, reason=_("管理员重设密码"))
     axes_reset(username=user.username)
     return user
 
@@ -194,13 +186,18 @@ def change_own_password(*, user, password):
     """Someone changes their own password (the old one checked by the form): the API
     token goes with the old password, as after an admin's reset. The caller keeps the
     session that made the change signed in; the person's other sessions end."""
+    return _replace_password(user, password, by=user, reason=_("本人修改密码"))
+
+
+def _replace_password(user, password, *, by, reason):
+    """Check the password rules, store the new password audited, revoke the API token."""
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
-    user._history_user = user
-    user._change_reason = _("本人修改密码")
+    user._history_user = by
+    user._change_reason = reason
     user.save(update_fields=["password"])
     Token.objects.filter(user=user).delete()
     return user
