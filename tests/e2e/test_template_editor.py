@@ -42,6 +42,10 @@ def test_editing_a_leaf_updates_sums_and_range_warnings_and_saves(
     page.screenshot(path=SCREENSHOTS / "template-editor.png", full_page=False)
 
     dimension.fill("25")
+    dimension.press("Tab")  # leaving the cell saves its row
+    # Each save redraws the whole tree: type into the leaf once no answer is on its way,
+    # not while a redraw replaces the cell under the typing.
+    expect(page.locator("#tree-section .htmx-request")).to_have_count(0)
     cell.fill("3")
     cell.press("Enter")  # Excel-like: Enter moves down; leaving the cell saves the row
     expect(page.locator(f"#n{ids['1.2']}-points")).to_be_focused()
